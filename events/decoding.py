@@ -1,0 +1,74 @@
+"""Turning complete lines of the log into typed events, or into counted problems.
+
+Decoding never raises for content: every line is either an event or a ``Problem`` with
+the byte offset where the line starts, so a reader can count it, log it once, and go on
+with the next line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import msgspec
+
+from events.schema import AnyEvent, Event
+
+_decoder = msgspec.json.Decoder(AnyEvent)
+
+EXCERPT_CHARS = 120
+
+
+class Problem(msgspec.Struct, rename="camel", frozen=True):
+    """A line, or an event, that could not be applied. ``offset`` is where its line starts."""
+
+    offset: int
+    kind: str
+    message: str
+    excerpt: str = ""
+
+
+class Record(NamedTuple):
+    """A decoded line: the event, where its line starts and ends, and its bytes."""
+
+    event: Event
+    start: int
+    end: int
+    raw: bytes
+
+
+def classify(error: msgspec.MsgspecError) -> str:
+    """Name the kind of problem a decoding error is, for the health counts."""
+    if not isinstance(error, msgspec.ValidationError):
+        return "invalid_json"
+    text = str(error)
+    if text.startswith("Expected `object`"):
+        return "not_an_object"
+    if text.endswith("at `$.type`") or "required field `type`" in text:
+        return "unknown_type"
+    return "invalid_event"
+
+
+def excerpt(raw: bytes) -> str:
+    return raw[:EXCERPT_CHARS].decode("utf-8", "replace")
+
+
+def decode_lines(data: bytes, start: int) -> Iterator[Record | Problem]:
+    """Decode ``data`` — whole lines, each ended by ``\\n`` — that begins at offset ``start``.
+
+    Blank lines are skipped without complaint: they carry nothing and some writers
+    leave them.
+    """
+    decode = _decoder.decode
+    offset = start
+    for raw in data.split(b"\n")[:-1]:
+        line_start = offset
+        offset += len(raw) + 1
+        if not raw.strip():
+            continue
+        try:
+            event = decode(raw)
+        except msgspec.MsgspecError as error:
+            yield Problem(line_start, classify(error), str(error), excerpt(raw))
+            continue
+        yield Record(event, line_start, offset, raw)

@@ -1,0 +1,155 @@
+"""One immutable, typed class per event type of the log (SPEC §3).
+
+A line is decoded once, straight into its class, by a msgspec tagged union: the JSON
+``type`` picks the class, field names are camelCase on the wire and snake_case here.
+Unknown fields are ignored so that writers may add their own; a missing required
+field or a value out of its type or range makes the whole line a problem.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import msgspec
+from msgspec import Meta
+
+Timestamp = Annotated[
+    str,
+    Meta(
+        pattern=r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+        description="RFC 3339 UTC with milliseconds, e.g. 2026-03-06T19:43:11.123Z",
+    ),
+]
+Sequence = Annotated[int, Meta(ge=1, description="1-based position of the item in its run")]
+LogLevel = Literal["debug", "info", "warning", "error"]
+FinalStatus = Literal["completed", "failed", "canceled"]
+
+
+class Event(
+    msgspec.Struct,
+    tag_field="type",
+    rename="camel",
+    frozen=True,
+    kw_only=True,
+    omit_defaults=True,
+):
+    """The envelope every line carries besides its ``type``."""
+
+    ts: Timestamp | None = None
+    event_id: str | None = None
+
+
+class RunEvent(Event):
+    run_id: str
+
+
+class ItemEvent(RunEvent):
+    sequence: Sequence
+
+
+class RunCreated(RunEvent, tag="run_created"):
+    provider_name: str
+    model_name: str
+    dataset_name: str
+    total: Annotated[int, Meta(ge=0)]
+    config: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+
+
+class RunStarted(RunEvent, tag="run_started"):
+    pass
+
+
+class ItemStarted(ItemEvent, tag="item_started"):
+    prompt_text: str
+    choices: list[str] | None = None
+
+
+class ItemDelta(ItemEvent, tag="item_delta"):
+    text: str
+
+
+class Usage(msgspec.Struct, rename="camel", frozen=True, omit_defaults=True):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class ItemAnswered(ItemEvent, tag="item_answered"):
+    response_text: str
+    answer: str | None = None
+    latency_ms: Annotated[float, Meta(ge=0)] | None = None
+    usage: Usage | None = None
+
+
+class ItemJudged(ItemEvent, tag="item_judged"):
+    correct: bool
+    expected: str | None = None
+    score: float | None = None
+    judge: str | None = None
+    rationale: str | None = None
+
+
+class ItemFaulted(ItemEvent, tag="item_faulted"):
+    error: str
+    canceled: bool = False
+
+
+class RunLog(RunEvent, tag="run_log"):
+    level: LogLevel
+    message: str
+    sequence: Sequence | None = None
+
+
+class RunCancelRequested(RunEvent, tag="run_cancel_requested"):
+    pass
+
+
+class RunResumed(RunEvent, tag="run_resumed"):
+    pass
+
+
+class RunFinished(RunEvent, tag="run_finished"):
+    status: FinalStatus
+    error: str | None = None
+
+
+class FeedbackGiven(RunEvent, tag="feedback_given"):
+    rating: Literal["up", "down"]
+    comment: str | None = None
+
+
+class QueueEnqueued(Event, tag="queue_enqueued"):
+    queue_id: str
+    spec: dict[str, Any]
+
+
+class QueueRemoved(Event, tag="queue_removed"):
+    queue_id: str
+
+
+class QueueDispatched(Event, tag="queue_dispatched"):
+    queue_id: str
+    run_id: str
+
+
+AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object for the decoder
+    RunCreated,
+    RunStarted,
+    ItemStarted,
+    ItemDelta,
+    ItemAnswered,
+    ItemJudged,
+    ItemFaulted,
+    RunLog,
+    RunCancelRequested,
+    RunResumed,
+    RunFinished,
+    FeedbackGiven,
+    QueueEnqueued,
+    QueueRemoved,
+    QueueDispatched,
+]
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__struct_config__.tag: cls for cls in AnyEvent.__args__  # type: ignore[attr-defined]
+}

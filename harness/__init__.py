@@ -1,0 +1,1 @@
+"""harness: an event-sourced server for LLM evaluation and agent runs."""

@@ -1,0 +1,87 @@
+"""Settings, read once from the environment and ``.env`` into a frozen object.
+
+Only ``run.py`` and the CLI build a ``Settings``; everything below them receives it as
+an argument, so inner code never reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from harness.errors import Invalid
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the server can be told from outside.
+
+    ``max_body_bytes`` bounds every request body (a larger one is a 413 before it is
+    parsed); ``max_runs`` is how many runs execute at once before the queue waits.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    secret: str | None = None
+    max_runs: int = 4
+    token: str | None = None
+    allow_unauthenticated: bool = False
+    max_body_bytes: int = 1 << 20
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "runs.jsonl"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    def ensure_dirs(self) -> None:
+        self.datasets_dir.mkdir(parents=True, exist_ok=True)
+
+    def check_bind(self) -> None:
+        """Refuse to expose the write API beyond this machine without a token."""
+        if self.host not in LOOPBACK_HOSTS and not self.token and not self.allow_unauthenticated:
+            raise Invalid(
+                f"refusing to bind to {self.host} without HARNESS_TOKEN; "
+                "set a token or pass --allow-unauthenticated"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None,
+                 **overrides: object) -> Settings:
+        """Build settings from ``.env`` (if present) overlaid by the real environment."""
+        values = {k: v for k, v in dotenv_values(dotenv or Path(".env")).items() if v is not None}
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, object] = {}
+        if "HOST" in values:
+            kwargs["host"] = values["HOST"]
+        if "PORT" in values:
+            kwargs["port"] = _int(values, "PORT")
+        if "HARNESS_DATA_DIR" in values:
+            kwargs["data_dir"] = Path(values["HARNESS_DATA_DIR"])
+        if values.get("HARNESS_SECRET"):
+            kwargs["secret"] = values["HARNESS_SECRET"]
+        if "HARNESS_MAX_RUNS" in values:
+            kwargs["max_runs"] = _int(values, "HARNESS_MAX_RUNS", minimum=1)
+        if values.get("HARNESS_TOKEN"):
+            kwargs["token"] = values["HARNESS_TOKEN"]
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _int(values: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
+    try:
+        number = int(values[name])
+    except ValueError:
+        raise Invalid(f"{name} must be an integer, got {values[name]!r}") from None
+    if number < minimum:
+        raise Invalid(f"{name} must be at least {minimum}, got {number}")
+    return number

@@ -1,0 +1,219 @@
+"""The run fold: every run's status, lifecycle, progress, items and logs.
+
+``RunStore.apply`` takes one event and the log offset just after it, updates the runs
+in place, notes in ``Changes`` what a live subscriber must be told, and returns a
+``(kind, message)`` problem instead of applying an event that names an unknown run or
+an item outside the run. It is the hot loop of every replay, hence the dispatch table
+and the incremental counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from events import schema as ev
+from projections.state import PREVIEW_CHARS, Activity, Feedback, Item, LogEntry, RunInfo, RunRecord
+
+RECENT_ITEMS = 5
+Problem = tuple[str, str]
+
+
+class Changes:
+    """What one batch of events changed, in the order it first changed."""
+
+    __slots__ = ("status", "progress", "items", "queue")
+
+    def __init__(self) -> None:
+        self.status: dict[str, None] = {}
+        self.progress: dict[str, None] = {}
+        self.items: dict[str, dict[int, None]] = {}
+        self.queue = False
+
+    def __bool__(self) -> bool:
+        return bool(self.status or self.progress or self.items or self.queue)
+
+
+class RunStore:
+    """All runs, by id and in creation order."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, RunRecord] = {}
+        self.order: list[RunRecord] = []
+        self._handlers: dict[type, Callable[..., Problem | None]] = {
+            ev.RunCreated: self._run_created,
+            ev.RunStarted: self._run_started,
+            ev.ItemStarted: self._item_started,
+            ev.ItemDelta: self._item_delta,
+            ev.ItemAnswered: self._item_answered,
+            ev.ItemJudged: self._item_judged,
+            ev.ItemFaulted: self._item_faulted,
+            ev.RunLog: self._run_log,
+            ev.RunCancelRequested: self._run_cancel_requested,
+            ev.RunResumed: self._run_resumed,
+            ev.RunFinished: self._run_finished,
+            ev.FeedbackGiven: self._feedback_given,
+        }
+
+    def handles(self, event: ev.Event) -> bool:
+        return type(event) in self._handlers
+
+    def apply(self, event: ev.Event, at: int, changes: Changes) -> Problem | None:
+        if type(event) is ev.RunCreated:
+            return self._run_created(event, at, changes)
+        record = self.runs.get(event.run_id)  # type: ignore[attr-defined]
+        if record is None:
+            return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
+                                   f"{event.run_id!r}")  # type: ignore[attr-defined]
+        if isinstance(event, ev.ItemEvent):
+            if event.sequence > record.total:
+                return ("sequence_out_of_range",
+                        f"sequence {event.sequence} outside 1..{record.total} of run {record.info.id}")
+            record.item_changed_at[event.sequence] = at
+            changes.items.setdefault(record.info.id, {})[event.sequence] = None
+        record.changed_at = at
+        return self._handlers[type(event)](event, record, changes)
+
+    # -- run lifecycle ---------------------------------------------------------------
+
+    def _run_created(self, e: ev.RunCreated, at: int, changes: Changes) -> Problem | None:
+        if e.run_id in self.runs:
+            return ("duplicate_run", f"run {e.run_id!r} was already created")
+        info = RunInfo(id=e.run_id, provider_name=e.provider_name, dataset_name=e.dataset_name,
+                       model_name=e.model_name, created_at=e.ts, labels=dict(e.labels))
+        record = RunRecord(info, e.total, dict(e.config), len(self.order))
+        record.changed_at = at
+        self.runs[e.run_id] = record
+        self.order.append(record)
+        _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
+        changes.status[e.run_id] = None
+        changes.progress[e.run_id] = None
+        return None
+
+    def _run_started(self, e: ev.RunStarted, record: RunRecord, changes: Changes) -> None:
+        record.info.status = "running"
+        if e.ts is not None:
+            record.info.started_at = e.ts
+        _log(record, e, "info", "started")
+        changes.status[record.info.id] = None
+
+    def _run_cancel_requested(self, e: ev.RunCancelRequested, record: RunRecord,
+                              changes: Changes) -> None:
+        if e.ts is not None:
+            record.lifecycle.cancel_requested_at = e.ts
+        _log(record, e, "warning", "cancel requested")
+        changes.status[record.info.id] = None
+
+    def _run_resumed(self, e: ev.RunResumed, record: RunRecord, changes: Changes) -> None:
+        info, lifecycle = record.info, record.lifecycle
+        info.status = "running"
+        info.finished_at = None
+        info.error = None
+        lifecycle.resumed_count += 1
+        lifecycle.cancel_requested_at = None
+        if e.ts is not None:
+            lifecycle.last_resumed_at = e.ts
+        _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
+        changes.status[info.id] = None
+
+    def _run_finished(self, e: ev.RunFinished, record: RunRecord, changes: Changes) -> None:
+        record.info.status = e.status
+        record.info.error = e.error
+        if e.ts is not None:
+            record.info.finished_at = e.ts
+        level = "info" if e.status == "completed" else ("warning" if e.status == "canceled" else "error")
+        _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
+        changes.status[record.info.id] = None
+
+    def _feedback_given(self, e: ev.FeedbackGiven, record: RunRecord, changes: Changes) -> None:
+        record.info.feedback = Feedback(rating=e.rating, comment=e.comment, at=e.ts)
+        _log(record, e, "info", f"feedback: {e.rating}" + (f" — {e.comment}" if e.comment else ""))
+        changes.status[record.info.id] = None
+
+    def _run_log(self, e: ev.RunLog, record: RunRecord, changes: Changes) -> None:
+        record.logs.append(LogEntry(index=len(record.logs) + 1, kind="log", ts=e.ts,
+                                    level=e.level, message=e.message, sequence=e.sequence))
+
+    # -- items ---------------------------------------------------------------------
+
+    def _item_started(self, e: ev.ItemStarted, record: RunRecord, changes: Changes) -> None:
+        previous = record.items.get(e.sequence)
+        item = Item(sequence=e.sequence, state="pending", prompt_text=e.prompt_text,
+                    choices=e.choices, started_at=e.ts, activity=Activity(),
+                    attempts=(previous.attempts if previous else 0) + 1)
+        if previous is not None:
+            _count_out(record, previous.state)
+        record.items[e.sequence] = item
+        _move(record, item, "running", changes)
+        record.current = e.sequence
+
+    def _item_delta(self, e: ev.ItemDelta, record: RunRecord, changes: Changes) -> None:
+        item = _touch(record, e.sequence, changes)
+        activity = item.activity
+        if activity is None:
+            activity = item.activity = Activity()
+        activity.preview = (activity.preview + e.text)[-PREVIEW_CHARS:]
+        activity.chunks += 1
+        activity.chars += len(e.text)
+        if e.ts is not None:
+            activity.last_chunk_at = e.ts
+
+    def _item_answered(self, e: ev.ItemAnswered, record: RunRecord, changes: Changes) -> None:
+        item = _touch(record, e.sequence, changes)
+        item.response_text = e.response_text
+        item.answer = e.answer
+        item.latency_ms = e.latency_ms
+        item.usage = e.usage
+        _move(record, item, "awaiting", changes)
+
+    def _item_judged(self, e: ev.ItemJudged, record: RunRecord, changes: Changes) -> None:
+        item = _touch(record, e.sequence, changes)
+        item.correct = e.correct
+        item.expected = e.expected
+        item.score = e.score
+        item.judge = e.judge
+        item.rationale = e.rationale
+        if e.ts is not None:
+            item.finished_at = e.ts
+        _move(record, item, "correct" if e.correct else "incorrect", changes)
+
+    def _item_faulted(self, e: ev.ItemFaulted, record: RunRecord, changes: Changes) -> None:
+        item = _touch(record, e.sequence, changes)
+        item.error = e.error
+        item.canceled = e.canceled
+        if e.ts is not None:
+            item.finished_at = e.ts
+        _move(record, item, "faulted", changes)
+
+
+def _touch(record: RunRecord, sequence: int, changes: Changes) -> Item:
+    """The item an event is about; one a writer never announced starts running now."""
+    item = record.items.get(sequence)
+    if item is None:
+        item = record.items[sequence] = Item(sequence=sequence, attempts=1)
+        _move(record, item, "running", changes)
+    return item
+
+
+def _count_out(record: RunRecord, state: str) -> None:
+    if state != "pending":
+        record.counts[state] -= 1
+
+
+def _move(record: RunRecord, item: Item, state: str, changes: Changes) -> None:
+    if item.state != state:
+        _count_out(record, item.state)
+        record.counts[state] += 1
+        item.state = state  # type: ignore[assignment]
+        changes.progress[record.info.id] = None
+    recent = record.recent
+    if recent and recent[0] == item.sequence:
+        return
+    if item.sequence in recent:
+        recent.remove(item.sequence)
+    recent.insert(0, item.sequence)
+    del recent[RECENT_ITEMS:]
+
+
+def _log(record: RunRecord, e: ev.RunEvent, level: str, message: str) -> None:
+    record.logs.append(LogEntry(index=len(record.logs) + 1, kind=e.__struct_config__.tag,
+                                ts=e.ts, level=level, message=message))

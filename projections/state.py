@@ -1,0 +1,171 @@
+"""The read models' shapes (SPEC §4.1), as mutable msgspec structs.
+
+They are encoded straight to JSON at the edge, so their field names and order *are*
+the API. Counters and bookkeeping that the API does not show live in ``RunRecord``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from events.schema import Usage
+
+ItemStateName = Literal["pending", "running", "awaiting", "correct", "incorrect", "faulted"]
+RunStatus = Literal["pending", "running", "completed", "failed", "canceled"]
+ITEM_STATES: tuple[str, ...] = ("correct", "incorrect", "awaiting", "faulted", "running", "pending")
+ACTIVE_STATUSES = frozenset({"pending", "running"})
+PREVIEW_CHARS = 280
+
+
+class _Model(msgspec.Struct, rename="camel", kw_only=True):
+    pass
+
+
+class Feedback(_Model):
+    rating: Literal["up", "down"]
+    comment: str | None = None
+    at: str | None = None
+
+
+class RunInfo(_Model):
+    id: str
+    provider_name: str
+    dataset_name: str
+    model_name: str
+    status: RunStatus = "pending"
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    labels: dict[str, str] = {}
+    error: str | None = None
+    feedback: Feedback | None = None
+
+
+class Lifecycle(_Model):
+    resumed_count: int = 0
+    last_resumed_at: str | None = None
+    cancel_requested_at: str | None = None
+
+
+class Progress(_Model):
+    completed: int
+    total: int
+    correct: int
+    incorrect: int
+    awaiting: int
+    faulted: int
+    pending: int
+
+
+class Activity(_Model):
+    preview: str = ""
+    chunks: int = 0
+    chars: int = 0
+    last_chunk_at: str | None = None
+
+
+class Item(_Model):
+    sequence: int
+    state: ItemStateName = "pending"
+    prompt_text: str | None = None
+    choices: list[str] | None = None
+    response_text: str | None = None
+    answer: str | None = None
+    expected: str | None = None
+    correct: bool | None = None
+    score: float | None = None
+    judge: str | None = None
+    rationale: str | None = None
+    latency_ms: float | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    canceled: bool = False
+    attempts: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    activity: Activity | None = None
+
+
+class LogEntry(_Model):
+    """A run's log line, or one of its lifecycle events (``kind`` says which)."""
+
+    index: int
+    kind: str
+    ts: str | None
+    level: str
+    message: str
+    sequence: int | None = None
+
+
+class RunSnapshot(_Model):
+    run: RunInfo
+    progress: Progress
+    lifecycle: Lifecycle
+    current_item: Item | None
+    recent_items: list[Item]
+
+
+class RunRecord:
+    """Everything the projections know of one run.
+
+    ``counts`` holds how many items are in each state except ``pending`` (derived);
+    ``changed_at`` and ``item_changed_at`` are log offsets of the last change, which is
+    what lets a resuming client be sent only what changed after its cursor.
+    """
+
+    __slots__ = ("info", "lifecycle", "total", "config", "items", "counts", "current",
+                 "recent", "logs", "changed_at", "item_changed_at", "ordinal")
+
+    def __init__(self, info: RunInfo, total: int, config: dict[str, Any], ordinal: int) -> None:
+        self.info = info
+        self.lifecycle = Lifecycle()
+        self.total = total
+        self.config = config
+        self.items: dict[int, Item] = {}
+        self.counts = {"running": 0, "awaiting": 0, "correct": 0, "incorrect": 0, "faulted": 0}
+        self.current: int | None = None
+        self.recent: list[int] = []
+        self.logs: list[LogEntry] = []
+        self.changed_at = 0
+        self.item_changed_at: dict[int, int] = {}
+        self.ordinal = ordinal
+
+    def progress(self) -> Progress:
+        counts = self.counts
+        correct, incorrect = counts["correct"], counts["incorrect"]
+        awaiting, faulted = counts["awaiting"], counts["faulted"]
+        return Progress(
+            completed=correct + incorrect,
+            total=self.total,
+            correct=correct,
+            incorrect=incorrect,
+            awaiting=awaiting,
+            faulted=faulted,
+            pending=self.total - correct - incorrect - awaiting - faulted,
+        )
+
+    def state_counts(self) -> dict[str, int]:
+        progress = self.progress()
+        counts = dict(self.counts)
+        counts["pending"] = progress.pending - counts["running"]
+        return {state: counts[state] for state in ITEM_STATES}
+
+    def item(self, sequence: int) -> Item:
+        """The item's current state; a sequence never started is ``pending``."""
+        return self.items.get(sequence) or Item(sequence=sequence)
+
+    def snapshot(self, *, recent: int = 5) -> RunSnapshot:
+        current = self.items.get(self.current) if self.current is not None else None
+        return RunSnapshot(
+            run=self.info,
+            progress=self.progress(),
+            lifecycle=self.lifecycle,
+            current_item=current,
+            recent_items=[self.items[s] for s in self.recent[:recent]],
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.info.status in ACTIVE_STATUSES

@@ -1,0 +1,1 @@
+"""The HTTP edge: Starlette routes, SSE, WebSocket and the static dashboard."""

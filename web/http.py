@@ -1,0 +1,153 @@
+"""The thin edge between Starlette and the domain: parse, validate, respond.
+
+Request bodies and query strings are validated by converting them into msgspec
+structs — the same types that ``/openapi.json`` is generated from — so a 422 names the
+exact field that is wrong. Read responses carry the log position their snapshot
+reflects and a weak ETag, and answer ``304`` to a matching ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from harness.errors import BodyTooLarge, HarnessError, Invalid, MalformedBody
+
+T = TypeVar("T")
+JSON = "application/json"
+POSITION_HEADER = "X-Harness-Position"
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode(value: Any) -> bytes:
+    return _encoder.encode(value)
+
+
+def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | None = None
+                  ) -> Response:
+    return Response(encode(value), status_code=status, media_type=JSON, headers=headers)
+
+
+def read_model(request: Request, value: Any, *, position: object,
+               headers: dict[str, str] | None = None) -> Response:
+    """A read-model response tagged with the log position it reflects.
+
+    The ETag is the position itself: read models are a function of the log, so the
+    same position and URL always give the same body.
+    """
+    return _tagged(request, lambda: encode(value), f'W/"{position}"', str(position), headers)
+
+
+def live_state(request: Request, value: Any, *, position: object) -> Response:
+    """A response that also reflects things outside the log (uptime, files on disk):
+    its ETag is a digest of the body."""
+    body = encode(value)
+    etag = f'W/"{hashlib.blake2b(body, digest_size=10).hexdigest()}"'
+    return _tagged(request, lambda: body, etag, str(position), None)
+
+
+def _tagged(request: Request, body: typing.Callable[[], bytes], etag: str, position: str,
+            headers: dict[str, str] | None) -> Response:
+    tags = {POSITION_HEADER: position, "ETag": etag, **(headers or {})}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=tags)
+    return Response(body(), media_type=JSON, headers=tags)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+def parse_query(request: Request, model: type[T]) -> T:
+    """The query string as ``model``; repeated parameters fill list-typed fields."""
+    params = request.query_params
+    values: dict[str, Any] = {}
+    list_fields = _list_fields(model)
+    for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
+        name = field.encode_name
+        if name in list_fields:
+            found = [v for item in params.getlist(name) for v in item.split(",") if v]
+            if found:
+                values[name] = found
+        elif name in params:
+            values[name] = params[name]
+    try:
+        return msgspec.convert(values, model, strict=False)
+    except msgspec.ValidationError as error:
+        raise invalid(error, "query") from None
+
+
+async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
+    """The JSON body as ``model``: 413 over ``limit_bytes``, 400 if not JSON, 422 if
+    a field is missing or out of its type or range. Nothing is buffered past the limit.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit_bytes:
+        raise BodyTooLarge(limit_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit_bytes:
+            raise BodyTooLarge(limit_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        raise MalformedBody(f"request body is not valid JSON: {error}") from None
+    try:
+        return msgspec.convert(document, model)
+    except msgspec.ValidationError as error:
+        raise invalid(error, "body") from None
+
+
+def invalid(error: msgspec.ValidationError, where: str) -> Invalid:
+    """A 422 from a msgspec validation error, naming the field it is about."""
+    text = str(error)
+    _, _, path = text.rpartition(" - at `")
+    field = path.rstrip("`").removeprefix("$").lstrip(".") or None
+    return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field})
+
+
+def _list_fields(model: type) -> set[str]:
+    hints = typing.get_type_hints(model, include_extras=True)
+    names = set()
+    for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
+        hint = hints[field.name]
+        while typing.get_origin(hint) is typing.Annotated:
+            hint = typing.get_args(hint)[0]
+        origin = typing.get_origin(hint)
+        if origin is list or (origin is typing.Union and any(
+                typing.get_origin(arg) is list for arg in typing.get_args(hint))):
+            names.add(field.encode_name)
+    return names
+
+
+async def harness_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HarnessError)
+    return json_response(exc.to_json(), status=exc.status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 in the API's error shape."""
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    body = {"error": {"code": codes.get(exc.status_code, "http_error"),
+                      "message": exc.detail, "details": None}}
+    return json_response(body, status=exc.status_code, headers=exc.headers)
+
+
+EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error}
