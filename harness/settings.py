@@ -35,6 +35,7 @@ class Settings:
     allow_unauthenticated: bool = False
     demo: bool = False
     max_body_bytes: int = 1 << 20
+    stream_buffer: int = 1024
 
     @property
     def log_path(self) -> Path:

@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(settings.log_path)
+        live = LiveLog(settings.log_path, bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings
         app.state.live = live
