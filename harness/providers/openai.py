@@ -141,7 +141,7 @@ class OpenAIProvider:
         if retry_after_s is not None:
             return min(retry_after_s, self._retry_after_cap_s)
         # Jitter spreads the retries of many concurrent items that failed together.
-        return self._backoff_s * 2 ** (failures - 1) * random.uniform(0.5, 1.5)
+        return self._backoff_s * 2.0 ** (failures - 1) * random.uniform(0.5, 1.5)
 
 
 class _Transient(Exception):
