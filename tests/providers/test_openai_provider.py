@@ -128,3 +128,14 @@ async def test_a_bad_config_is_invalid_and_names_the_key(config: dict[str, Any],
     with pytest.raises(Invalid) as raised:
         OpenAIProvider.validate_config(config)
     assert key in raised.value.message
+
+
+async def test_stopping_a_stream_early_frees_its_connection(fake_openai: RunningFake) -> None:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as client:
+        source = provider(fake_openai.base_url, http_client=client)
+        stream = source.stream(PROMPT, model="gpt-test", config={})
+        with anyio.fail_after(20):
+            assert isinstance(await anext(stream), str)
+            await stream.aclose()  # type: ignore[attr-defined]
+        pieces = await collect(source)
+    assert "".join(piece for piece in pieces if isinstance(piece, str)) == REPLY
