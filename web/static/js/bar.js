@@ -1,10 +1,14 @@
 // Bars: the stacked progress bar of a run and the small accuracy bar of a table row.
 import { h, setAttr, setText } from "./dom.js";
-import { percent } from "./format.js";
+import { accuracyOf, percent } from "./format.js";
 
 export const BAR_STATES = ["correct", "incorrect", "awaiting", "faulted", "pending"];
 
-/** A stacked bar plus its numbers, updated in place: widths and texts change, nodes stay. */
+/**
+ * A stacked bar plus its numbers, updated in place: widths and texts change, nodes stay.
+ * `node` holds the bar and per-state counts; `summary` ("25 / 80 judged (76.0%)") is
+ * placed by the caller.
+ */
 export class ProgressBar {
   constructor() {
     this.segments = {};
@@ -19,7 +23,8 @@ export class ProgressBar {
     }
     this.done = h("span", { dataset: { count: "completed" } }, "0");
     this.total = h("span", { dataset: { count: "total" } }, "0");
-    this.legend.append(h("span", { class: "spacer" }), h("span", {}, this.done, " / ", this.total));
+    this.accuracy = h("span", { class: "muted" });
+    this.summary = h("span", { class: "judged" }, this.done, " / ", this.total, " judged ", this.accuracy);
     this.node = h("div", { class: "progress" }, this.bar, this.legend);
   }
 
@@ -32,6 +37,7 @@ export class ProgressBar {
     }
     setText(this.done, p.completed);
     setText(this.total, p.total);
+    setText(this.accuracy, p.completed ? `(${percent(accuracyOf(p))})` : "");
     setAttr(this.bar, "aria-label",
       `${p.completed} of ${p.total} judged: ${p.correct} correct, ${p.incorrect} incorrect, `
       + `${p.awaiting} awaiting, ${p.faulted} faulted, ${p.pending} pending`);

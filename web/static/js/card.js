@@ -29,7 +29,7 @@ export class RunCard {
     this.node = h("article", { class: "card", dataset: { runId } },
       h("div", { class: "card-head" }, this.title, this.badge),
       this.bar.node,
-      h("div", { class: "card-meta" }, this.elapsed, this.rate, this.resumed),
+      h("div", { class: "card-meta" }, this.bar.summary, this.elapsed, this.rate, this.resumed),
       this.current,
       h("div", { class: "card-foot" }, this.ticks, h("span", { class: "spacer" }), this.cancel, this.retry));
   }
@@ -45,7 +45,8 @@ export class RunCard {
     const resumed = lifecycle.resumedCount || 0;
     this.resumed.hidden = resumed === 0;
     setText(this.resumed, `resumed ×${resumed}`);
-    this._updateCurrent(entry.currentItem);
+    // A finished run has no current item worth the space; its ticks tell how it ended.
+    this._updateCurrent(canCancel(run) ? entry.currentItem : null);
     this._updateTicks(entry.recentItems);
     this.cancel.hidden = !canCancel(run);
     this.retry.hidden = !canRetry(run, entry.progress);
@@ -56,7 +57,7 @@ export class RunCard {
   tick(now) {
     if (!this.entry) return;
     const ms = elapsedMs(this.entry.run, now);
-    setText(this.elapsed, `⏱ ${duration(ms)}`);
+    setText(this.elapsed, `${duration(ms)} elapsed`);
     setText(this.rate, rate(ratePerMinute(this.entry.progress, ms)));
   }
 

@@ -63,7 +63,8 @@ export function clockTime(text) {
 
 export function latency(ms) {
   if (ms === null || ms === undefined) return "–";
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return ms >= 100 ? `${Math.round(ms)} ms` : `${Number(ms.toFixed(1))} ms`;
 }
 
 export function runTitle(run) {

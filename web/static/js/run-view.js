@@ -5,7 +5,7 @@ import { canCancel, canRetry, cancelRun, retryRun } from "./actions.js";
 import { api } from "./api.js";
 import { ProgressBar } from "./bar.js";
 import { h, replace } from "./dom.js";
-import { accuracyOf, duration, elapsedMs, percent, runTitle, timestamp } from "./format.js";
+import { duration, elapsedMs, runTitle, timestamp } from "./format.js";
 import { feedbackPanel } from "./feedback.js";
 import { RunItems } from "./run-items.js";
 import { RunLogs } from "./run-logs.js";
@@ -29,7 +29,7 @@ function header(detail, bar) {
       cancel, retry),
     h("div", { class: "card-meta" },
       h("span", { class: "mono" }, run.id),
-      h("span", {}, `accuracy ${percent(accuracyOf(progress))}`),
+      bar.summary,
       h("span", {}, `created ${timestamp(run.createdAt)}`),
       h("span", {}, `elapsed ${duration(elapsedMs(run))}`),
       lifecycle?.resumedCount ? h("span", {}, `resumed ×${lifecycle.resumedCount}`) : null,
