@@ -19,11 +19,12 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from harness.datasets import DatasetCatalog
 from harness.live import LiveLog
 from harness.settings import Settings
 from web import sse, ws
 from web.http import EXCEPTION_HANDLERS
-from web.routes import runs, system
+from web.routes import datasets, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,10 +40,11 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(settings.log_path)
+        live = LiveLog(settings.log_path, bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings
         app.state.live = live
+        app.state.datasets = DatasetCatalog(settings.datasets_dir)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
         async with anyio.create_task_group() as tasks:
@@ -55,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *datasets.routes,
         *system.routes,
         *sse.routes,
         *ws.routes,
