@@ -82,13 +82,12 @@ def test_prompts_from_the_log_are_shown_as_text_never_as_markup(dashboard, serve
 
 
 def test_cancel_from_the_board_ends_the_run(dashboard, server):
-    datasets = httpx.get(f"{server.url}/api/datasets")
-    if datasets.status_code != 200:
-        pytest.skip("this build has no run creation yet (GET /api/datasets missing)")
-    dataset = datasets.json()[0]["name"]
+    dataset = httpx.get(f"{server.url}/api/datasets").json()[0]["name"]
     response = httpx.post(f"{server.url}/api/runs", json={
         "providerName": "simulated", "modelName": "slow-sim", "datasetName": dataset,
         "concurrency": 1, "config": {"seed": 1, "latencyMs": 5000}})
+    if response.status_code == 405:
+        pytest.skip("this build cannot create runs yet (no POST /api/runs)")
     assert response.status_code == 201, response.text
     run_id = response.json()["run"]["id"]
 
