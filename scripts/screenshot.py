@@ -61,7 +61,8 @@ class SimulatedRun:
     """One seeded run: its history so far, then one item at a time while the script runs."""
 
     def __init__(self, spec: tuple, started: datetime) -> None:
-        self.run_id, self.model, self.dataset, self.provider, self.total, self.done, self.final = spec
+        self.run_id, self.model, self.dataset, self.provider = spec[:4]
+        self.total, self.done, self.final = spec[4:]
         self.random = random.Random(self.run_id)
         self.accuracy = self.random.uniform(0.55, 0.9)
         self.started = started
@@ -89,18 +90,20 @@ class SimulatedRun:
         seq, rid = self.sequence, self.run_id
         prompt = PROMPTS[seq % len(PROMPTS)]
         events: list[ev.Event] = [
-            ev.ItemStarted(run_id=rid, sequence=seq, prompt_text=prompt, choices=list("ABCD"), ts=at),
+            ev.ItemStarted(run_id=rid, sequence=seq, prompt_text=prompt, choices=list("ABCD"),
+                           ts=at),
             ev.ItemDelta(run_id=rid, sequence=seq, text=RESPONSE, ts=at),
         ]
         if not finish:
             return events
         if self.random.random() < 0.04:
-            return [*events, ev.ItemFaulted(run_id=rid, sequence=seq, error="upstream timeout", ts=at)]
+            return [*events,
+                    ev.ItemFaulted(run_id=rid, sequence=seq, error="upstream timeout", ts=at)]
         correct = self.random.random() < self.accuracy
         return [*events,
                 ev.ItemAnswered(run_id=rid, sequence=seq, response_text=RESPONSE + "Answer: B",
-                                answer="B" if correct else "C", latency_ms=self.random.uniform(300, 2400),
-                                ts=at),
+                                answer="B" if correct else "C",
+                                latency_ms=self.random.uniform(300, 2400), ts=at),
                 ev.ItemJudged(run_id=rid, sequence=seq, correct=correct, expected="B", ts=at)]
 
 
@@ -157,10 +160,12 @@ def main(argv: list[str]) -> int:
             feeder.start()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 860}, color_scheme="dark")
+                page = browser.new_page(viewport={"width": 1280, "height": 860},
+                                        color_scheme="dark")
                 page.goto(url + "/")
                 page.wait_for_selector("#connection[data-state=live]")
-                page.wait_for_function("document.querySelectorAll('.card').length >= %d" % len(RUNS))
+                page.wait_for_function(
+                    f"document.querySelectorAll('.card').length >= {len(RUNS)}")
                 page.wait_for_function(
                     "[...document.querySelectorAll('.card .preview')].some(p => p.textContent)")
                 page.screenshot(path=str(out))

@@ -25,14 +25,16 @@ def burst(run_id: str) -> list[ev.Event]:
         events.append(ev.ItemStarted(run_id=run_id, sequence=seq, prompt_text=f"Q{seq}?", ts=TS))
         if seq <= 90:
             events += [ev.ItemDelta(run_id=run_id, sequence=seq, text="B", ts=TS),
-                       ev.ItemAnswered(run_id=run_id, sequence=seq, response_text="B", answer="B", ts=TS),
+                       ev.ItemAnswered(run_id=run_id, sequence=seq, response_text="B", answer="B",
+                                       ts=TS),
                        ev.ItemJudged(run_id=run_id, sequence=seq, correct=seq % 3 != 0, ts=TS)]
         elif seq <= 100:
             events.append(ev.ItemAnswered(run_id=run_id, sequence=seq, response_text="B", ts=TS))
         elif seq <= 120:
             events.append(ev.ItemFaulted(run_id=run_id, sequence=seq, error="timeout", ts=TS))
         else:
-            events.append(ev.ItemDelta(run_id=run_id, sequence=seq, text=f"thinking about {seq}", ts=TS))
+            events.append(ev.ItemDelta(run_id=run_id, sequence=seq, text=f"thinking about {seq}",
+                                       ts=TS))
     assert len(events) == 500
     return events
 
@@ -43,7 +45,7 @@ def active_progress(server: RunningServer, run_id: str) -> dict[str, int]:
 
 
 def test_board_shows_a_run_appended_to_the_log_within_a_second(dashboard, server):
-    page = dashboard.open()
+    dashboard.open()
     append_events(server.log_path, created("run-new", model="model-just-appended"))
     card = dashboard.card("run-new")
     card.wait_for(timeout=1000)
@@ -73,8 +75,9 @@ def test_bar_and_counts_match_the_api_after_a_burst_of_500_events(dashboard, ser
 def test_prompts_from_the_log_are_shown_as_text_never_as_markup(dashboard, server):
     dashboard.open()
     hostile = '<img src=x onerror="window.hacked=1">'
-    append_events(server.log_path, [*created("run-xss", total=3),
-                                    ev.ItemStarted(run_id="run-xss", sequence=1, prompt_text=hostile, ts=TS)])
+    append_events(server.log_path, [
+        *created("run-xss", total=3),
+        ev.ItemStarted(run_id="run-xss", sequence=1, prompt_text=hostile, ts=TS)])
     prompt = dashboard.card("run-xss").locator(".prompt")
     prompt.wait_for()
     assert prompt.inner_text() == hostile

@@ -6,25 +6,28 @@ from events import schema as ev
 from events.writer import append_events
 from tests.support.events import TS, run_history
 
+ARCHIVE_ROW = "#archive tbody tr[data-run-id]"
+ROWS = f"document.querySelectorAll('{ARCHIVE_ROW}')"
+
 
 def test_archive_filter_narrows_the_table_and_is_kept_in_the_url(dashboard, server):
-    append_events(server.log_path, [*run_history("run-a"), *run_history("run-b"),
-                                    ev.RunCreated(run_id="run-c", provider_name="openai",
-                                                  model_name="other-model", dataset_name="arithmetic",
-                                                  total=2, ts=TS)])
+    append_events(server.log_path, [
+        *run_history("run-a"), *run_history("run-b"),
+        ev.RunCreated(run_id="run-c", provider_name="openai", model_name="other-model",
+                      dataset_name="arithmetic", total=2, ts=TS)])
     page = dashboard.open("#/archive")
-    rows = page.locator("#archive tbody tr[data-run-id]")
+    rows = page.locator(ARCHIVE_ROW)
     rows.first.wait_for()
     assert rows.count() == 3
 
     page.get_by_label("Model").fill("other-model")
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_function("document.querySelectorAll('#archive tbody tr[data-run-id]').length === 1")
+    page.wait_for_function(f"{ROWS}.length === 1")
     assert rows.first.get_attribute("data-run-id") == "run-c"
     assert "model=other-model" in page.url
 
     page.reload()  # the view is in the URL, so a shared link shows the same rows
-    page.wait_for_function("document.querySelectorAll('#archive tbody tr[data-run-id]').length === 1")
+    page.wait_for_function(f"{ROWS}.length === 1")
     assert page.get_by_label("Model").input_value() == "other-model"
 
 
@@ -39,8 +42,8 @@ def test_run_page_shows_items_by_state_with_their_details_and_the_log(dashboard,
     ])
     page = dashboard.open("#/runs/run-detail")
     page.locator("details[data-group=incorrect] .item").wait_for()
-    assert page.locator("details[data-group]").evaluate_all("ds => ds.map(d => d.dataset.group)") == [
-        "incorrect", "faulted", "correct", "pending"]
+    groups = page.locator("details[data-group]").evaluate_all("ds => ds.map(d => d.dataset.group)")
+    assert groups == ["incorrect", "faulted", "correct", "pending"]
     wrong = page.locator("details[data-group=incorrect] .item").inner_text()
     assert "Q2?" in wrong and "Answer: A" in wrong and "expected A" in wrong and "12.5 ms" in wrong
     assert "provider timed out" in page.locator("details[data-group=faulted]").inner_text()

@@ -10,16 +10,27 @@ const FILTERS = ["status", "model", "dataset", "provider", "q"];
 const STATUSES = ["", "pending", "running", "completed", "failed", "canceled"];
 const PAGE_SIZE = 50;
 
+// Model, dataset and provider filter on exact names: suggest the ones on screen.
+const SUGGESTED = { model: "modelName", dataset: "datasetName", provider: "providerName" };
+
+function fillSuggestions(form, runs) {
+  for (const [name, field] of Object.entries(SUGGESTED)) {
+    const names = [...new Set(runs.map(({ run }) => run[field]))].sort();
+    replace(form.querySelector(`#suggest-${name}`), names.map((value) => h("option", { value })));
+  }
+}
+
 function filterForm(params) {
   const field = (name, label, attrs = {}) =>
-    h("label", {}, label, h("input", { name, value: params.get(name) ?? "", ...attrs }));
+    h("label", {}, label, h("input", { name, value: params.get(name) ?? "", ...attrs }),
+      name in SUGGESTED ? h("datalist", { id: `suggest-${name}` }) : null);
   const status = h("select", { name: "status" },
     STATUSES.map((s) => h("option", { value: s, selected: (params.get("status") ?? "") === s }, s || "any")));
   const form = h("form", { class: "form-grid panel", role: "search", "aria-label": "Filter runs" },
     h("label", {}, "Status", status),
-    field("model", "Model"),
-    field("dataset", "Dataset"),
-    field("provider", "Provider"),
+    field("model", "Model", { list: "suggest-model" }),
+    field("dataset", "Dataset", { list: "suggest-dataset" }),
+    field("provider", "Provider", { list: "suggest-provider" }),
     field("q", "Search", { type: "search", placeholder: "id, model, dataset, label…" }),
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Apply"),
       h("a", { class: "button", href: "#/archive" }, "Clear")));
@@ -59,9 +70,10 @@ export function mountArchive(root, { params }) {
   };
   const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Loading…")));
   const pager = h("div", { class: "pager" });
+  const form = filterForm(params);
   replace(root,
     h("div", { class: "row" }, h("h1", {}, "Archive"), h("span", { class: "spacer" }), compareButton),
-    filterForm(params),
+    form,
     h("div", { class: "table-wrap" }, h("table", { id: "archive" },
       h("thead", {}, h("tr", {}, h("th", {}, h("span", { class: "muted" }, "✓")), h("th", {}, "Run"),
         h("th", {}, "Status"), h("th", { class: "num" }, "Judged"), h("th", {}, "Accuracy"),
@@ -72,6 +84,7 @@ export function mountArchive(root, { params }) {
   let live = true;
   api.archive({ ...filters, cursor, limit: PAGE_SIZE }).then(({ body: page }) => {
     if (!live) return;
+    fillSuggestions(form, page.runs);
     const rows = page.runs.map((summary) => runRow(summary, selected, onSelect));
     replace(body, rows.length ? rows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs match.")));
     replace(pager,

@@ -16,7 +16,7 @@ function logLine(entry) {
 export class RunLogs {
   constructor(runId) {
     this.runId = runId;
-    this.after = null;
+    this.after = 0;
     this.list = h("div", { class: "logs", role: "log", "aria-label": "Run log" });
     this.node = h("section", {}, h("h2", {}, "Log"), this.list);
   }
@@ -29,7 +29,8 @@ export class RunLogs {
       const atBottom = this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 4;
       this.list.append(...body.entries.map(logLine));
       if (atBottom) this.list.scrollTop = this.list.scrollHeight;
-      if (body.nextAfter !== null && body.nextAfter !== undefined) this.after = body.nextAfter;
+      // Entries are numbered from 1; `after` is the number of the last one shown.
+      if (body.entries.length) this.after = body.entries[body.entries.length - 1].index;
       received = body.entries.length;
     } while (received === PAGE_SIZE);
   }
