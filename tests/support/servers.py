@@ -58,10 +58,12 @@ class RunningServer:
             raise RuntimeError("server did not stop within 15 s")
 
 
-def start_server(settings: Settings, *, timeout_s: float = 15) -> RunningServer:
-    """Start the app for ``settings`` (its port replaced by a free one) and wait until
-    it answers ``/api/health``."""
-    settings = replace(settings, port=free_port())
+def start_server(settings: Settings, *, timeout_s: float = 15,
+                 keep_port: bool = False) -> RunningServer:
+    """Start the app for ``settings`` (its port replaced by a free one, unless
+    ``keep_port``: a restart on the same address) and wait until it answers ``/api/health``."""
+    if not keep_port:
+        settings = replace(settings, port=free_port())
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
                             log_level="warning", ws_per_message_deflate=False,
                             timeout_graceful_shutdown=5)
