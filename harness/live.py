@@ -1,0 +1,130 @@
+"""The live log: the tailer, the read models and the bus, kept in step.
+
+One task owns the read models. It wakes on the doorbell, folds every new chunk of the
+log into the read models, and publishes one ``LogBatch`` per chunk — the records for
+WebSocket clients and the encoded stream messages for SSE clients. When the log is
+truncated or replaced it rebuilds the read models from the new file in a worker
+thread, swaps them in whole, and publishes a ``LogReset``; requests never see a model
+half rebuilt.
+
+The server's own commands append through ``append``, which rings the doorbell and
+returns once the read models reflect the new lines, so a command's response can show
+its own effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from events.bus import Broadcast
+from events.decoding import Record
+from events.doorbell import Doorbell
+from events.position import Position
+from events.schema import Event
+from events.tailer import Chunk, LogTailer, Rotation
+from events.writer import append_events
+from projections.messages import StreamMessage, messages_for
+from projections.readmodels import ReadModels
+
+logger = logging.getLogger("harness.live")
+
+
+@dataclass(frozen=True, eq=False)
+class LogBatch:
+    """What one chunk of the log added: its records and the stream messages it caused."""
+
+    position: Position
+    records: list[Record]
+    messages: list[StreamMessage]
+    cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class LogReset:
+    """The log was truncated or replaced; subscribers must drop their state."""
+
+    position: Position
+    reason: str
+
+
+def replay(path: Path, *, until: int | None = None) -> tuple[LogTailer, ReadModels]:
+    """Fold the log at ``path`` from its start (up to offset ``until``) into new read models."""
+    tailer = LogTailer(path)
+    models = ReadModels()
+    for chunk in tailer.read_new():
+        if isinstance(chunk, Chunk):
+            models.apply_chunk(chunk, keep_records=False)
+            if until is not None and chunk.end >= until:
+                break
+    return tailer, models
+
+
+class LiveLog:
+    """The read models of the log at ``path``, kept current, with a bus of their changes.
+
+    ``bus_buffer`` is how many batches a subscriber may lag before it is dropped.
+    """
+
+    def __init__(self, path: Path, *, step_ms: int = 5, recheck_s: float = 1.0,
+                 bus_buffer: int = 1024) -> None:
+        self.path = path
+        self.doorbell = Doorbell(path, step_ms=step_ms, recheck_s=recheck_s)
+        self.bus: Broadcast[LogBatch | LogReset] = Broadcast(buffer_size=bus_buffer)
+        self.tailer = LogTailer(path)
+        self.models = ReadModels()
+        self.resets = 0
+        self._caught_up = anyio.Event()
+
+    @property
+    def position(self) -> Position:
+        return self.models.position
+
+    async def start(self) -> None:
+        """Fold everything already in the log, off the event loop."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tailer, self.models = await anyio.to_thread.run_sync(replay, self.path)
+
+    async def run(self) -> None:
+        """Follow the log until cancelled."""
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(self.doorbell.watch)
+            while True:
+                await self.poll()
+                await self.doorbell.wait()
+
+    async def poll(self) -> None:
+        """Apply whatever the log gained since the last poll."""
+        for chunk in self.tailer.read_new():
+            if isinstance(chunk, Rotation):
+                await self._rebuild(chunk.reason)
+                break
+            applied = self.models.apply_chunk(chunk)
+            if self.bus.statistics().subscribers:
+                self.bus.publish(LogBatch(applied.position, applied.records,
+                                          messages_for(self.models, applied.changes)))
+            await anyio.lowlevel.checkpoint()  # let requests in between large chunks
+        self._wake_waiters()
+
+    async def append(self, events: Iterable[Event | dict]) -> Position:
+        """Append ``events`` as one write and wait until the read models include them."""
+        end = append_events(self.path, events)
+        self.doorbell.ring()
+        generation = self.models.position.generation
+        while self.models.position.offset < end and self.models.position.generation == generation:
+            await self._caught_up.wait()
+        return self.models.position
+
+    def _wake_waiters(self) -> None:
+        self._caught_up.set()
+        self._caught_up = anyio.Event()
+
+    async def _rebuild(self, reason: str) -> None:
+        logger.warning("log %s was %s: rebuilding every read model", self.path, reason)
+        self.tailer, self.models = await anyio.to_thread.run_sync(replay, self.path)
+        self.resets += 1
+        self.bus.publish(LogReset(self.models.position, reason))

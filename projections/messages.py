@@ -1,0 +1,100 @@
+"""The live-stream messages (SPEC §5) that a change to the read models produces.
+
+Every message carries the absolute state of what it names, never a delta, so a client
+may apply one twice, and a resuming client may be sent a superset of what it missed.
+Payloads are encoded to JSON once, here, and shared by every subscriber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import NamedTuple
+
+import msgspec
+
+from projections.queue import QueuedRun
+from projections.readmodels import ReadModels
+from projections.runs import Changes
+from projections.state import Item, Lifecycle, Progress, RunInfo, RunRecord
+
+_encode = msgspec.json.Encoder().encode
+
+
+class RunStatusMessage(msgspec.Struct, rename="camel"):
+    run: RunInfo
+    lifecycle: Lifecycle
+
+
+class RunProgressMessage(msgspec.Struct, rename="camel"):
+    run_id: str
+    progress: Progress
+    current_sequence: int | None
+
+
+class RunItemMessage(msgspec.Struct, rename="camel"):
+    run_id: str
+    item: Item
+
+
+class QueueMessage(msgspec.Struct, rename="camel"):
+    queue: list[QueuedRun]
+
+
+class StreamMessage(NamedTuple):
+    """One message of the stream: its SSE event name, the run it is about, its JSON."""
+
+    event: str
+    run_id: str | None
+    data: bytes
+
+
+def run_status(record: RunRecord) -> StreamMessage:
+    body = RunStatusMessage(record.info, record.lifecycle)
+    return StreamMessage("run_status", record.info.id, _encode(body))
+
+
+def run_progress(record: RunRecord) -> StreamMessage:
+    body = RunProgressMessage(record.info.id, record.progress(), record.current)
+    return StreamMessage("run_progress", record.info.id, _encode(body))
+
+
+def run_item(record: RunRecord, sequence: int) -> StreamMessage:
+    body = RunItemMessage(record.info.id, record.item(sequence))
+    return StreamMessage("run_item", record.info.id, _encode(body))
+
+
+def queue(models: ReadModels) -> StreamMessage:
+    return StreamMessage("queue", None, _encode(QueueMessage(models.queue.items())))
+
+
+def messages_for(models: ReadModels, changes: Changes) -> list[StreamMessage]:
+    """What to tell subscribers about one applied batch, run by run."""
+    out: list[StreamMessage] = []
+    runs = models.runs.runs
+    for run_id in dict.fromkeys([*changes.status, *changes.progress, *changes.items]):
+        record = runs[run_id]
+        if run_id in changes.status:
+            out.append(run_status(record))
+        if run_id in changes.progress:
+            out.append(run_progress(record))
+        for sequence in changes.items.get(run_id, ()):
+            out.append(run_item(record, sequence))
+    if changes.queue:
+        out.append(queue(models))
+    return out
+
+
+def messages_since(models: ReadModels, offset: int,
+                   run_ids: Collection[str] | None = None) -> list[StreamMessage]:
+    """Everything that changed after ``offset``: what a client resuming there missed."""
+    out: list[StreamMessage] = []
+    for record in models.runs.order:
+        if record.changed_at <= offset or (run_ids and record.info.id not in run_ids):
+            continue
+        out.append(run_status(record))
+        out.append(run_progress(record))
+        out.extend(run_item(record, sequence)
+                   for sequence, at in record.item_changed_at.items() if at > offset)
+    if not run_ids:
+        out.append(queue(models))
+    return out
