@@ -10,11 +10,6 @@ from harness.errors import Invalid
 from harness.page_feedback import PageFeedbackStore
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_feedback_is_listed_newest_first_and_survives_a_restart(tmp_path: Path) -> None:
     log = tmp_path / "page-feedback.jsonl"

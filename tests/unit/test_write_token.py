@@ -12,11 +12,6 @@ from starlette.routing import Route
 from web.auth import BearerTokenAuth
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def echo(request: object) -> PlainTextResponse:
     return PlainTextResponse("done")
 
