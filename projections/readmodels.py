@@ -59,7 +59,9 @@ class ReadModels:
                 continue
             if isinstance(event, _QUEUE_EVENTS):
                 problem = queue.apply(event)
-                changes.queue = True
+                if problem is None:
+                    queue.changed_at = decoded.end  # type: ignore[union-attr]
+                    changes.queue = True
             else:
                 problem = runs.apply(event, decoded.end, changes)  # type: ignore[union-attr]
             if problem is not None:

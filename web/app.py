@@ -19,6 +19,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from harness.datasets import DatasetCatalog
 from harness.live import LiveLog
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
@@ -27,7 +28,7 @@ from harness.signing_key import load_signing_key
 from web import sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import feedback, runs, system
+from web.routes import browser_harness, datasets, feedback, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,10 +44,11 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(settings.log_path)
+        live = LiveLog(settings.log_path, bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings
         app.state.live = live
+        app.state.datasets = DatasetCatalog(settings.datasets_dir)
         app.state.secret = load_signing_key(settings)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
@@ -61,8 +63,10 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *datasets.routes,
         *system.routes,
         *feedback.routes,
+        *browser_harness.routes,
         *sse.routes,
         *ws.routes,
         Route("/", dashboard, methods=["GET"]),
