@@ -39,6 +39,18 @@ class RunningServer:
     def log_path(self) -> Path:
         return self.settings.log_path
 
+    def settle(self, *, timeout_s: float = 10) -> str:
+        """Wait until the server has read the whole log; return its position."""
+        size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        deadline = time.monotonic() + timeout_s
+        while True:
+            position = httpx.get(f"{self.url}/api/health").json()["position"]
+            if int(position.split(":")[1]) == size:
+                return position
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server at {position}, log is {size} bytes")
+            time.sleep(0.01)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
