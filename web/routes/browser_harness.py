@@ -15,6 +15,9 @@ from harness.packs import Capture, Pack
 from web.http import json_response, read_body
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
+# An import carries every reply of a pack of up to 10,000 items, whole chat answers
+# included, so it may be this many times the ordinary body limit.
+IMPORT_BODY_FACTOR = 16
 
 
 class PackRequest(msgspec.Struct, rename="camel", kw_only=True):
@@ -41,7 +44,8 @@ async def create_pack(request: Request) -> Response:
 async def create_import(request: Request) -> Response:
     """201 with the new run; 200 with the same run when this import was already made."""
     state = request.app.state
-    body = await read_body(request, ImportRequest, limit_bytes=state.settings.max_body_bytes)
+    body = await read_body(request, ImportRequest,
+                           limit_bytes=IMPORT_BODY_FACTOR * state.settings.max_body_bytes)
     imported = await import_captures(live=state.live, datasets=state.datasets, key=state.secret,
                                      pack=body.pack, captures=body.captures)
     return json_response(imported.record.snapshot(), status=201 if imported.created else 200,
