@@ -21,10 +21,14 @@ from starlette.staticfiles import StaticFiles
 
 from harness.datasets import DatasetCatalog
 from harness.live import LiveLog
+from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
+from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
+from harness.signing_key import load_signing_key
 from web import sse, ws
+from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import datasets, runs, system
+from web.routes import browser_harness, datasets, feedback, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +49,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.live = live
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
+        app.state.secret = load_signing_key(settings)
+        app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
         async with anyio.create_task_group() as tasks:
@@ -59,6 +65,8 @@ def create_app(settings: Settings) -> Starlette:
         *runs.routes,
         *datasets.routes,
         *system.routes,
+        *feedback.routes,
+        *browser_harness.routes,
         *sse.routes,
         *ws.routes,
         Route("/", dashboard, methods=["GET"]),
@@ -68,6 +76,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGINS,
                    allow_methods=["*"], allow_headers=["*"],
                    expose_headers=["X-Harness-Position", "ETag", "Location"]),
+        # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
+        Middleware(BearerTokenAuth, token=settings.token),
     ]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
