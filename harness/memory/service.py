@@ -7,6 +7,8 @@ loop and a search always sees every entry appended before it began.
 
 from __future__ import annotations
 
+import logging
+from contextlib import AsyncExitStack
 from typing import Annotated, Literal, NamedTuple
 
 import anyio
@@ -19,6 +21,8 @@ from harness.memory.lexical import LexicalIndex, tokenize
 from harness.memory.log import MemoryLog
 from harness.memory.semantic import Embedder, hybrid_scores, load_embedder
 from harness.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 Ranker = Literal["bm25", "hybrid", "recency"]
 
@@ -55,8 +59,11 @@ class AgentMemory:
     """The memory of ``settings.data_dir / memory.jsonl``.
 
     ``semantic`` allows the embedding model when the ``semantic`` extra is installed;
-    pass ``False`` to rank by BM25 alone. ``open()`` loads the model (seconds) and the
-    file; ``aclose()`` releases nothing today but keeps the lifespan symmetric.
+    pass ``False`` to rank by BM25 alone. ``open()`` reads the file and starts loading
+    the model in the background (the first load in a process imports torch: about 4 s
+    on 2 vCPUs); memory ranks by BM25 until the model is ready, then embeds every entry
+    and switches to hybrid. ``semantic_settled`` is set when that is over, model or
+    not. ``aclose()`` must run in the task that ran ``open()``.
     """
 
     def __init__(self, settings: Settings, *, semantic: bool = True) -> None:
@@ -69,15 +76,39 @@ class AgentMemory:
         self._vectors: np.ndarray | None = None
         self._generation = 0
         self._lock = anyio.Lock()
+        self._stack = AsyncExitStack()
+        self.semantic_settled = anyio.Event()
 
     async def open(self) -> None:
-        if self._semantic:
-            self._embedder = await anyio.to_thread.run_sync(load_embedder)
         async with self._lock:
             await anyio.to_thread.run_sync(self._catch_up)
+        if not self._semantic:
+            self.semantic_settled.set()
+            return
+        task_group = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack.callback(task_group.cancel_scope.cancel)
+        task_group.start_soon(self._adopt_embedder)
 
     async def aclose(self) -> None:
+        await self._stack.aclose()
         self._embedder = None
+
+    async def _adopt_embedder(self) -> None:
+        try:
+            embedder = await anyio.to_thread.run_sync(load_embedder, abandon_on_cancel=True)
+            if embedder is not None:
+                async with self._lock:
+                    await anyio.to_thread.run_sync(self._embed_all, embedder)
+        except Exception:  # the extra is optional: a broken install must not stop memory
+            logger.exception("the embedding model could not be loaded; memory ranks by BM25")
+        finally:
+            self.semantic_settled.set()
+
+    def _embed_all(self, embedder: Embedder) -> None:
+        self._catch_up()
+        entries = self._log.entries
+        self._vectors = embedder.embed([entry.text for entry in entries]) if entries else None
+        self._embedder = embedder
 
     async def __aenter__(self) -> AgentMemory:
         await self.open()
