@@ -21,6 +21,8 @@ from starlette.staticfiles import StaticFiles
 
 from harness.datasets import DatasetCatalog
 from harness.live import LiveLog
+from harness.mcp_proxy import McpProxy
+from harness.memory import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
@@ -28,7 +30,7 @@ from harness.signing_key import load_signing_key
 from web import sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import browser_harness, datasets, feedback, runs, system
+from web.routes import browser_harness, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -53,7 +55,13 @@ def create_app(settings: Settings) -> Starlette:
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
-        async with anyio.create_task_group() as tasks:
+        async with (
+            AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
+            McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
+            anyio.create_task_group() as tasks,
+        ):
+            app.state.memory = agent_memory
+            app.state.mcp = mcp_proxy
             tasks.start_soon(live.run)
             try:
                 yield
@@ -67,6 +75,8 @@ def create_app(settings: Settings) -> Starlette:
         *system.routes,
         *feedback.routes,
         *browser_harness.routes,
+        *memory.routes,
+        *mcp.routes,
         *sse.routes,
         *ws.routes,
         Route("/", dashboard, methods=["GET"]),
