@@ -14,14 +14,17 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from harness.errors import Invalid, NotFound
 
 BUILTIN_DIR = Path(__file__).with_name("datasets")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DatasetName = Annotated[str, Meta(pattern=NAME_PATTERN.pattern,
+                                  description="a built-in or user dataset's name")]
 LETTERS = string.ascii_uppercase
 MAX_CHOICES = len(LETTERS)
 

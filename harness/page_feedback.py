@@ -23,7 +23,9 @@ from harness.errors import Invalid
 LOG_FILE = "page-feedback.jsonl"
 URL_SCHEMES = frozenset({"http", "https", "file"})
 
-PageUrl = Annotated[str, Meta(min_length=1, max_length=2048)]
+PageUrl = Annotated[str, Meta(min_length=1, max_length=2048,
+                               pattern=r"^(https?://[^/?#\s]+|file://)",
+                               description="an http(s) URL with a host, or a file URL")]
 Comment = Annotated[str, Meta(max_length=2000)]
 Selector = Annotated[str, Meta(max_length=1000)]
 
@@ -51,7 +53,10 @@ _decoder = msgspec.json.Decoder(PageFeedback | PageFeedbackCleared)
 
 def check_page_url(url: str) -> None:
     """Raise unless ``url`` is an http(s) or file URL (the widget runs on both)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = urlsplit("")
     if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
         raise Invalid(f"url must be an http, https or file URL, got {url[:200]!r}",
                       details={"in": "body", "field": "url"})

@@ -77,7 +77,8 @@ def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
                  cursor: str | None = None) -> ArchivePage:
     """Runs newest first; ``cursor`` is the ``nextCursor`` of the previous page."""
     order = models.runs.order
-    start = _decode_cursor(cursor, len(order)) if cursor else len(order)
+    # A cursor past the end (from a log since replaced by a shorter one) starts over.
+    start = min(_decode_cursor(cursor), len(order)) if cursor else len(order)
     runs: list[RunSummary] = []
     index = start
     while index > 0 and len(runs) < limit:
@@ -88,7 +89,7 @@ def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
     return ArchivePage(runs, f"r{index}" if more else None)
 
 
-def _decode_cursor(cursor: str, size: int) -> int:
-    if not cursor.startswith("r") or not cursor[1:].isdigit() or int(cursor[1:]) > size:
+def _decode_cursor(cursor: str) -> int:
+    if not cursor.startswith("r") or not cursor[1:].isdigit():
         raise Invalid(f"malformed cursor {cursor!r}", details={"in": "query", "field": "cursor"})
     return int(cursor[1:])

@@ -19,6 +19,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
@@ -27,7 +28,7 @@ from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
-from web import sse, ws
+from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
 from web.routes import browser_harness, datasets, feedback, mcp, memory, runs, system
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         *mcp.routes,
         *sse.routes,
         *ws.routes,
+        *openapi.routes,
         Route("/", dashboard, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
@@ -89,5 +91,7 @@ def create_app(settings: Settings) -> Starlette:
         # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
         Middleware(BearerTokenAuth, token=settings.token),
     ]
-    return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.openapi = openapi.build_document(routes, title="harness", version=__version__)
+    return app

@@ -9,6 +9,7 @@ reflects and a weak ETag, and answer ``304`` to a matching ``If-None-Match``.
 from __future__ import annotations
 
 import hashlib
+import re
 import typing
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from harness.errors import BodyTooLarge, HarnessError, Invalid, MalformedBody
 
@@ -71,14 +73,17 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def parse_query(request: Request, model: type[T]) -> T:
-    """The query string as ``model``; repeated parameters fill list-typed fields."""
+    """The query string as ``model``; repeated parameters fill list-typed fields, and
+    so do comma-separated values for the fields a model names in ``comma_separated``."""
     params = request.query_params
     values: dict[str, Any] = {}
     list_fields = _list_fields(model)
+    commas = getattr(model, "comma_separated", frozenset())
     for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
         name = field.encode_name
         if name in list_fields:
-            found = [v for item in params.getlist(name) for v in item.split(",") if v]
+            found = [part for value in params.getlist(name)
+                     for part in (value.split(",") if name in commas else [value]) if part]
             if found:
                 values[name] = found
         elif name in params:
@@ -109,16 +114,32 @@ async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
     except msgspec.DecodeError as error:
         raise MalformedBody(f"request body is not valid JSON: {error}") from None
     try:
-        return msgspec.convert(document, model)
+        return msgspec.convert(_integral_floats_as_ints(document), model)
     except msgspec.ValidationError as error:
         raise invalid(error, "body") from None
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """JSON does not tell ``3`` from ``3.0``, and JSON Schema calls both an integer;
+    strict conversion would refuse the second for an ``int`` field."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is dict:
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
 
 
 def invalid(error: msgspec.ValidationError, where: str) -> Invalid:
     """A 422 from a msgspec validation error, naming the field it is about."""
     text = str(error)
-    _, _, path = text.rpartition(" - at `")
-    field = path.rstrip("`").removeprefix("$").lstrip(".") or None
+    missing = re.search(r"missing required field `([^`]+)`", text)
+    _, at, path = text.rpartition(" - at `")
+    field = path.rstrip("`").removeprefix("$").lstrip(".") if at else ""
+    if missing:
+        field = f"{field}.{missing.group(1)}" if field else missing.group(1)
+    field = field or None
     if field and where == "query":
         field = field.split("[", 1)[0]  # the parameter, not which of its repeated values
     return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field})
@@ -149,7 +170,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed"}
     body = {"error": {"code": codes.get(exc.status_code, "http_error"),
                       "message": exc.detail, "details": None}}
-    return json_response(body, status=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    return json_response(body, status=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route serves at this path (Starlette names only the first
+    route's when one path has a route per method)."""
+    allowed: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            allowed |= getattr(route, "methods", None) or set()
+    return allowed
 
 
 EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error}

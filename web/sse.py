@@ -23,12 +23,27 @@ from starlette.routing import Route
 from events.bus import Subscription
 from events.position import Position
 from harness.live import LiveLog, LogBatch, LogReset
-from projections.messages import StreamMessage, messages_since
-from web.http import parse_query
+from projections.messages import (
+    QueueMessage,
+    RunItemMessage,
+    RunProgressMessage,
+    RunStatusMessage,
+    StreamMessage,
+    messages_since,
+)
+from web.api import endpoint
 from web.streams import StreamCounts
 
 PING_S = 10
 SEND_TIMEOUT_S = 30
+
+
+class ResetMessage(msgspec.Struct):
+    position: str
+
+
+STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,
+                   ResetMessage)
 
 
 class EventsQuery(msgspec.Struct, rename="camel"):
@@ -45,7 +60,7 @@ def encode_frames(messages: Iterable[StreamMessage], last_id: str) -> bytes:
 
 
 def reset_frame(position: Position) -> bytes:
-    data = msgspec.json.encode({"position": str(position)})
+    data = msgspec.json.encode(ResetMessage(str(position)))
     return b"event: reset\ndata: %s\nid: %s\n\n" % (data, str(position).encode())
 
 
@@ -117,8 +132,12 @@ def _ping() -> ServerSentEvent:
     return ServerSentEvent(comment="ping", event="ping", data="")
 
 
-async def events(request: Request) -> LiveStreamResponse:
-    query = parse_query(request, EventsQuery)
+@endpoint(summary="The live stream of run changes (Server-Sent Events)", tag="streams",
+          query=EventsQuery, media_type="text/event-stream", response=STREAM_PAYLOADS,
+          description=(
+              "Events run_status, run_progress, run_item, queue and reset, each carrying "
+              "absolute state; resume with Last-Event-ID or ?after=<cursor>."))
+async def events(request: Request, query: EventsQuery) -> LiveStreamResponse:
     live: LiveLog = request.app.state.live
     run_ids = frozenset(query.run_id)
     subscription = live.bus.subscribe()

@@ -119,3 +119,10 @@ def test_the_widget_is_served_as_javascript_to_any_page(server: RunningServer) -
     assert response.headers["content-type"].startswith("text/javascript")
     assert "/api/page-feedback" in response.text
     assert "attachShadow" in response.text
+
+
+def test_a_url_that_cannot_be_parsed_is_a_422_not_a_crash(server) -> None:  # noqa: ANN001
+    response = httpx.post(f"{server.url}/api/page-feedback",
+                          json={"rating": "up", "url": "file://[\u008f"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["field"] == "url"

@@ -13,13 +13,11 @@ import anyio
 import httpx
 import msgspec
 import pytest
-from starlette.applications import Starlette
 
 from events.schema import RunLog
 from harness.mcp_proxy import McpProxy
 from harness.settings import Settings
-from web.http import EXCEPTION_HANDLERS
-from web.routes.mcp import routes
+from tests.support.servers import in_process_client
 
 FAKE_SERVER = Path(__file__).parent.parent / "fakes" / "mcp_tools_server.py"
 
@@ -47,13 +45,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def client(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
-    # ASGITransport runs no lifespan: open the proxy here as the app's lifespan would.
-    async with McpProxy(Settings(data_dir=data_dir)) as proxy:
-        app.state.mcp = proxy
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    async with in_process_client(Settings(data_dir=data_dir, semantic_memory=False)) as http:
+        yield http
 
 
 def run_logs(data_dir: Path) -> list[RunLog]:

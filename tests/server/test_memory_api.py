@@ -7,12 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from harness.memory import AgentMemory
 from harness.settings import Settings
-from web.http import EXCEPTION_HANDLERS
-from web.routes.memory import routes
+from tests.support.servers import in_process_client
 
 
 @pytest.fixture
@@ -22,14 +19,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, max_body_bytes=64 * 1024)
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
-    # ASGITransport runs no lifespan: open the service here as the app's lifespan would.
-    async with AgentMemory(settings, semantic=False) as memory:
-        app.state.memory = memory
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    settings = Settings(data_dir=tmp_path, max_body_bytes=64 * 1024, semantic_memory=False)
+    async with in_process_client(settings) as http:
+        yield http
 
 
 @pytest.mark.anyio

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -83,3 +85,14 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
         time.sleep(0.02)
     running.stop()
     raise TimeoutError(f"server did not answer within {timeout_s} s")
+
+
+@asynccontextmanager
+async def in_process_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app, lifespan included, served in this process through httpx's ASGI
+    transport: for request/response tests (it cannot consume an endless SSE stream)."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://harness.test") as client:
+            yield client

@@ -11,8 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.browser_harness import build_pack, import_captures
+from harness.datasets import DatasetName
 from harness.packs import Capture, Pack
-from web.http import json_response, read_body
+from projections.state import RunSnapshot
+from web.api import endpoint
+from web.http import json_response
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 # An import carries every reply of a pack of up to 10,000 items, whole chat answers
@@ -21,7 +24,7 @@ IMPORT_BODY_FACTOR = 16
 
 
 class PackRequest(msgspec.Struct, rename="camel", kw_only=True):
-    dataset_name: Name
+    dataset_name: DatasetName
     model_name: Name
     provider_name: Name = "browser"
     limit: Annotated[int, Meta(ge=1, le=10_000)] | None = None
@@ -32,20 +35,23 @@ class ImportRequest(msgspec.Struct, rename="camel", kw_only=True):
     captures: list[Capture]
 
 
-async def create_pack(request: Request) -> Response:
+@endpoint(summary="Build a signed Browser Harness pack from a dataset", tag="browser-harness",
+          body=PackRequest, response=Pack, statuses=(201,), errors=(404,))
+async def create_pack(request: Request, body: PackRequest) -> Response:
     state = request.app.state
-    body = await read_body(request, PackRequest, limit_bytes=state.settings.max_body_bytes)
     pack = await build_pack(datasets=state.datasets, key=state.secret,
                             dataset_name=body.dataset_name, model_name=body.model_name,
                             provider_name=body.provider_name, limit=body.limit)
     return json_response(pack, status=201)
 
 
-async def create_import(request: Request) -> Response:
-    """201 with the new run; 200 with the same run when this import was already made."""
+@endpoint(summary="Import Browser Harness captures as a judged run", tag="browser-harness",
+          body=ImportRequest, response=RunSnapshot, statuses=(201, 200), errors=(404,),
+          body_limit_factor=IMPORT_BODY_FACTOR,
+          description="201 with the new run; 200 with the same run when this import was "
+                      "already made (nothing is written again).")
+async def create_import(request: Request, body: ImportRequest) -> Response:
     state = request.app.state
-    body = await read_body(request, ImportRequest,
-                           limit_bytes=IMPORT_BODY_FACTOR * state.settings.max_body_bytes)
     imported = await import_captures(live=state.live, datasets=state.datasets, key=state.secret,
                                      pack=body.pack, captures=body.captures)
     return json_response(imported.record.snapshot(), status=201 if imported.created else 200,

@@ -6,10 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.datasets import DatasetCatalog
+from harness.datasets import DatasetCatalog, DatasetInfo
+from web.api import endpoint
 from web.http import live_state
 
 
+@endpoint(summary="Built-in and user datasets with their sizes", tag="datasets",
+          response=list[DatasetInfo], cacheable=True)
 async def list_datasets(request: Request) -> Response:
     catalog: DatasetCatalog = request.app.state.datasets
     # Files on disk change without the log moving, so the ETag is the body's digest.

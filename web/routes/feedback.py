@@ -15,7 +15,8 @@ from events.schema import FeedbackGiven
 from events.writer import now_timestamp
 from harness.errors import NotFound
 from harness.page_feedback import Comment, PageFeedback, PageUrl, Selector
-from web.http import json_response, live_state, parse_query, read_body
+from web.api import endpoint
+from web.http import json_response, live_state
 
 WIDGET = Path(__file__).resolve().parents[1] / "static" / "widget.js"
 
@@ -33,6 +34,14 @@ class PageFeedbackRequest(msgspec.Struct, rename="camel", kw_only=True):
     selector: Selector | None = None
 
 
+# The store's rule "a rating or a comment", said in the schema too.
+RATING_OR_COMMENT = {"anyOf": [
+    {"required": ["rating"], "properties": {"rating": {"enum": ["up", "down"]}}},
+    {"required": ["comment"], "properties": {"comment": {"type": "string", "pattern": "\\S"}}},
+]}
+PageFeedbackBody = Annotated[PageFeedbackRequest, Meta(extra_json_schema=RATING_OR_COMMENT)]
+
+
 class PageQuery(msgspec.Struct, rename="camel", kw_only=True):
     url: PageUrl
 
@@ -47,9 +56,10 @@ class ClearedPageFeedback(msgspec.Struct, rename="camel", kw_only=True):
     cleared: int
 
 
-async def give_run_feedback(request: Request) -> Response:
+@endpoint(summary="Rate a run up or down, with a comment", tag="feedback", body=RunFeedback,
+          response=RunFeedback, statuses=(201,), errors=(404,))
+async def give_run_feedback(request: Request, body: RunFeedback) -> Response:
     state = request.app.state
-    body = await read_body(request, RunFeedback, limit_bytes=state.settings.max_body_bytes)
     if body.run_id not in state.live.models.runs.runs:
         raise NotFound("run", body.run_id)
     await state.live.append([FeedbackGiven(run_id=body.run_id, ts=now_timestamp(),
@@ -57,28 +67,32 @@ async def give_run_feedback(request: Request) -> Response:
     return json_response(body, status=201)
 
 
-async def list_page_feedback(request: Request) -> Response:
-    query = parse_query(request, PageQuery)
+@endpoint(summary="Page feedback for one URL, newest first", tag="feedback", query=PageQuery,
+          response=PageFeedbackList, cacheable=True)
+async def list_page_feedback(request: Request, query: PageQuery) -> Response:
     entries = request.app.state.page_feedback.entries(query.url)
     return live_state(request, PageFeedbackList(url=query.url, entries=entries),
                       position=request.app.state.live.position)
 
 
-async def give_page_feedback(request: Request) -> Response:
+@endpoint(summary="Feedback on a web page, from the embeddable widget", tag="feedback",
+          body=PageFeedbackBody, response=PageFeedback, statuses=(201,))
+async def give_page_feedback(request: Request, body: PageFeedbackRequest) -> Response:
     state = request.app.state
-    body = await read_body(request, PageFeedbackRequest,
-                           limit_bytes=state.settings.max_body_bytes)
     entry = await state.page_feedback.add(url=body.url, rating=body.rating,
                                           comment=body.comment, selector=body.selector)
     return json_response(entry, status=201)
 
 
-async def clear_page_feedback(request: Request) -> Response:
-    query = parse_query(request, PageQuery)
+@endpoint(summary="Clear one URL's page feedback", tag="feedback", query=PageQuery,
+          response=ClearedPageFeedback)
+async def clear_page_feedback(request: Request, query: PageQuery) -> Response:
     cleared = await request.app.state.page_feedback.clear(url=query.url)
     return json_response(ClearedPageFeedback(url=query.url, cleared=cleared))
 
 
+@endpoint(summary="The embeddable feedback widget script", tag="feedback",
+          media_type="text/javascript")
 async def widget(request: Request) -> Response:
     # Any page may embed it, including pages that isolate themselves with COEP.
     return FileResponse(WIDGET, media_type="text/javascript; charset=utf-8",

@@ -7,24 +7,31 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.mcp_proxy import McpProxy, ToolCall
-from web.http import json_response, read_body
+from harness.mcp_proxy.proxy import ServerListing, ToolListing, ToolOutcome
+from web.api import endpoint
+from web.http import json_response, live_state
 
 
+@endpoint(summary="The configured MCP servers and their state", tag="mcp",
+          response=ServerListing, cacheable=True)
 async def list_servers(request: Request) -> Response:
     proxy: McpProxy = request.app.state.mcp
-    return json_response(proxy.servers())
+    return live_state(request, proxy.servers(), position=request.app.state.live.position)
 
 
+@endpoint(summary="One MCP server's tools", tag="mcp", response=ToolListing, errors=(502,),
+          cacheable=True)
 async def list_tools(request: Request) -> Response:
     proxy: McpProxy = request.app.state.mcp
-    return json_response(await proxy.tools(request.path_params["name"]))
+    tools = await proxy.tools(request.path_params["name"])
+    return live_state(request, tools, position=request.app.state.live.position)
 
 
-async def call_tool(request: Request) -> Response:
+@endpoint(summary="Call an MCP tool with arguments checked against its input schema",
+          tag="mcp", body=ToolCall, response=ToolOutcome, errors=(502,))
+async def call_tool(request: Request, body: ToolCall) -> Response:
     proxy: McpProxy = request.app.state.mcp
-    proxy.connection(request.path_params["name"])  # 404 before reading the body
-    call = await read_body(request, ToolCall, limit_bytes=proxy.settings.max_body_bytes)
-    outcome = await proxy.call(request.path_params["name"], request.path_params["tool"], call)
+    outcome = await proxy.call(request.path_params["name"], request.path_params["tool"], body)
     return json_response(outcome)
 
 

@@ -6,21 +6,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.memory import AgentMemory, MemoryQuery, NewMemory
-from web.http import POSITION_HEADER, json_response, parse_query, read_body, read_model
+from harness.memory import AgentMemory, MemoryEntry, MemoryQuery, MemoryResults, NewMemory
+from web.api import endpoint
+from web.http import POSITION_HEADER, json_response, read_model
 
 
-async def search_memory(request: Request) -> Response:
+@endpoint(summary="Memory entries, newest first, or ranked by relevance to q", tag="memory",
+          query=MemoryQuery, response=MemoryResults, cacheable=True)
+async def search_memory(request: Request, query: MemoryQuery) -> Response:
     memory: AgentMemory = request.app.state.memory
-    query = parse_query(request, MemoryQuery)
     results = await memory.search(query)
     return read_model(request, results, position=memory.position)
 
 
-async def add_memory(request: Request) -> Response:
+@endpoint(summary="Record a memory entry", tag="memory", body=NewMemory, response=MemoryEntry,
+          statuses=(201,))
+async def add_memory(request: Request, body: NewMemory) -> Response:
     memory: AgentMemory = request.app.state.memory
-    draft = await read_body(request, NewMemory, limit_bytes=memory.settings.max_body_bytes)
-    entry = await memory.add(draft)
+    entry = await memory.add(body)
     return json_response(entry, status=201, headers={POSITION_HEADER: memory.position})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -12,12 +12,21 @@ from starlette.routing import Route
 
 from harness.errors import Invalid, NotFound
 from harness.live import LiveLog
-from projections.archive import ArchiveFilter, archive_page
+from projections.archive import ArchiveFilter, ArchivePage, archive_page
 from projections.board import active_board
-from projections.compare import compare
-from projections.items import LEVELS, export_csv, export_jsonl, items_page, log_page
+from projections.compare import Comparison, compare
+from projections.items import (
+    LEVELS,
+    ItemsPage,
+    LogPage,
+    export_csv,
+    export_jsonl,
+    items_page,
+    log_page,
+)
 from projections.state import ITEM_STATES, RunRecord, RunSnapshot
-from web.http import parse_query, read_model
+from web.api import endpoint
+from web.http import read_model
 
 
 class ActiveQuery(msgspec.Struct, rename="camel"):
@@ -25,6 +34,8 @@ class ActiveQuery(msgspec.Struct, rename="camel"):
 
 
 class ArchiveQuery(msgspec.Struct, rename="camel"):
+    comma_separated: ClassVar[frozenset[str]] = frozenset({"status"})
+
     status: list[Literal["pending", "running", "completed", "failed", "canceled"]] = []
     model: str | None = None
     dataset: str | None = None
@@ -32,10 +43,12 @@ class ArchiveQuery(msgspec.Struct, rename="camel"):
     label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
     q: str | None = None
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
-    cursor: str | None = None
+    cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
 
 
 class ItemsQuery(msgspec.Struct, rename="camel"):
+    comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
+
     state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200
     cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
@@ -48,7 +61,10 @@ class LogsQuery(msgspec.Struct, rename="camel"):
 
 
 class CompareQuery(msgspec.Struct, rename="camel"):
-    ids: Annotated[list[str], Meta(min_length=2, max_length=8)]
+    comma_separated: ClassVar[frozenset[str]] = frozenset({"ids"})
+
+    ids: Annotated[list[Annotated[str, Meta(pattern=r"^[^,]+$")]],
+                   Meta(min_length=2, max_length=8, extra_json_schema={"uniqueItems": True})]
 
 
 class ExportQuery(msgspec.Struct, rename="camel"):
@@ -56,7 +72,7 @@ class ExportQuery(msgspec.Struct, rename="camel"):
 
 
 class RunDetail(RunSnapshot):
-    config: dict[str, object]
+    config: dict[str, Any]
     counts: dict[str, int]
 
 
@@ -71,15 +87,17 @@ def _record(live: LiveLog, run_id: str) -> RunRecord:
     return record
 
 
-async def active_runs(request: Request) -> Response:
-    query = parse_query(request, ActiveQuery)
+@endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
+          query=ActiveQuery, response=list[RunSnapshot], cacheable=True)
+async def active_runs(request: Request, query: ActiveQuery) -> Response:
     live = _live(request)
     return read_model(request, active_board(live.models, limit=query.limit),
                       position=live.position)
 
 
-async def archive(request: Request) -> Response:
-    query = parse_query(request, ArchiveQuery)
+@endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
+          query=ArchiveQuery, response=ArchivePage, cacheable=True)
+async def archive(request: Request, query: ArchiveQuery) -> Response:
     where = ArchiveFilter(
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
         provider=query.provider, text=query.q or None,
@@ -90,6 +108,8 @@ async def archive(request: Request) -> Response:
     return read_model(request, page, position=live.position)
 
 
+@endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
+          response=RunDetail, cacheable=True)
 async def run_detail(request: Request) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
@@ -99,8 +119,9 @@ async def run_detail(request: Request) -> Response:
     return read_model(request, detail, position=live.position)
 
 
-async def run_items(request: Request) -> Response:
-    query = parse_query(request, ItemsQuery)
+@endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
+          response=ItemsPage, cacheable=True)
+async def run_items(request: Request, query: ItemsQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
@@ -108,16 +129,18 @@ async def run_items(request: Request) -> Response:
     return read_model(request, page, position=live.position)
 
 
-async def run_logs(request: Request) -> Response:
-    query = parse_query(request, LogsQuery)
+@endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
+          query=LogsQuery, response=LogPage, cacheable=True)
+async def run_logs(request: Request, query: LogsQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
     return read_model(request, page, position=live.position)
 
 
-async def compare_runs(request: Request) -> Response:
-    query = parse_query(request, CompareQuery)
+@endpoint(summary="Accuracy side by side and the items the runs disagree on", tag="runs",
+          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True)
+async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
     live = _live(request)
@@ -125,8 +148,9 @@ async def compare_runs(request: Request) -> Response:
     return read_model(request, compare(records), position=live.position)
 
 
-async def export_items(request: Request) -> Response:
-    query = parse_query(request, ExportQuery)
+@endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
+          query=ExportQuery, media_type="application/x-ndjson")
+async def export_items(request: Request, query: ExportQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
     if query.format == "csv":

@@ -14,6 +14,7 @@ from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
+from web.api import endpoint
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -45,6 +46,8 @@ class Health(msgspec.Struct, rename="camel"):
     uptime_s: float
 
 
+@endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
+          tag="system", response=Bootstrap, cacheable=True)
 async def bootstrap(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
@@ -52,6 +55,8 @@ async def bootstrap(request: Request) -> Response:
     return read_model(request, body, position=live.position)
 
 
+@endpoint(summary="Status, log position, problem counts, subscribers, uptime", tag="system",
+          response=Health, cacheable=True)
 async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
