@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import msgspec
 
 from events.decoding import Record, decode_lines
 from events.position import Position
-from events.tailer import Chunk, LogTailer
+from events.tailer import Chunk, LogTailer, Rotation
+from harness.live import cyclic_gc_paused
 from harness.settings import Settings
 from projections.archive import summarize
 from projections.items import items_page, log_page
@@ -29,7 +31,13 @@ BAR_WIDTH = 20
 def fold(path: Path, *, until: Position | None = None, at: datetime | None = None) -> ReadModels:
     """The read models after the log's events up to ``until`` (a cursor) or ``at`` (a time)."""
     models = ReadModels()
-    for chunk in LogTailer(path).read_new():
+    with cyclic_gc_paused():
+        return _fold_into(models, LogTailer(path).read_new(), until=until, at=at)
+
+
+def _fold_into(models: ReadModels, chunks: Iterable[Chunk | Rotation], *,
+               until: Position | None, at: datetime | None) -> ReadModels:
+    for chunk in chunks:
         if not isinstance(chunk, Chunk):
             continue
         end = chunk.end

@@ -45,70 +45,47 @@ class ReadModels:
         its exact offsets; without it (a replay) a chunk that decodes cleanly is folded
         in one batch, its changes dated at the chunk's end — later than the truth, so a
         resuming client is sent a little more than it missed, never less."""
-        if not keep_records:
-            events = decode_batch(chunk.data)
-            if events is not None:
-                return self._apply_events(chunk, events)
         changes = Changes()
         records: list[Record] = []
-        runs, queue, event_ids = self.runs, self.queue, self._event_ids
-        applied = 0
-        for decoded in decode_lines(chunk.data, chunk.start):
-            if type(decoded) is Problem:
-                self._problem(chunk.generation, decoded.offset, decoded.kind, decoded.message,
-                              decoded.excerpt)
-                continue
-            if keep_records:
-                records.append(decoded)  # type: ignore[arg-type]
-            event = decoded.event  # type: ignore[union-attr]
-            event_id = event.event_id
-            if event_id is not None and event_id in event_ids:
-                self.duplicates_ignored += 1
-                continue
-            if isinstance(event, _QUEUE_EVENTS):
-                problem = queue.apply(event)
-                if problem is None:
-                    queue.changed_at = decoded.end  # type: ignore[union-attr]
-                    changes.queue = True
-            else:
-                problem = runs.apply(event, decoded.end, changes)  # type: ignore[union-attr]
-            if problem is not None:
-                self._problem(chunk.generation, decoded.start, *problem)  # type: ignore[union-attr]
-                continue
-            if event_id is not None:
-                event_ids.add(event_id)
-            applied += 1
-        self.events_applied += applied
+        events = None if keep_records else decode_batch(chunk.data)
+        if events is not None:
+            for index, event in enumerate(events):
+                problem = self._apply(event, chunk.end, changes)
+                if problem is not None:
+                    offset = line_starts(chunk.data, chunk.start)[index]
+                    self._problem(chunk.generation, offset, *problem)
+        else:
+            for decoded in decode_lines(chunk.data, chunk.start):
+                if type(decoded) is Problem:
+                    self._problem(chunk.generation, decoded.offset, decoded.kind,
+                                  decoded.message, decoded.excerpt)
+                    continue
+                if keep_records:
+                    records.append(decoded)  # type: ignore[arg-type]
+                problem = self._apply(decoded.event, decoded.end, changes)  # type: ignore[union-attr]
+                if problem is not None:
+                    self._problem(chunk.generation, decoded.start, *problem)  # type: ignore[union-attr]
         self.position = chunk.position
         return Applied(self.position, records, changes)
 
-    def _apply_events(self, chunk: Chunk, events: list[ev.Event]) -> Applied:
-        changes = Changes()
-        apply, event_ids, at = self.runs.apply, self._event_ids, chunk.end
-        applied = 0
-        for index, event in enumerate(events):
-            event_id = event.event_id
+    def _apply(self, event: ev.Event, at: int, changes: Changes) -> tuple[str, str] | None:
+        """Apply one event whose line ends at offset ``at``; a problem if it cannot be."""
+        event_id = event.event_id
+        if event_id is not None and event_id in self._event_ids:
+            self.duplicates_ignored += 1
+            return None
+        if isinstance(event, _QUEUE_EVENTS):
+            problem = self.queue.apply(event)
+            if problem is None:
+                self.queue.changed_at = at
+                changes.queue = True
+        else:
+            problem = self.runs.apply(event, at, changes)
+        if problem is None:
             if event_id is not None:
-                if event_id in event_ids:
-                    self.duplicates_ignored += 1
-                    continue
-            if isinstance(event, _QUEUE_EVENTS):
-                problem = self.queue.apply(event)
-                if problem is None:
-                    self.queue.changed_at = at
-                    changes.queue = True
-            else:
-                problem = apply(event, at, changes)
-            if problem is not None:
-                offset = line_starts(chunk.data, chunk.start)[index]
-                self._problem(chunk.generation, offset, *problem)
-                continue
-            if event_id is not None:
-                event_ids.add(event_id)
-            applied += 1
-        self.events_applied += applied
-        self.position = chunk.position
-        return Applied(self.position, [], changes)
+                self._event_ids.add(event_id)
+            self.events_applied += 1
+        return problem
 
     def _problem(self, generation: str, offset: int, kind: str, message: str,
                  excerpt: str = "") -> None:
