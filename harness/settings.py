@@ -33,6 +33,7 @@ class Settings:
     max_runs: int = 4
     token: str | None = None
     allow_unauthenticated: bool = False
+    demo: bool = False
     max_body_bytes: int = 1 << 20
 
     @property
@@ -73,7 +74,11 @@ class Settings:
             kwargs["max_runs"] = _int(values, "HARNESS_MAX_RUNS", minimum=1)
         if values.get("HARNESS_TOKEN"):
             kwargs["token"] = values["HARNESS_TOKEN"]
+        if values.get("HARNESS_DEMO"):
+            kwargs["demo"] = values["HARNESS_DEMO"] not in ("0", "false", "no")
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in kwargs:
+            kwargs["data_dir"] = Path(kwargs["data_dir"])  # type: ignore[arg-type]
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

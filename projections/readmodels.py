@@ -22,7 +22,8 @@ _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What applying one chunk did: the records it applied (when asked) and the changes."""
+    """What applying one chunk did: its records (every line that decoded to an event,
+    whether or not the runs accepted it) and what changed."""
 
     position: Position
     records: list[Record]
@@ -49,6 +50,8 @@ class ReadModels:
                 self._problem(chunk.generation, decoded.offset, decoded.kind, decoded.message,
                               decoded.excerpt)
                 continue
+            if keep_records:
+                records.append(decoded)  # type: ignore[arg-type]
             event = decoded.event  # type: ignore[union-attr]
             event_id = event.event_id
             if event_id is not None and event_id in event_ids:
@@ -65,8 +68,6 @@ class ReadModels:
             if event_id is not None:
                 event_ids.add(event_id)
             applied += 1
-            if keep_records:
-                records.append(decoded)  # type: ignore[arg-type]
         self.events_applied += applied
         self.position = chunk.position
         return Applied(self.position, records, changes)

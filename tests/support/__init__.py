@@ -1,0 +1,1 @@
+"""Test support: real servers on loopback, real logs, and waiting with deadlines."""

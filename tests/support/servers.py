@@ -1,0 +1,71 @@
+"""A real harness server on a free loopback port, run by uvicorn in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from harness.settings import Settings
+from web.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    settings: Settings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.settings.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.settings.log_path
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise RuntimeError("server did not stop within 15 s")
+
+
+def start_server(settings: Settings, *, timeout_s: float = 15) -> RunningServer:
+    """Start the app for ``settings`` (its port replaced by a free one) and wait until
+    it answers ``/api/health``."""
+    settings = replace(settings, port=free_port())
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
+                            log_level="warning", ws_per_message_deflate=False,
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn:{settings.port}", daemon=True)
+    thread.start()
+    running = RunningServer(settings, server, thread)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("server thread died during start-up")
+        try:
+            if httpx.get(f"{running.url}/api/health", timeout=1).status_code == 200:
+                return running
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    running.stop()
+    raise TimeoutError(f"server did not answer within {timeout_s} s")

@@ -1,0 +1,70 @@
+"""The Starlette application: routes, CORS, and the lifespan that owns the live log.
+
+Everything a request needs hangs off ``app.state`` and is built in the lifespan from
+the ``Settings`` passed in; nothing is read from the environment here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import FileResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from harness.live import LiveLog
+from harness.settings import Settings
+from web import sse, ws
+from web.http import EXCEPTION_HANDLERS
+from web.routes import runs, system
+from web.streams import StreamCounts
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Any port of localhost or 127.0.0.1, and the "null" origin of file:// pages.
+LOCAL_ORIGINS = r"^(https?://(localhost|127\.0\.0\.1)(:\d+)?|null)$"
+
+
+async def dashboard(request: object) -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.ensure_dirs()
+        live = LiveLog(settings.log_path)
+        await live.start()
+        app.state.settings = settings
+        app.state.live = live
+        app.state.streams = StreamCounts()
+        app.state.started_at = time.monotonic()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(live.run)
+            try:
+                yield
+            finally:
+                live.bus.close()
+                tasks.cancel_scope.cancel()
+
+    routes = [
+        *runs.routes,
+        *system.routes,
+        *sse.routes,
+        *ws.routes,
+        Route("/", dashboard, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+    ]
+    middleware = [
+        Middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGINS,
+                   allow_methods=["*"], allow_headers=["*"],
+                   expose_headers=["X-Harness-Position", "ETag", "Location"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -1,0 +1,77 @@
+"""The dashboard's bootstrap and the server's health."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from harness.live import LiveLog
+from projections.board import Totals, active_board, totals
+from projections.problems import ProblemReport
+from projections.queue import QueuedRun
+from projections.state import RunSnapshot
+from web.http import live_state, read_model
+
+BOARD_LIMIT = 24
+
+
+class Bootstrap(msgspec.Struct, rename="camel"):
+    active: list[RunSnapshot]
+    queue: list[QueuedRun]
+    totals: Totals
+    position: str
+
+
+class Subscribers(msgspec.Struct, rename="camel"):
+    sse: int
+    websocket: int
+    dropped: int
+
+
+class Health(msgspec.Struct, rename="camel"):
+    status: str
+    log: str
+    position: str
+    events_read: int
+    duplicates_ignored: int
+    problems: dict[str, int]
+    recent_problems: list[ProblemReport]
+    resets: int
+    subscribers: Subscribers
+    uptime_s: float
+
+
+async def bootstrap(request: Request) -> Response:
+    live: LiveLog = request.app.state.live
+    body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
+                     totals(live.models), str(live.position))
+    return read_model(request, body, position=live.position)
+
+
+async def health(request: Request) -> Response:
+    live: LiveLog = request.app.state.live
+    streams = request.app.state.streams
+    models = live.models
+    body = Health(
+        status="ok",
+        log=str(live.path),
+        position=str(live.position),
+        events_read=models.events_applied,
+        duplicates_ignored=models.duplicates_ignored,
+        problems=dict(models.problems.counts),
+        recent_problems=list(models.problems.recent),
+        resets=live.resets,
+        subscribers=Subscribers(streams.sse, streams.websocket, live.bus.statistics().dropped),
+        uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
+    )
+    return live_state(request, body, position=live.position)
+
+
+routes = [
+    Route("/api/data", bootstrap, methods=["GET"]),
+    Route("/api/health", health, methods=["GET"]),
+]

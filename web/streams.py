@@ -1,0 +1,11 @@
+"""How many live-stream clients are connected, for ``GET /api/health``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class StreamCounts:
+    sse: int = 0
+    websocket: int = 0

@@ -1,0 +1,105 @@
+"""``/ws/runs``: every log record as it lands (SPEC §6).
+
+Each message is ``{"position": <cursor after the record>, "record": <the line>}``; the
+record is the line's own bytes, never re-encoded. With ``?after=<cursor>`` the records
+after that cursor are first read back from the log, up to the position the read
+models had when this client subscribed; everything later comes from the bus, so there
+is neither a gap nor a duplicate between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import anyio
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from events.decoding import Record, decode_lines
+from events.position import Position
+from harness.live import LiveLog, LogBatch, LogReset
+from web.streams import StreamCounts
+
+CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last position seen
+
+
+def record_frames(records: Iterable[Record], generation: str) -> str:
+    """One JSON text message per record, newline-free, joined for ``send`` one by one."""
+    return "\n".join(
+        '{"position":"%s:%d","record":%s}' % (generation, r.end, r.raw.decode())
+        for r in records
+    )
+
+
+def batch_messages(batch: LogBatch) -> list[str]:
+    cached = batch.cache.get("ws")
+    if cached is None:
+        cached = batch.cache["ws"] = record_frames(batch.records, batch.position.generation)
+    return cached.split("\n") if cached else []
+
+
+def reset_message(position: Position) -> str:
+    return '{"type":"reset","position":"%s"}' % position
+
+
+def read_back(path, start: int, end: int, generation: str) -> list[str]:  # noqa: ANN001
+    """The records between offsets ``start`` and ``end`` of the log, as messages."""
+    if end <= start:
+        return []
+    with open(path, "rb") as log:
+        log.seek(start)
+        data = log.read(end - start)
+    records = [r for r in decode_lines(data, start) if isinstance(r, Record)]
+    frames = record_frames(records, generation)
+    return frames.split("\n") if frames else []
+
+
+async def ws_runs(websocket: WebSocket) -> None:
+    await websocket.accept()
+    live: LiveLog = websocket.app.state.live
+    counts: StreamCounts = websocket.app.state.streams
+    subscription = live.bus.subscribe()
+    now = live.position
+    after = websocket.query_params.get("after")
+    backlog: list[str] = []
+    if after is not None:
+        cursor = Position.parse(after)
+        if cursor is None or not now.admits(cursor):
+            backlog = [reset_message(now)]
+        else:
+            start = cursor.offset if cursor.generation == now.generation else 0
+            backlog = await anyio.to_thread.run_sync(
+                read_back, live.path, start, now.offset, now.generation)
+    counts.websocket += 1
+    try:
+        with subscription:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
+                for message in backlog:
+                    await websocket.send_text(message)
+                async for batch in subscription:
+                    if isinstance(batch, LogReset):
+                        await websocket.send_text(reset_message(batch.position))
+                        continue
+                    for message in batch_messages(batch):
+                        await websocket.send_text(message)
+                tasks.cancel_scope.cancel()
+            if subscription.dropped:
+                await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        counts.websocket -= 1
+
+
+async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+    finally:
+        scope.cancel()
+
+
+routes = [WebSocketRoute("/ws/runs", ws_runs)]
