@@ -19,11 +19,14 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from harness.datasets import DatasetCatalog
+from harness.demo import run_demo
+from harness.executor import Executor
 from harness.live import LiveLog
 from harness.settings import Settings
 from web import sse, ws
 from web.http import EXCEPTION_HANDLERS
-from web.routes import runs, system
+from web.routes import commands, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -47,6 +50,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.started_at = time.monotonic()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(live.run)
+            # Commands and execution: the executor resumes interrupted runs on start.
+            app.state.datasets = DatasetCatalog(settings.datasets_dir)
+            app.state.executor = Executor(live, app.state.datasets, settings)
+            await tasks.start(app.state.executor.run)
+            if settings.demo:
+                tasks.start_soon(run_demo, app.state.executor)
             try:
                 yield
             finally:
@@ -55,6 +64,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *commands.routes,
         *system.routes,
         *sse.routes,
         *ws.routes,
