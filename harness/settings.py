@@ -24,6 +24,8 @@ class Settings:
 
     ``max_body_bytes`` bounds every request body (a larger one is a 413 before it is
     parsed); ``max_runs`` is how many runs execute at once before the queue waits.
+    ``openai_base_url`` and ``openai_api_key`` are where the ``openai`` provider sends
+    chat completions (any OpenAI-compatible server) and the key it sends, if any.
     """
 
     host: str = "127.0.0.1"
@@ -35,6 +37,8 @@ class Settings:
     allow_unauthenticated: bool = False
     demo: bool = False
     max_body_bytes: int = 1 << 20
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str | None = None
 
     @property
     def log_path(self) -> Path:
@@ -76,6 +80,10 @@ class Settings:
             kwargs["token"] = values["HARNESS_TOKEN"]
         if values.get("HARNESS_DEMO"):
             kwargs["demo"] = values["HARNESS_DEMO"] not in ("0", "false", "no")
+        if values.get("OPENAI_BASE_URL"):
+            kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
+        if values.get("OPENAI_API_KEY"):
+            kwargs["openai_api_key"] = values["OPENAI_API_KEY"]
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in kwargs:
             kwargs["data_dir"] = Path(kwargs["data_dir"])  # type: ignore[arg-type]
