@@ -30,10 +30,6 @@ from harness.providers.base import Prompt, Provider, ProviderError
 logger = logging.getLogger("harness.executor")
 
 DELTA_COALESCE_S = 0.025
-PROVIDER_RETRIES = 2
-"""How many more times a retryable provider error is tried before the item faults; only
-an error before the first chunk is retried, since a retry would restart the answer."""
-RETRY_BACKOFF_S = 0.25
 CANCELED = "canceled"
 
 
@@ -65,7 +61,7 @@ class ItemRunner:
                 self._fault(sequence, CANCELED, canceled=True)
             raise
         except ProviderError as error:
-            return self._fault(sequence, str(error) or type(error).__name__)
+            return self._fault(sequence, error.message)
         except Exception as error:  # a provider's bug faults its item, not the whole run
             logger.exception("provider %s failed on run %s item %d",
                              type(self.provider).__name__, self.run_id, sequence)
@@ -87,20 +83,12 @@ class ItemRunner:
         return error
 
     async def _answer(self, prompt: Prompt) -> tuple[str, Usage | None, float]:
-        """The full response, its usage and its latency in milliseconds."""
-        for retry in range(PROVIDER_RETRIES + 1):
-            parts: list[str] = []
-            try:
-                started = time.perf_counter()
-                usage = await self._stream(prompt, parts)
-                return "".join(parts), usage, (time.perf_counter() - started) * 1000
-            except ProviderError as error:
-                if parts or not error.retryable or retry == PROVIDER_RETRIES:
-                    raise
-                logger.info("run %s item %d: retrying after %s", prompt.run_id,
-                            prompt.sequence, error)
-                await anyio.sleep(RETRY_BACKOFF_S * 2**retry)
-        raise AssertionError("unreachable")
+        """The full response, its usage and its latency in milliseconds. Providers retry
+        what is worth retrying themselves; an error that reaches here faults the item."""
+        parts: list[str] = []
+        started = time.perf_counter()
+        usage = await self._stream(prompt, parts)
+        return "".join(parts), usage, (time.perf_counter() - started) * 1000
 
     async def _stream(self, prompt: Prompt, parts: list[str]) -> Usage | None:
         """Stream the provider's answer into ``parts``, writing it as deltas."""

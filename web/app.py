@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -48,11 +49,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.live = live
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
-        async with anyio.create_task_group() as tasks:
+        async with httpx.AsyncClient() as http_client, anyio.create_task_group() as tasks:
             tasks.start_soon(live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.datasets = DatasetCatalog(settings.datasets_dir)
-            app.state.executor = Executor(live, app.state.datasets, settings)
+            app.state.executor = Executor(live, app.state.datasets, settings,
+                                          http_client=http_client)
             await tasks.start(app.state.executor.run)
             if settings.demo:
                 tasks.start_soon(run_demo, app.state.executor)
