@@ -38,6 +38,7 @@ class Subscription(Generic[T]):
         self._send = send
         self._receive = receive
         self.dropped = False
+        self.cut_off = anyio.Event()  # set when the bus drops this subscriber
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._receive.__aiter__()
@@ -100,6 +101,7 @@ class Broadcast(Generic[T]):
     def _drop(self, subscription: Subscription[T]) -> None:
         self._dropped += 1
         subscription.dropped = True
+        subscription.cut_off.set()
         self._discard(subscription)
         # Closing the send side lets the subscriber drain what it already has, then
         # see the end of the stream, so it learns it was cut off where it stands.

@@ -53,6 +53,27 @@ def excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_CHARS].decode("utf-8", "replace")
 
 
+def decode_batch(data: bytes) -> list[Event] | None:
+    """Every event in ``data`` at once — the replay fast path — or ``None`` if any line
+    is not an event (then ``decode_lines`` says which). Blank lines are skipped."""
+    try:
+        return _decoder.decode_lines(data)
+    except msgspec.MsgspecError:
+        return None
+
+
+def line_starts(data: bytes, start: int) -> list[int]:
+    """The offset of every non-blank line of ``data``, in the order ``decode_batch``
+    returns their events."""
+    offsets = []
+    offset = start
+    for raw in data.split(b"\n")[:-1]:
+        if raw.strip():
+            offsets.append(offset)
+        offset += len(raw) + 1
+    return offsets
+
+
 def decode_lines(data: bytes, start: int) -> Iterator[Record | Problem]:
     """Decode ``data`` — whole lines, each ended by ``\\n`` — that begins at offset ``start``.
 

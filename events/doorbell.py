@@ -17,6 +17,9 @@ import anyio
 from watchfiles import awatch
 
 
+SHUTDOWN_POLL_MS = 200
+
+
 class Doorbell:
     """Rings when the log may have changed.
 
@@ -46,12 +49,15 @@ class Doorbell:
         name = self.path.name
         self.path.parent.mkdir(parents=True, exist_ok=True)
         task_status.started()
-        # debounce bounds how long a steady stream of appends can hold a batch back.
+        # debounce bounds how long a steady stream of appends can hold a batch back;
+        # rust_timeout bounds how long the watcher thread takes to notice a shutdown.
         async for _changes in awatch(
             self.path.parent,
             watch_filter=lambda _change, changed: os.path.basename(changed) == name,
             recursive=False,
             step=self.step_ms,
             debounce=4 * self.step_ms,
+            rust_timeout=SHUTDOWN_POLL_MS,
+            yield_on_timeout=False,
         ):
             self._event.set()

@@ -103,7 +103,9 @@ class DatasetCatalog:
         """The dataset called ``name``; ``NotFound`` if there is none, ``Invalid`` if its
         file has a malformed line (the message names the file and line)."""
         check_name(name)
-        for source, directory in (("user", self._user_dir), ("builtin", self._builtin_dir)):
+        places: tuple[tuple[Source, Path], ...] = (("user", self._user_dir),
+                                                   ("builtin", self._builtin_dir))
+        for source, directory in places:
             path = directory / f"{name}.jsonl"
             try:
                 stat = path.stat()

@@ -37,6 +37,7 @@ class Settings:
     allow_unauthenticated: bool = False
     demo: bool = False
     max_body_bytes: int = 1 << 20
+    stream_buffer: int = 1024
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
 

@@ -95,6 +95,6 @@ def messages_since(models: ReadModels, offset: int,
         out.append(run_progress(record))
         out.extend(run_item(record, sequence)
                    for sequence, at in record.item_changed_at.items() if at > offset)
-    if not run_ids:
+    if not run_ids and models.queue.changed_at > offset:
         out.append(queue(models))
     return out

@@ -19,6 +19,7 @@ class RunQueue:
     def __init__(self) -> None:
         self.pending: dict[str, QueuedRun] = {}
         self.dispatched: dict[str, str] = {}
+        self.changed_at = 0  # log offset of the last change, for resuming clients
 
     def apply(self, event: ev.Event) -> tuple[str, str] | None:
         if type(event) is ev.QueueEnqueued:

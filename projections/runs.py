@@ -39,39 +39,43 @@ class RunStore:
     def __init__(self) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.order: list[RunRecord] = []
-        self._handlers: dict[type, Callable[..., Problem | None]] = {
-            ev.RunCreated: self._run_created,
-            ev.RunStarted: self._run_started,
-            ev.ItemStarted: self._item_started,
-            ev.ItemDelta: self._item_delta,
-            ev.ItemAnswered: self._item_answered,
-            ev.ItemJudged: self._item_judged,
-            ev.ItemFaulted: self._item_faulted,
-            ev.RunLog: self._run_log,
-            ev.RunCancelRequested: self._run_cancel_requested,
-            ev.RunResumed: self._run_resumed,
-            ev.RunFinished: self._run_finished,
-            ev.FeedbackGiven: self._feedback_given,
+        # type -> (handler, whether it is about one item); a dict lookup is cheaper than
+        # isinstance in the hot loop.
+        self._handlers: dict[type, tuple[Callable[..., Problem | None], bool]] = {
+            ev.RunStarted: (self._run_started, False),
+            ev.ItemStarted: (self._item_started, True),
+            ev.ItemDelta: (self._item_delta, True),
+            ev.ItemAnswered: (self._item_answered, True),
+            ev.ItemJudged: (self._item_judged, True),
+            ev.ItemFaulted: (self._item_faulted, True),
+            ev.RunLog: (self._run_log, False),
+            ev.RunCancelRequested: (self._run_cancel_requested, False),
+            ev.RunResumed: (self._run_resumed, False),
+            ev.RunFinished: (self._run_finished, False),
+            ev.FeedbackGiven: (self._feedback_given, False),
         }
 
-    def handles(self, event: ev.Event) -> bool:
-        return type(event) in self._handlers
-
     def apply(self, event: ev.Event, at: int, changes: Changes) -> Problem | None:
-        if type(event) is ev.RunCreated:
-            return self._run_created(event, at, changes)
+        kind = type(event)
+        if kind is ev.RunCreated:
+            return self._run_created(event, at, changes)  # type: ignore[arg-type]
         record = self.runs.get(event.run_id)  # type: ignore[attr-defined]
         if record is None:
             return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
                                    f"{event.run_id!r}")  # type: ignore[attr-defined]
-        if isinstance(event, ev.ItemEvent):
-            if event.sequence > record.total:
+        handler, about_item = self._handlers[kind]
+        if about_item:
+            sequence = event.sequence  # type: ignore[attr-defined]
+            if sequence > record.total:
                 return ("sequence_out_of_range",
-                        f"sequence {event.sequence} outside 1..{record.total} of run {record.info.id}")
-            record.item_changed_at[event.sequence] = at
-            changes.items.setdefault(record.info.id, {})[event.sequence] = None
+                        f"sequence {sequence} outside 1..{record.total} of run {record.info.id}")
+            record.item_changed_at[sequence] = at
+            items = changes.items.get(record.info.id)
+            if items is None:
+                items = changes.items[record.info.id] = {}
+            items[sequence] = None
         record.changed_at = at
-        return self._handlers[type(event)](event, record, changes)
+        return handler(event, record, changes)
 
     # -- run lifecycle ---------------------------------------------------------------
 

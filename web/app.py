@@ -24,10 +24,14 @@ from harness.datasets import DatasetCatalog
 from harness.demo import run_demo
 from harness.executor import Executor
 from harness.live import LiveLog
+from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
+from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
+from harness.signing_key import load_signing_key
 from web import sse, ws
+from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import commands, runs, system
+from web.routes import browser_harness, commands, datasets, feedback, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,16 +47,18 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(settings.log_path)
+        live = LiveLog(settings.log_path, bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings
         app.state.live = live
+        app.state.datasets = DatasetCatalog(settings.datasets_dir)
+        app.state.secret = load_signing_key(settings)
+        app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
         async with httpx.AsyncClient() as http_client, anyio.create_task_group() as tasks:
             tasks.start_soon(live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
-            app.state.datasets = DatasetCatalog(settings.datasets_dir)
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)
             await tasks.start(app.state.executor.run)
@@ -67,7 +73,10 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *runs.routes,
         *commands.routes,
+        *datasets.routes,
         *system.routes,
+        *feedback.routes,
+        *browser_harness.routes,
         *sse.routes,
         *ws.routes,
         Route("/", dashboard, methods=["GET"]),
@@ -77,6 +86,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGINS,
                    allow_methods=["*"], allow_headers=["*"],
                    expose_headers=["X-Harness-Position", "ETag", "Location"]),
+        # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
+        Middleware(BearerTokenAuth, token=settings.token),
     ]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

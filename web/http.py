@@ -119,6 +119,8 @@ def invalid(error: msgspec.ValidationError, where: str) -> Invalid:
     text = str(error)
     _, _, path = text.rpartition(" - at `")
     field = path.rstrip("`").removeprefix("$").lstrip(".") or None
+    if field and where == "query":
+        field = field.split("[", 1)[0]  # the parameter, not which of its repeated values
     return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field})
 
 

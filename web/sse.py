@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 
+import anyio
 import msgspec
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
@@ -88,19 +89,43 @@ async def _stream(subscription: Subscription[LogBatch | LogReset], opening: byte
         counts.sse -= 1
 
 
+class LiveStreamResponse(EventSourceResponse):
+    """An SSE response that hangs up as soon as its subscriber is cut off.
+
+    A client that stopped reading leaves the response blocked in ``send`` on a full
+    socket; waiting for ``send_timeout`` would keep its connection for no purpose.
+    """
+
+    def __init__(self, content: AsyncIterator[bytes], *,
+                 subscription: Subscription[LogBatch | LogReset], **options: object) -> None:
+        super().__init__(content, **options)  # type: ignore[arg-type]
+        self.subscription = subscription
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
+            await super().__call__(scope, receive, send)
+            tasks.cancel_scope.cancel()
+
+    async def _hang_up_when_cut_off(self, scope: anyio.CancelScope) -> None:
+        await self.subscription.cut_off.wait()
+        scope.cancel()
+
+
 def _ping() -> ServerSentEvent:
     # A comment for proxies, and a named event a page can run a watchdog on.
     return ServerSentEvent(comment="ping", event="ping", data="")
 
 
-async def events(request: Request) -> EventSourceResponse:
+async def events(request: Request) -> LiveStreamResponse:
     query = parse_query(request, EventsQuery)
     live: LiveLog = request.app.state.live
     run_ids = frozenset(query.run_id)
     subscription = live.bus.subscribe()
     opening = opening_frames(live, request.headers.get("last-event-id") or query.after, run_ids)
-    return EventSourceResponse(
+    return LiveStreamResponse(
         _stream(subscription, opening, run_ids, request.app.state.streams),
+        subscription=subscription,
         ping=PING_S,
         ping_message_factory=_ping,
         send_timeout=SEND_TIMEOUT_S,

@@ -55,11 +55,13 @@ def read_back(path, start: int, end: int, generation: str) -> list[str]:  # noqa
 
 
 async def ws_runs(websocket: WebSocket) -> None:
-    await websocket.accept()
     live: LiveLog = websocket.app.state.live
     counts: StreamCounts = websocket.app.state.streams
+    # Subscribed before the handshake completes: a record appended as soon as the
+    # client sees the connection open is then already on its way to it.
     subscription = live.bus.subscribe()
     now = live.position
+    await websocket.accept()
     after = websocket.query_params.get("after")
     backlog: list[str] = []
     if after is not None:

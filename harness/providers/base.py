@@ -78,4 +78,4 @@ def config_number(config: Mapping[str, Any], key: str, *, default: float,
     if not minimum <= value <= maximum:
         raise Invalid(f"config.{key} must be between {minimum:g} and {maximum:g}, got {value!r}",
                       details={"field": f"config.{key}"})
-    return value
+    return int(value) if integer else float(value)

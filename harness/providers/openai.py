@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -99,9 +99,13 @@ class OpenAIProvider:
             while True:
                 started = False
                 try:
-                    async for piece in self._attempt(client, body, options.timeout_s):
-                        started = True
-                        yield piece
+                    # aclosing: if our consumer stops early, the response is closed now,
+                    # not whenever the garbage collector finalises the inner generator.
+                    async with contextlib.aclosing(
+                            self._attempt(client, body, options.timeout_s)) as pieces:
+                        async for piece in pieces:
+                            started = True
+                            yield piece
                     return
                 except _Transient as problem:
                     if started:
@@ -118,7 +122,7 @@ class OpenAIProvider:
         return httpx.AsyncClient()
 
     async def _attempt(self, client: httpx.AsyncClient, body: dict[str, Any], timeout_s: float
-                       ) -> AsyncIterator[str | Usage]:
+                       ) -> AsyncGenerator[str | Usage, None]:
         timeout = httpx.Timeout(timeout_s, connect=self._connect_timeout_s)
         try:
             async with client.stream("POST", self._url, json=body, headers=self._headers,
@@ -141,7 +145,7 @@ class OpenAIProvider:
         if retry_after_s is not None:
             return min(retry_after_s, self._retry_after_cap_s)
         # Jitter spreads the retries of many concurrent items that failed together.
-        return self._backoff_s * 2 ** (failures - 1) * random.uniform(0.5, 1.5)
+        return self._backoff_s * 2.0 ** (failures - 1) * random.uniform(0.5, 1.5)
 
 
 class _Transient(Exception):

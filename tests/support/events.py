@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from events import schema as ev
-from events.writer import append_events
+from events.writer import append_events, encode_line
 
 TS = "2026-03-06T19:43:11.123Z"
 
 
 def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (True, False, True),
-                finish: str | None = "completed") -> list[ev.Event]:
+                finish: str | None = "completed", prompt: str = "Q{}?") -> list[ev.Event]:
     """A whole run: created, started, each item started/streamed/answered/judged, finished."""
     events: list[ev.Event] = [
         ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="gpt-test",
@@ -20,7 +20,7 @@ def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (Tru
     ]
     for sequence, correct in enumerate(answers, start=1):
         events += [
-            ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=f"Q{sequence}?",
+            ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=prompt.format(sequence),
                            choices=["A", "B"], ts=TS),
             ev.ItemDelta(run_id=run_id, sequence=sequence, text="Answer: A", ts=TS),
             ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text="Answer: A",
@@ -34,3 +34,8 @@ def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (Tru
 
 def append(path: Path, *events: ev.Event | dict) -> int:
     return append_events(path, events)
+
+
+def line_of(event: ev.Event | dict) -> bytes:
+    """The event's line in the log, without its newline."""
+    return encode_line(event).rstrip(b"\n")

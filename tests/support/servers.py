@@ -39,6 +39,18 @@ class RunningServer:
     def log_path(self) -> Path:
         return self.settings.log_path
 
+    def settle(self, *, timeout_s: float = 10) -> str:
+        """Wait until the server has read the whole log; return its position."""
+        size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        deadline = time.monotonic() + timeout_s
+        while True:
+            position = httpx.get(f"{self.url}/api/health").json()["position"]
+            if int(position.split(":")[1]) == size:
+                return position
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server at {position}, log is {size} bytes")
+            time.sleep(0.01)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
@@ -46,10 +58,12 @@ class RunningServer:
             raise RuntimeError("server did not stop within 15 s")
 
 
-def start_server(settings: Settings, *, timeout_s: float = 15) -> RunningServer:
-    """Start the app for ``settings`` (its port replaced by a free one) and wait until
-    it answers ``/api/health``."""
-    settings = replace(settings, port=free_port())
+def start_server(settings: Settings, *, timeout_s: float = 15,
+                 keep_port: bool = False) -> RunningServer:
+    """Start the app for ``settings`` (its port replaced by a free one, unless
+    ``keep_port``: a restart on the same address) and wait until it answers ``/api/health``."""
+    if not keep_port:
+        settings = replace(settings, port=free_port())
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
                             log_level="warning", ws_per_message_deflate=False,
                             timeout_graceful_shutdown=5)

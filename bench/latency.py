@@ -1,0 +1,100 @@
+"""Append → SSE client latency, against the seed design's one-second polling tail.
+
+The server runs in its own process; the bench appends ``item_delta`` events with the
+library writer, at random intervals, and times each one until an SSE client sees the
+``id`` of the batch that holds it. The seed design (tail the file with a 1 s sleep,
+parse each new line) runs in this process over the same appends, for the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from bench.common import TS, percentile, server_process
+from bench.sse_client import RawSSEClient
+from events import schema as ev
+from events.writer import append_event, append_events
+
+
+class SeedTail:
+    """The previous design: sleep 1 s, read what was appended, ``json.loads`` each line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size
+        self.seen: dict[int, float] = {}
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            with self.path.open("rb") as log:
+                log.seek(self.offset)
+                data = log.read()
+            end = data.rfind(b"\n") + 1
+            for line in data[:end].splitlines():
+                json.loads(line)
+            self.offset += end
+            self.seen[self.offset] = time.monotonic()
+
+    def delivered(self, offset: int) -> float | None:
+        return min((t for o, t in self.seen.items() if o >= offset), default=None)
+
+
+async def measure(appends: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        log = data_dir / "runs.jsonl"
+        append_events(log, [ev.RunCreated(run_id="lat", provider_name="simulated",
+                                          model_name="m", dataset_name="d", total=1, ts=TS),
+                            ev.ItemStarted(run_id="lat", sequence=1, prompt_text="Q", ts=TS)])
+        with server_process(data_dir) as (url, _process):
+            position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
+            address = urlparse(url)
+            client = RawSSEClient()
+            await client.connect(address.hostname, address.port, after=position)
+            seed = SeedTail(log)
+            seed_task = asyncio.create_task(seed.run())
+            latencies, written = [], []
+            for number in range(appends):
+                await asyncio.sleep(random.uniform(0.005, 0.03))
+                started = time.monotonic()
+                end = append_event(log, ev.ItemDelta(run_id="lat", sequence=1,
+                                                     text=f"chunk {number} ", ts=TS))
+                arrived = await client.wait_for(end)
+                latencies.append((arrived - started) * 1000)
+                written.append((started, end))
+            await asyncio.sleep(1.2)  # let the seed's last poll happen
+            seed_task.cancel()
+            client.close()
+        seed_latencies = [(seed.delivered(end) - started) * 1000 for started, end in written
+                          if seed.delivered(end) is not None]
+    figures = {
+        "appends": appends,
+        "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+        "seed_p50_ms": percentile(seed_latencies, 0.5),
+        "seed_p99_ms": percentile(seed_latencies, 0.99),
+    }
+    print(f"append -> SSE client latency over {appends} appends: "
+          f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
+          f"max {figures['max_ms']:.1f} ms (target p99 <= 25 ms)")
+    print(f"  seed design (1 s polling tail): p50 {figures['seed_p50_ms']:.0f} ms, "
+          f"p99 {figures['seed_p99_ms']:.0f} ms -> "
+          f"{figures['seed_p50_ms'] / figures['p50_ms']:.0f}x faster at p50")
+    return figures
+
+
+def main(appends: int = 300) -> dict[str, float]:
+    return asyncio.run(measure(appends))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The Browser Harness commands: hand out a signed pack, import its captures as a run.
+
+Pack item ``n`` is the dataset's ``n``-th item, so an import finds each answer key by
+position. An import is idempotent: its run id is derived from the pack and the
+captures, and one that names an existing run returns that run and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import anyio
+
+from harness.datasets import Dataset, DatasetCatalog, render_prompt
+from harness.errors import Invalid
+from harness.judge import Verdict, judge_choice
+from harness.live import LiveLog
+from harness.packs import (
+    Capture,
+    Pack,
+    PackItem,
+    check_captures,
+    import_events,
+    import_run_id,
+    new_pack,
+    verify,
+)
+from projections.state import RunRecord
+
+
+class DatasetChanged(Invalid):
+    code = "dataset_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The run an import names, and whether this import created it."""
+
+    record: RunRecord
+    created: bool
+
+
+async def build_pack(*, datasets: DatasetCatalog, key: bytes, dataset_name: str,
+                     model_name: str, provider_name: str, limit: int | None) -> Pack:
+    dataset = await _load(datasets, dataset_name)
+    chosen = dataset.items[:limit] if limit is not None else dataset.items
+    items = [PackItem(sequence=position, prompt_text=render_prompt(item), choices=item.choices)
+             for position, item in enumerate(chosen, start=1)]
+    return new_pack(dataset_name=dataset.name, model_name=model_name,
+                    provider_name=provider_name, items=items, key=key, now=datetime.now(UTC))
+
+
+async def import_captures(*, live: LiveLog, datasets: DatasetCatalog, key: bytes, pack: Pack,
+                          captures: list[Capture]) -> Imported:
+    """Verify the pack, judge the captures and append the run in one write.
+
+    Every check comes before the write, so a rejected import leaves the log as it was.
+    """
+    now = datetime.now(UTC)
+    verify(pack, key, now=now)
+    check_captures(pack, captures)
+    run_id = import_run_id(pack, captures)
+    if (existing := live.models.runs.runs.get(run_id)) is not None:
+        return Imported(existing, created=False)
+    dataset = await _load(datasets, pack.dataset_name)
+    verdicts = _judge(dataset, pack, captures)
+    # No await between this check and the write: a second identical import waiting on
+    # the dataset above cannot slip in between. Across processes, the events' ids
+    # make a second copy fold to nothing.
+    if (existing := live.models.runs.runs.get(run_id)) is not None:
+        return Imported(existing, created=False)
+    await live.append(import_events(pack, captures, verdicts, run_id=run_id, now=now))
+    return Imported(live.models.runs.runs[run_id], created=True)
+
+
+def _judge(dataset: Dataset, pack: Pack, captures: list[Capture]) -> dict[int, Verdict]:
+    """Each capture's verdict against the dataset item the pack showed for it.
+
+    If the dataset was edited since the pack was made, a prompt no longer matches and
+    judging against the new answer key would be wrong, so the import is refused.
+    """
+    prompts = {item.sequence: item.prompt_text for item in pack.items}
+    verdicts: dict[int, Verdict] = {}
+    for capture in captures:
+        position = capture.sequence
+        item = dataset.items[position - 1] if position <= len(dataset.items) else None
+        if item is None or render_prompt(item) != prompts[position]:
+            raise DatasetChanged(
+                f"dataset {pack.dataset_name!r} changed since the pack was made: item "
+                f"{position} is no longer the one in the pack", details={"sequence": position})
+        verdicts[position] = judge_choice(item, capture.response_text)
+    return verdicts
+
+
+async def _load(datasets: DatasetCatalog, name: str) -> Dataset:
+    return await anyio.to_thread.run_sync(datasets.load, name)

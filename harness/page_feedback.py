@@ -1,0 +1,119 @@
+"""Feedback on web pages, left through the embeddable widget (``/widget.js``).
+
+It is kept in its own append-only log, ``page-feedback.jsonl`` beside ``runs.jsonl``,
+and folded into memory at start-up. Clearing a page appends a ``page_feedback_cleared``
+record instead of rewriting the file, so the log stays the only source of truth and a
+bad or torn line is skipped rather than fatal.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import anyio
+import msgspec
+from msgspec import Meta
+
+from events.writer import append_events, now_timestamp
+from harness.errors import Invalid
+
+LOG_FILE = "page-feedback.jsonl"
+URL_SCHEMES = frozenset({"http", "https", "file"})
+
+PageUrl = Annotated[str, Meta(min_length=1, max_length=2048)]
+Comment = Annotated[str, Meta(max_length=2000)]
+Selector = Annotated[str, Meta(max_length=1000)]
+
+
+class _Record(msgspec.Struct, tag_field="type", rename="camel", frozen=True, kw_only=True):
+    url: str
+    ts: str
+
+
+class PageFeedback(_Record, tag="page_feedback"):
+    """One piece of feedback on a page; ``selector`` points at the element it is about."""
+
+    id: str
+    rating: Literal["up", "down"] | None = None
+    comment: str | None = None
+    selector: str | None = None
+
+
+class PageFeedbackCleared(_Record, tag="page_feedback_cleared"):
+    pass
+
+
+_decoder = msgspec.json.Decoder(PageFeedback | PageFeedbackCleared)
+
+
+def check_page_url(url: str) -> None:
+    """Raise unless ``url`` is an http(s) or file URL (the widget runs on both)."""
+    parts = urlsplit(url)
+    if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
+        raise Invalid(f"url must be an http, https or file URL, got {url[:200]!r}",
+                      details={"in": "body", "field": "url"})
+
+
+class PageFeedbackStore:
+    """Every page's current feedback, folded from the log at ``path``.
+
+    ``skipped_lines`` counts lines that could not be read; they are ignored.
+    Writes go through one lock so that memory and file see them in the same order.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.skipped_lines = 0
+        self._pages: dict[str, list[PageFeedback]] = {}
+        self._lock = anyio.Lock()
+
+    @classmethod
+    def open(cls, path: Path) -> PageFeedbackStore:
+        store = cls(path)
+        if path.exists():
+            *whole, _unfinished = path.read_bytes().split(b"\n")
+            for line in whole:
+                if not line.strip():
+                    continue
+                try:
+                    store._apply(_decoder.decode(line))
+                except msgspec.DecodeError:
+                    store.skipped_lines += 1
+        return store
+
+    def entries(self, url: str) -> list[PageFeedback]:
+        """The page's feedback, newest first."""
+        return self._pages.get(url, [])[::-1]
+
+    async def add(self, *, url: str, rating: Literal["up", "down"] | None = None,
+                  comment: str | None = None, selector: str | None = None) -> PageFeedback:
+        check_page_url(url)
+        if rating is None and not (comment and comment.strip()):
+            raise Invalid("page feedback needs a rating or a comment",
+                          details={"in": "body", "field": "rating"})
+        entry = PageFeedback(id="pf-" + secrets.token_hex(8), url=url, ts=now_timestamp(),
+                             rating=rating, comment=comment, selector=selector)
+        async with self._lock:
+            await self._append(entry)
+        return entry
+
+    async def clear(self, *, url: str) -> int:
+        """Clear the page's feedback; return how many entries that removed."""
+        async with self._lock:
+            removed = len(self._pages.get(url, []))
+            if removed:
+                await self._append(PageFeedbackCleared(url=url, ts=now_timestamp()))
+        return removed
+
+    async def _append(self, record: PageFeedback | PageFeedbackCleared) -> None:
+        await anyio.to_thread.run_sync(append_events, self.path, [record])
+        self._apply(record)
+
+    def _apply(self, record: PageFeedback | PageFeedbackCleared) -> None:
+        if isinstance(record, PageFeedbackCleared):
+            self._pages.pop(record.url, None)
+        else:
+            self._pages.setdefault(record.url, []).append(record)

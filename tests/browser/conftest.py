@@ -1,0 +1,79 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real server.
+
+Skipped with a reason when ``/usr/bin/chromium`` or Playwright is missing (``.ci/run``
+installs Chromium). Every page fails its test on an uncaught script error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.servers import RunningServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="Playwright for Python is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Dashboard:
+    """A page of the dashboard on one server, cut off from every other host."""
+
+    def __init__(self, page: sync_api.Page, server: RunningServer) -> None:
+        self.page = page
+        self.server = server
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        allowed = urlsplit(server.url).netloc
+        page.route("**/*", self._only_the_server(allowed))
+
+    def _only_the_server(self, allowed: str):
+        def handle(route: sync_api.Route) -> None:
+            if urlsplit(route.request.url).netloc == allowed:
+                route.continue_()
+            else:
+                self.blocked.append(route.request.url)
+                route.abort("internetdisconnected")
+        return handle
+
+    def open(self, hash_path: str = "#/") -> sync_api.Page:
+        self.page.goto(f"{self.server.url}/{hash_path}")
+        self.wait_live()
+        return self.page
+
+    def wait_live(self, timeout_ms: float = 10_000) -> None:
+        self.page.wait_for_selector("#connection[data-state=live]", timeout=timeout_ms)
+
+    def card(self, run_id: str) -> sync_api.Locator:
+        return self.page.locator(f'.card[data-run-id="{run_id}"]')
+
+    def card_counts(self, run_id: str) -> dict[str, int]:
+        return self.card(run_id).evaluate(
+            "card => Object.fromEntries([...card.querySelectorAll('[data-count]')]"
+            ".map(n => [n.dataset.count, Number(n.textContent)]))")
+
+
+@pytest.fixture
+def dashboard(browser: sync_api.Browser, server: RunningServer) -> Iterator[Dashboard]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    board = Dashboard(context.new_page(), server)
+    yield board
+    context.close()
+    assert board.errors == [], f"uncaught errors in the page: {board.errors}"

@@ -1,0 +1,82 @@
+"""The archive, the run page, compare, and the page's independence from the network."""
+
+from __future__ import annotations
+
+from events import schema as ev
+from events.writer import append_events
+from tests.support.events import TS, run_history
+
+ARCHIVE_ROW = "#archive tbody tr[data-run-id]"
+ROWS = f"document.querySelectorAll('{ARCHIVE_ROW}')"
+
+
+def test_archive_filter_narrows_the_table_and_is_kept_in_the_url(dashboard, server):
+    append_events(server.log_path, [
+        *run_history("run-a"), *run_history("run-b"),
+        ev.RunCreated(run_id="run-c", provider_name="openai", model_name="other-model",
+                      dataset_name="arithmetic", total=2, ts=TS)])
+    page = dashboard.open("#/archive")
+    rows = page.locator(ARCHIVE_ROW)
+    rows.first.wait_for()
+    assert rows.count() == 3
+
+    page.get_by_label("Model").fill("other-model")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_function(f"{ROWS}.length === 1")
+    assert rows.first.get_attribute("data-run-id") == "run-c"
+    assert "model=other-model" in page.url
+
+    page.reload()  # the view is in the URL, so a shared link shows the same rows
+    page.wait_for_function(f"{ROWS}.length === 1")
+    assert page.get_by_label("Model").input_value() == "other-model"
+
+
+def test_run_page_shows_items_by_state_with_their_details_and_the_log(dashboard, server):
+    history = run_history("run-detail", total=4, answers=(True, False))
+    append_events(server.log_path, [
+        *history[:-1],
+        ev.ItemStarted(run_id="run-detail", sequence=3, prompt_text="Q3?", ts=TS),
+        ev.ItemFaulted(run_id="run-detail", sequence=3, error="provider timed out", ts=TS),
+        ev.RunLog(run_id="run-detail", level="warning", message="rate limited, backing off", ts=TS),
+        history[-1],
+    ])
+    page = dashboard.open("#/runs/run-detail")
+    page.locator("details[data-group=incorrect] .item").wait_for()
+    groups = page.locator("details[data-group]").evaluate_all("ds => ds.map(d => d.dataset.group)")
+    assert groups == ["incorrect", "faulted", "correct", "pending"]
+    wrong = page.locator("details[data-group=incorrect] .item").inner_text()
+    assert "Q2?" in wrong and "Answer: A" in wrong and "expected A" in wrong and "12.5 ms" in wrong
+    assert "provider timed out" in page.locator("details[data-group=faulted]").inner_text()
+    assert "rate limited, backing off" in page.locator(".logs").inner_text()
+    assert page.get_by_role("link", name="Export CSV").get_attribute("href") == \
+        "/api/runs/run-detail/export?format=csv"
+
+
+def test_archive_links_to_compare_which_lists_the_disagreements(dashboard, server):
+    append_events(server.log_path, [*run_history("run-x", answers=(True, True, True)),
+                                    *run_history("run-y", answers=(True, False, True))])
+    page = dashboard.open("#/archive")
+    page.get_by_label("Select run-x to compare").check()
+    page.get_by_label("Select run-y to compare").check()
+    page.get_by_role("button", name="Compare selected").click()
+    page.locator("#disagreements tbody tr").first.wait_for()
+    assert page.locator("#compare-runs tbody tr").count() == 2
+    assert page.locator("#disagreements tbody tr").count() == 1
+    assert "Q2?" in page.locator("#disagreements tbody").inner_text()
+
+
+def test_page_loads_with_the_network_cut_off_from_everything_but_the_server(dashboard, server):
+    append_events(server.log_path, run_history("run-offline"))
+    page = dashboard.open()
+    dashboard.card("run-offline").wait_for()
+    failed = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(name.startswith(server.url) for name in failed)
+    assert dashboard.blocked == []
+
+
+def test_board_fits_a_phone_width_screen(dashboard, server):
+    append_events(server.log_path, run_history("run-phone"))
+    dashboard.page.set_viewport_size({"width": 390, "height": 844})
+    page = dashboard.open()
+    dashboard.card("run-phone").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

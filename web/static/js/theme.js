@@ -1,0 +1,20 @@
+// Colour theme: follow the system, or force light or dark; remembered per browser.
+const KEY = "harness-theme";
+const ORDER = ["auto", "light", "dark"];
+
+function apply(theme, button) {
+  if (theme === "auto") document.documentElement.removeAttribute("data-theme");
+  else document.documentElement.setAttribute("data-theme", theme);
+  button.textContent = theme;
+  button.title = `Colour theme: ${theme} (click to change)`;
+}
+
+export function setupThemeToggle(button) {
+  let theme = localStorage.getItem(KEY) || "auto";
+  apply(theme, button);
+  button.addEventListener("click", () => {
+    theme = ORDER[(ORDER.indexOf(theme) + 1) % ORDER.length];
+    localStorage.setItem(KEY, theme);
+    apply(theme, button);
+  });
+}
