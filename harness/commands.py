@@ -26,7 +26,8 @@ from projections.state import RunRecord
 
 CONCURRENCY_KEY = "concurrency"
 """Where a run's concurrency is kept in its ``run_created.config``, so that a run resumed
-after a restart runs as wide as it was asked to. The provider never sees this key."""
+after a restart runs as wide as it was asked to. The provider never sees this key; its
+presence is also what marks a run as created by this server's executor."""
 
 DEFAULT_CONCURRENCY = 4
 FINISHED_ITEM_STATES = frozenset({"correct", "incorrect"})
@@ -59,6 +60,12 @@ def new_id(prefix: str) -> str:
 def provider_config(config: dict[str, Any]) -> dict[str, Any]:
     """A run's ``config`` as its provider sees it."""
     return {k: v for k, v in config.items() if k != CONCURRENCY_KEY}
+
+
+def is_own_run(record: RunRecord) -> bool:
+    """Whether the run was created by the executor (rather than by another writer, which
+    may still be running it), so that a restarted server may resume it."""
+    return isinstance(record.config.get(CONCURRENCY_KEY), int)
 
 
 def run_concurrency(config: dict[str, Any]) -> int:

@@ -10,6 +10,8 @@ own cancel scope: canceling a run cancels its in-flight provider calls at once, 
 they end as canceled faults. When the server itself stops, the task group is
 cancelled without a word in the log, so that the runs it left ``running`` are resumed
 at the next start (SPEC §7.4): their judged items are kept, the others run again.
+Runs that other writers put in the log are theirs to run: the executor resumes only
+the runs it created itself (``commands.is_own_run``).
 
 Queued runs start, oldest first, whenever fewer than ``settings.max_runs`` runs are
 executing here; runs created directly start at once but do take a slot.
@@ -29,8 +31,6 @@ from events.schema import (
     Event,
     ItemFaulted,
     QueueDispatched,
-    QueueRemoved,
-    RunCreated,
     RunFinished,
     RunResumed,
     RunStarted,
@@ -39,6 +39,7 @@ from events.writer import append_events, now_timestamp
 from harness.commands import (
     RunSpec,
     find_run,
+    is_own_run,
     plan_cancel,
     plan_create,
     plan_dequeue,
@@ -49,7 +50,7 @@ from harness.commands import (
     unfinished_sequences,
 )
 from harness.datasets import DatasetCatalog
-from harness.errors import Conflict, HarnessError, Invalid
+from harness.errors import Conflict, HarnessError
 from harness.item_runner import ItemRunner
 from harness.live import LiveLog
 from harness.providers import make_provider
@@ -89,6 +90,7 @@ class Executor:
         self._active: dict[str, ActiveRun] = {}
         self._tasks: TaskGroup | None = None
         self._queue_changed = anyio.Event()
+        self._unrunnable: set[str] = set()
 
     @property
     def executing(self) -> int:
@@ -181,8 +183,8 @@ class Executor:
         resumed: list[Event] = []
         starts: list[str] = []
         for record in self.live.models.runs.order:
-            if not record.active or not self._knows_provider(record):
-                continue  # finished, or an outside writer's run that it may still be running
+            if not record.active or not is_own_run(record):
+                continue  # finished, or another writer's run that it may still be running
             run_id = record.info.id
             if record.lifecycle.cancel_requested_at is not None:
                 resumed.append(RunFinished(run_id=run_id, status="canceled", ts=now_timestamp()))
@@ -196,26 +198,20 @@ class Executor:
             logger.info("resuming run %s", run_id)
             self._start(tasks, run_id)
 
-    def _knows_provider(self, record: RunRecord) -> bool:
-        try:
-            make_provider(record.info.provider_name, self.settings)
-        except Invalid:
-            return False
-        return True
-
     async def _dispatch_queued(self) -> None:
         tasks = self._running()
-        pending = self.live.models.queue.pending
-        while pending and len(self._active) < self.settings.max_runs:
-            queued = next(iter(pending.values()))
+        for queued in self.live.models.queue.items():
+            if len(self._active) >= self.settings.max_runs:
+                return
             try:
                 spec = msgspec.convert(queued.spec, RunSpec)
                 created = plan_create(spec, self.catalog, self.settings)
             except (msgspec.ValidationError, HarnessError) as error:
-                # Valid when enqueued, but no longer (its dataset was removed, say).
-                logger.warning("dropping queued run %s: %s", queued.queue_id, error)
-                await self.live.append([QueueRemoved(queue_id=queued.queue_id,
-                                                     ts=now_timestamp())])
+                # Valid when enqueued here but no longer (its dataset was removed), or
+                # enqueued by another writer: it stays listed until someone removes it.
+                if queued.queue_id not in self._unrunnable:
+                    self._unrunnable.add(queued.queue_id)
+                    logger.warning("queued run %s cannot start: %s", queued.queue_id, error)
                 continue
             await self.live.append([
                 QueueDispatched(queue_id=queued.queue_id, run_id=created.run_id,

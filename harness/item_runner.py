@@ -21,7 +21,15 @@ from typing import Any
 
 import anyio
 
-from events.schema import Event, ItemAnswered, ItemDelta, ItemFaulted, ItemJudged, ItemStarted, Usage
+from events.schema import (
+    Event,
+    ItemAnswered,
+    ItemDelta,
+    ItemFaulted,
+    ItemJudged,
+    ItemStarted,
+    Usage,
+)
 from events.writer import now_timestamp
 from harness.datasets import DatasetItem, render_prompt
 from harness.judge import judge_choice
