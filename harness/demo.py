@@ -58,7 +58,7 @@ async def run_demo(executor: Executor, *, runs: int = 3, check_s: float = 2.0,
             while len(mine) < runs:
                 record = await executor.create(demo_spec(rng, datasets))
                 mine.append(record.info.id)
-            if rng.random() < cancel_chance:
+            if mine and rng.random() < cancel_chance:
                 await executor.cancel(rng.choice(mine))
         except HarnessError as error:  # e.g. a run that finished while it was picked
             logger.info("demo: %s", error.message)

@@ -162,3 +162,37 @@ def test_commands_on_an_unknown_run_are_404(server: RunningServer) -> None:
         response = httpx.post(f"{server.url}/api/runs/run-nope/{command}")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+def items_by_state(server: RunningServer, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    return httpx.get(f"{server.url}/api/runs/{run_id}/items",
+                     params={"limit": 1000}).json()["groups"]
+
+
+def test_retry_runs_only_the_faulted_items_again_and_keeps_the_judged_ones(
+        server: RunningServer) -> None:
+    created = httpx.post(f"{server.url}/api/runs",
+                         json=spec(limit=30, config={"seed": 5, "latencyMs": 0, "faultRate": 0.5}))
+    run_id = created.json()["run"]["id"]
+    first = wait_until(lambda: finished(server, run_id), message="first pass finished")
+    assert first["run"]["status"] == "completed"
+    assert first["progress"]["faulted"] > 0
+    before = items_by_state(server, run_id)
+    judged_before = {item["sequence"] for item in before["correct"] + before["incorrect"]}
+
+    assert httpx.post(f"{server.url}/api/runs/{run_id}/retry").status_code == 200
+    wait_until(lambda: finished(server, run_id), message="retry finished")
+    after = items_by_state(server, run_id)
+    for item in after["correct"] + after["incorrect"] + after["faulted"]:
+        expected_attempts = 1 if item["sequence"] in judged_before else 2
+        assert item["attempts"] == expected_attempts, item
+
+
+def test_a_run_whose_every_item_faults_has_failed(server: RunningServer) -> None:
+    created = httpx.post(f"{server.url}/api/runs",
+                         json=spec(limit=5, config={"seed": 5, "latencyMs": 0, "faultRate": 1}))
+    detail = wait_until(lambda: finished(server, created.json()["run"]["id"]),
+                        message="run finished")
+    assert detail["run"]["status"] == "failed"
+    assert "every item faulted" in detail["run"]["error"]
+    assert detail["progress"]["faulted"] == 5
