@@ -38,6 +38,7 @@ class Settings:
     demo: bool = False
     max_body_bytes: int = 1 << 20
     stream_buffer: int = 1024
+    semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
 
@@ -79,6 +80,8 @@ class Settings:
             kwargs["max_runs"] = _int(values, "HARNESS_MAX_RUNS", minimum=1)
         if values.get("HARNESS_TOKEN"):
             kwargs["token"] = values["HARNESS_TOKEN"]
+        if values.get("HARNESS_SEMANTIC_MEMORY"):
+            kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in ("0", "false", "no")
         if values.get("HARNESS_DEMO"):
             kwargs["demo"] = values["HARNESS_DEMO"] not in ("0", "false", "no")
         if values.get("OPENAI_BASE_URL"):

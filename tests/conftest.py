@@ -16,7 +16,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    # The embedding model costs seconds of CPU per server; its own tests turn it on.
+    return Settings(data_dir=tmp_path / "data", semantic_memory=False)
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from harness.datasets import DatasetCatalog
 from harness.demo import run_demo
 from harness.executor import Executor
 from harness.live import LiveLog
+from harness.mcp_proxy import McpProxy
+from harness.memory import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
@@ -31,7 +33,7 @@ from harness.signing_key import load_signing_key
 from web import sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import browser_harness, commands, datasets, feedback, runs, system
+from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -56,7 +58,14 @@ def create_app(settings: Settings) -> Starlette:
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
-        async with httpx.AsyncClient() as http_client, anyio.create_task_group() as tasks:
+        async with (
+            AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
+            McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
+            httpx.AsyncClient() as http_client,
+            anyio.create_task_group() as tasks,
+        ):
+            app.state.memory = agent_memory
+            app.state.mcp = mcp_proxy
             tasks.start_soon(live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
@@ -77,6 +86,8 @@ def create_app(settings: Settings) -> Starlette:
         *system.routes,
         *feedback.routes,
         *browser_harness.routes,
+        *memory.routes,
+        *mcp.routes,
         *sse.routes,
         *ws.routes,
         Route("/", dashboard, methods=["GET"]),

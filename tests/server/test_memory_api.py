@@ -1,0 +1,95 @@
+"""``/api/memory`` over HTTP: record, list, search, and the 4xx a client can cause."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from harness.memory import AgentMemory
+from harness.settings import Settings
+from web.http import EXCEPTION_HANDLERS
+from web.routes.memory import routes
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(data_dir=tmp_path, max_body_bytes=64 * 1024)
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    # ASGITransport runs no lifespan: open the service here as the app's lifespan would.
+    async with AgentMemory(settings, semantic=False) as memory:
+        app.state.memory = memory
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+@pytest.mark.anyio
+async def test_a_posted_entry_comes_back_first_and_is_found_by_search(
+        client: httpx.AsyncClient) -> None:
+    await client.post("/api/memory", json={"text": "judge strips trailing periods"})
+    created = await client.post("/api/memory", json={"text": "openai 429 above concurrency 8",
+                                                     "tags": ["provider"], "runId": "run-7"})
+    assert created.status_code == 201
+    entry = created.json()
+    assert entry["text"] == "openai 429 above concurrency 8"
+    assert entry["tags"] == ["provider"] and entry["runId"] == "run-7"
+    assert entry["id"].startswith("mem-") and entry["createdAt"].endswith("Z")
+
+    listed = await client.get("/api/memory")
+    assert listed.json()["results"][0]["entry"]["id"] == entry["id"]
+    found = await client.get("/api/memory", params={"q": "judge periods"})
+    [hit] = found.json()["results"]
+    assert hit["entry"]["text"] == "judge strips trailing periods"
+    assert hit["ranker"] == "bm25" and hit["score"] > 0
+    by_run = await client.get("/api/memory", params={"runId": "run-7", "tag": "provider"})
+    assert [hit["entry"]["id"] for hit in by_run.json()["results"]] == [entry["id"]]
+
+
+@pytest.mark.anyio
+async def test_reads_carry_the_memory_position_and_answer_304_until_it_moves(
+        client: httpx.AsyncClient) -> None:
+    first = await client.get("/api/memory")
+    position = first.headers["X-Harness-Position"]
+    assert position == "mem:0"
+    again = await client.get("/api/memory", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    await client.post("/api/memory", json={"text": "a new note"})
+    moved = await client.get("/api/memory", headers={"If-None-Match": first.headers["ETag"]})
+    assert moved.status_code == 200
+    assert moved.headers["X-Harness-Position"] != position
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "201"}, {"limit": "many"},
+                                    {"q": "x" * 1001}])
+async def test_a_query_out_of_range_is_422(client: httpx.AsyncClient, params: dict) -> None:
+    response = await client.get("/api/memory", params=params)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": "  "}, {"text": "x" * 20_001},
+                                  {"text": "ok", "tags": ["t"] * 33}, {"text": "ok", "tags": "ops"},
+                                  {"text": "ok", "runId": 5}])
+async def test_an_invalid_entry_is_422_and_writes_nothing(client: httpx.AsyncClient, body: dict,
+                                                          tmp_path: Path) -> None:
+    response = await client.post("/api/memory", json=body)
+    assert response.status_code == 422
+    assert not (tmp_path / "memory.jsonl").exists()
+
+
+@pytest.mark.anyio
+async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/memory", content=b"{text:")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
