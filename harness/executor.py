@@ -130,13 +130,15 @@ class Executor:
         if active is not None and active.canceling:
             raise Conflict(f"run {run_id} is already being canceled",
                            details={"status": record.info.status})
-        await self.live.append([plan_cancel(record)])
+        cancel_requested = plan_cancel(record)
+        if active is not None:
+            active.canceling = True  # before the await: a second cancel meanwhile is a 409
+        await self.live.append([cancel_requested])
         if active is None:
             # Not executing here (an outside writer's run): its end is ours to record.
             await self.live.append([RunFinished(run_id=run_id, status="canceled",
                                                 ts=now_timestamp())])
         else:
-            active.canceling = True
             active.scope.cancel()
             await active.done.wait()
         return record
@@ -148,8 +150,14 @@ class Executor:
         resumed = plan_retry(record)
         if run_id in self._active:
             raise Conflict(f"run {run_id} is still finishing", details={"status": "running"})
-        await self.live.append([resumed])
-        self._start(tasks, run_id)
+        # Claimed before the await, so that a second retry meanwhile is a 409.
+        active = self._active[run_id] = ActiveRun(run_id)
+        try:
+            await self.live.append([resumed])
+        except BaseException:
+            del self._active[run_id]
+            raise
+        tasks.start_soon(self._execute, active, name=f"run {run_id}")
         return record
 
     async def enqueue(self, spec: RunSpec) -> QueuedRun:

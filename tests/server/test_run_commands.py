@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -196,3 +197,16 @@ def test_a_run_whose_every_item_faults_has_failed(server: RunningServer) -> None
     assert detail["run"]["status"] == "failed"
     assert "every item faulted" in detail["run"]["error"]
     assert detail["progress"]["faulted"] == 5
+
+
+def test_simultaneous_retries_resume_the_run_once(server: RunningServer) -> None:
+    created = httpx.post(f"{server.url}/api/runs",
+                         json=spec(limit=50, config={**SLOW, "latencyMs": 500}))
+    run_id = created.json()["run"]["id"]
+    httpx.post(f"{server.url}/api/runs/{run_id}/cancel", timeout=10)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(
+            lambda _: httpx.post(f"{server.url}/api/runs/{run_id}/retry").status_code, range(6)))
+    assert sorted(statuses) == [200, 409, 409, 409, 409, 409]
+    canceled = httpx.post(f"{server.url}/api/runs/{run_id}/cancel", timeout=10).json()
+    assert canceled["lifecycle"]["resumedCount"] == 1
