@@ -3,7 +3,9 @@ zero latency, from ``POST /api/runs`` until the board (``GET /api/runs/{id}``) s
 run completed — every item started, streamed, answered and judged through the log.
 
 The server runs in its own process, as a user would run it, over a generated user
-dataset of ``items`` questions.
+dataset of ``items`` questions. Semantic memory is switched off there: loading its
+embedding model in the background takes a core for seconds and would halve the figure
+without saying anything about the executor.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def measure(items: int, concurrency: int) -> dict[str, float]:
         data_dir = Path(folder)
         (data_dir / "datasets").mkdir()
         write_dataset(data_dir / "datasets" / "bench.jsonl", items)
-        with server_process(data_dir) as (url, _process), httpx.Client(base_url=url) as client:
+        with (server_process(data_dir, env={"HARNESS_SEMANTIC_MEMORY": "0"}) as (url, _process),
+              httpx.Client(base_url=url) as client):
             body = {"providerName": "simulated", "modelName": "bench", "datasetName": "bench",
                     "concurrency": concurrency,
                     "config": {"seed": 1, "latencyMs": 0, "faultRate": 0, "chunks": 8}}
