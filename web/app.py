@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from harness import __version__
 from harness.datasets import DatasetCatalog
+from harness.demo import run_demo
+from harness.executor import Executor
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
 from harness.memory import AgentMemory
@@ -31,7 +34,7 @@ from harness.signing_key import load_signing_key
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
-from web.routes import browser_harness, datasets, feedback, mcp, memory, runs, system
+from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -59,11 +62,18 @@ def create_app(settings: Settings) -> Starlette:
         async with (
             AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
             McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
+            httpx.AsyncClient() as http_client,
             anyio.create_task_group() as tasks,
         ):
             app.state.memory = agent_memory
             app.state.mcp = mcp_proxy
             tasks.start_soon(live.run)
+            # Commands and execution: the executor resumes interrupted runs on start.
+            app.state.executor = Executor(live, app.state.datasets, settings,
+                                          http_client=http_client)
+            await tasks.start(app.state.executor.run)
+            if settings.demo:
+                tasks.start_soon(run_demo, app.state.executor)
             try:
                 yield
             finally:
@@ -72,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *commands.routes,
         *datasets.routes,
         *system.routes,
         *feedback.routes,

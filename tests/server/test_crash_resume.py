@@ -1,0 +1,104 @@
+"""Crash safety (SPEC §7.4): a server killed mid-run resumes the run at its next start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.servers import free_port
+from tests.support.waiting import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class ServerProcess:
+    """``python run.py`` in its own process, so that a test can kill it outright."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.data_dir = cwd / "data"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        port = free_port()
+        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
+               "HARNESS_DATA_DIR": str(self.data_dir)}
+        self.process = subprocess.Popen([sys.executable, str(REPO / "run.py")], cwd=self.cwd,
+                                        env={**env, "PYTHONPATH": str(REPO)},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{port}"
+        wait_until(self._healthy, timeout_s=20, message="server answers /api/health")
+
+    def _healthy(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, "server died"
+        try:
+            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+    # Started in a directory of its own so that no stray .env is read.
+    process = ServerProcess(tmp_path)
+    yield process
+    process.stop()
+
+
+def test_a_run_killed_mid_way_completes_after_restart_with_every_item_counted_once(
+        server_process: ServerProcess) -> None:
+    server_process.start()
+    body = {"providerName": "simulated", "modelName": "gpt-test", "datasetName": "arithmetic",
+            "limit": 60, "concurrency": 2,
+            "config": {"seed": 11, "latencyMs": 15, "chunks": 4, "faultRate": 0}}
+    run_id = httpx.post(f"{server_process.url}/api/runs", json=body).json()["run"]["id"]
+
+    def judged() -> int:
+        return httpx.get(f"{server_process.url}/api/runs/{run_id}").json()["progress"]["completed"]
+    wait_until(lambda: judged() >= 5, timeout_s=20, message="some items judged")
+    server_process.kill()
+    log_path = server_process.data_dir / "runs.jsonl"
+    before = [json.loads(line) for line in log_path.read_text().splitlines()]
+    judged_before = {e["sequence"] for e in before
+                     if e["type"] == "item_judged" and e["runId"] == run_id}
+    assert 0 < len(judged_before) < 60, "the kill came in the middle of the run"
+
+    server_process.start()
+
+    def finished() -> dict | None:
+        detail = httpx.get(f"{server_process.url}/api/runs/{run_id}").json()
+        return detail if detail["run"]["status"] == "completed" else None
+    detail = wait_until(finished, timeout_s=30, message="the resumed run completed")
+    assert detail["lifecycle"]["resumedCount"] == 1
+    progress = detail["progress"]
+    assert (progress["total"], progress["completed"], progress["faulted"]) == (60, 60, 0)
+    assert progress["correct"] + progress["incorrect"] == 60
+    assert (progress["awaiting"], progress["pending"]) == (0, 0)
+
+    events = [json.loads(line) for line in log_path.read_text().splitlines()]
+    judgments = Counter(e["sequence"] for e in events
+                        if e["type"] == "item_judged" and e["runId"] == run_id)
+    assert sorted(judgments) == list(range(1, 61))
+    assert set(judgments.values()) == {1}, "no item was judged twice"
+    restarted = [e["sequence"] for e in events[len(before):] if e["type"] == "item_started"]
+    assert not judged_before & set(restarted), "items judged before the kill were kept"
