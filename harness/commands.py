@@ -8,6 +8,7 @@ rejected command leaves the log untouched.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Annotated, Any
@@ -17,9 +18,9 @@ from msgspec import Meta
 
 from events.schema import QueueEnqueued, QueueRemoved, RunCancelRequested, RunCreated, RunResumed
 from events.writer import now_timestamp
-from harness.datasets import Dataset, DatasetCatalog
+from harness.datasets import Dataset, DatasetCatalog, DatasetName
 from harness.errors import Conflict, Invalid, NotFound
-from harness.providers import make_provider
+from harness.providers import PROVIDER_NAMES, make_provider
 from harness.settings import Settings
 from projections.readmodels import ReadModels
 from projections.state import RunRecord
@@ -35,6 +36,16 @@ FINISHED_ITEM_STATES = frozenset({"correct", "incorrect"})
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
+def _any_case(word: str) -> str:
+    """A regex for ``word`` in any letter case that JSON Schema (ECMA) can read too."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+ProviderName = Annotated[str, Meta(
+    pattern="^(" + "|".join(_any_case(name) for name in PROVIDER_NAMES) + ")$",
+    description="one of the providers, in any letter case: " + ", ".join(PROVIDER_NAMES))]
+
+
 class RunSpec(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     """The body of ``POST /api/runs`` and ``POST /api/queue``.
 
@@ -43,9 +54,9 @@ class RunSpec(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_field
     at once.
     """
 
-    provider_name: Name
+    provider_name: ProviderName
     model_name: Name
-    dataset_name: Name
+    dataset_name: DatasetName
     limit: Annotated[int, Meta(ge=1, le=100_000)] | None = None
     concurrency: Annotated[int, Meta(ge=1, le=64)] = DEFAULT_CONCURRENCY
     labels: dict[str, str] = {}

@@ -8,10 +8,10 @@ bad or torn line is skipped rather than fatal.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -21,10 +21,10 @@ from events.writer import append_events, now_timestamp
 from harness.errors import Invalid
 
 LOG_FILE = "page-feedback.jsonl"
-URL_SCHEMES = frozenset({"http", "https", "file"})
 
-PageUrl = Annotated[str, Meta(min_length=1, max_length=2048,
-                               pattern=r"^(https?://[^/?#\s]+|file://)",
+# One rule for the schema and the store: an http(s) URL with a host, or a file URL.
+PAGE_URL_PATTERN = r"^(https?://[^/?#\s]+|file://)"
+PageUrl = Annotated[str, Meta(min_length=1, max_length=2048, pattern=PAGE_URL_PATTERN,
                                description="an http(s) URL with a host, or a file URL")]
 Comment = Annotated[str, Meta(max_length=2000)]
 Selector = Annotated[str, Meta(max_length=1000)]
@@ -53,11 +53,7 @@ _decoder = msgspec.json.Decoder(PageFeedback | PageFeedbackCleared)
 
 def check_page_url(url: str) -> None:
     """Raise unless ``url`` is an http(s) or file URL (the widget runs on both)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        parts = urlsplit("")
-    if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
+    if not re.match(PAGE_URL_PATTERN, url):
         raise Invalid(f"url must be an http, https or file URL, got {url[:200]!r}",
                       details={"in": "body", "field": "url"})
 

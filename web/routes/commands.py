@@ -11,7 +11,9 @@ from starlette.routing import Route
 from harness.commands import RunSpec
 from harness.executor import Executor
 from projections.queue import QueuedRun
-from web.http import json_response, read_body, read_model
+from projections.state import RunSnapshot
+from web.api import endpoint
+from web.http import json_response, read_model
 
 
 class QueueListing(msgspec.Struct, rename="camel"):
@@ -22,36 +24,43 @@ def _executor(request: Request) -> Executor:
     return request.app.state.executor
 
 
-async def _spec(request: Request) -> RunSpec:
-    return await read_body(request, RunSpec, limit_bytes=request.app.state.settings.max_body_bytes)
-
-
-async def create_run(request: Request) -> Response:
-    record = await _executor(request).create(await _spec(request))
+@endpoint(summary="Create a run and dispatch it now", tag="commands", body=RunSpec,
+          response=RunSnapshot, statuses=(201,))
+async def create_run(request: Request, body: RunSpec) -> Response:
+    record = await _executor(request).create(body)
     return json_response(record.snapshot(), status=201,
                          headers={"Location": f"/api/runs/{record.info.id}"})
 
 
+@endpoint(summary="Cancel a pending or running run; answers once it has ended",
+          tag="commands", response=RunSnapshot, errors=(409,))
 async def cancel_run(request: Request) -> Response:
     record = await _executor(request).cancel(request.path_params["run_id"])
     return json_response(record.snapshot())
 
 
+@endpoint(summary="Re-run a finished run's faulted and unfinished items", tag="commands",
+          response=RunSnapshot, errors=(409,))
 async def retry_run(request: Request) -> Response:
     record = await _executor(request).retry(request.path_params["run_id"])
     return json_response(record.snapshot())
 
 
+@endpoint(summary="Run specs waiting for a free slot, in order", tag="queue",
+          response=QueueListing, cacheable=True)
 async def list_queue(request: Request) -> Response:
     live = request.app.state.live
     return read_model(request, QueueListing(live.models.queue.items()), position=live.position)
 
 
-async def enqueue_run(request: Request) -> Response:
-    queued = await _executor(request).enqueue(await _spec(request))
+@endpoint(summary="Queue a run spec; it starts when fewer than HARNESS_MAX_RUNS run",
+          tag="queue", body=RunSpec, response=QueuedRun, statuses=(201,))
+async def enqueue_run(request: Request, body: RunSpec) -> Response:
+    queued = await _executor(request).enqueue(body)
     return json_response(queued, status=201, headers={"Location": "/api/queue"})
 
 
+@endpoint(summary="Remove a queued run spec", tag="queue", statuses=(204,))
 async def remove_queued(request: Request) -> Response:
     await _executor(request).dequeue(request.path_params["queue_id"])
     return Response(status_code=204)
