@@ -18,7 +18,7 @@ from bench.common import generate_log
 from harness.live import replay
 
 
-def best_of(runs: int, work) -> float:  # noqa: ANN001
+def best_of(runs: int, work) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()

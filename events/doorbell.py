@@ -16,7 +16,6 @@ from pathlib import Path
 import anyio
 from watchfiles import awatch
 
-
 SHUTDOWN_POLL_MS = 200
 
 

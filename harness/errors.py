@@ -42,7 +42,8 @@ class NotFound(HarnessError):
     code = "not_found"
 
     def __init__(self, kind: str, identifier: str) -> None:
-        super().__init__(f"no {kind} with id {identifier!r}", details={"kind": kind, "id": identifier})
+        super().__init__(f"no {kind} with id {identifier!r}",
+                         details={"kind": kind, "id": identifier})
 
 
 class Conflict(HarnessError):

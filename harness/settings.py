@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from harness.errors import Invalid
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_NO = ("0", "false", "no")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,9 +82,9 @@ class Settings:
         if values.get("HARNESS_TOKEN"):
             kwargs["token"] = values["HARNESS_TOKEN"]
         if values.get("HARNESS_SEMANTIC_MEMORY"):
-            kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in ("0", "false", "no")
+            kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):
-            kwargs["demo"] = values["HARNESS_DEMO"] not in ("0", "false", "no")
+            kwargs["demo"] = values["HARNESS_DEMO"] not in _NO
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):

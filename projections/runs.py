@@ -21,7 +21,7 @@ Problem = tuple[str, str]
 class Changes:
     """What one batch of events changed, in the order it first changed."""
 
-    __slots__ = ("status", "progress", "items", "queue")
+    __slots__ = ("items", "progress", "queue", "status")
 
     def __init__(self) -> None:
         self.status: dict[str, None] = {}
@@ -124,7 +124,7 @@ class RunStore:
         record.info.error = e.error
         if e.ts is not None:
             record.info.finished_at = e.ts
-        level = "info" if e.status == "completed" else ("warning" if e.status == "canceled" else "error")
+        level = {"completed": "info", "canceled": "warning"}.get(e.status, "error")
         _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
         changes.status[record.info.id] = None
 

@@ -115,8 +115,20 @@ class RunRecord:
     what lets a resuming client be sent only what changed after its cursor.
     """
 
-    __slots__ = ("info", "lifecycle", "total", "config", "items", "counts", "current",
-                 "recent", "logs", "changed_at", "item_changed_at", "ordinal")
+    __slots__ = (
+        "changed_at",
+        "config",
+        "counts",
+        "current",
+        "info",
+        "item_changed_at",
+        "items",
+        "lifecycle",
+        "logs",
+        "ordinal",
+        "recent",
+        "total",
+    )
 
     def __init__(self, info: RunInfo, total: int, config: dict[str, Any], ordinal: int) -> None:
         self.info = info

@@ -10,7 +10,6 @@ from hypothesis import settings as hypothesis_settings
 from harness.settings import Settings
 from tests.support.servers import RunningServer, start_server
 
-
 # CI explores the same examples every run, so a red build can be reproduced; local
 # runs keep exploring new ones.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -21,7 +21,8 @@ from web.http import json_response
 REF = "#/components/schemas/{name}"
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 DESCRIPTIONS = {
-    200: "OK", 201: "Created", 204: "Done; no body", 304: "Not modified: the If-None-Match ETag still holds",
+    200: "OK", 201: "Created", 204: "Done; no body",
+    304: "Not modified: the If-None-Match ETag still holds",
     400: "Malformed JSON", 401: "A write without the bearer token (when HARNESS_TOKEN is set)",
     404: "Unknown id", 409: "The current state forbids this command",
     413: "Body over the limit", 422: "A parameter or field out of its type or range",

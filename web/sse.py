@@ -116,7 +116,7 @@ class LiveStreamResponse(EventSourceResponse):
         super().__init__(content, **options)  # type: ignore[arg-type]
         self.subscription = subscription
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
             await super().__call__(scope, receive, send)

@@ -26,7 +26,7 @@ CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last posi
 def record_frames(records: Iterable[Record], generation: str) -> str:
     """One JSON text message per record, newline-free, joined for ``send`` one by one."""
     return "\n".join(
-        '{"position":"%s:%d","record":%s}' % (generation, r.end, r.raw.decode())
+        f'{{"position":"{generation}:{r.end}","record":{r.raw.decode()}}}'
         for r in records
     )
 
@@ -39,10 +39,10 @@ def batch_messages(batch: LogBatch) -> list[str]:
 
 
 def reset_message(position: Position) -> str:
-    return '{"type":"reset","position":"%s"}' % position
+    return f'{{"type":"reset","position":"{position}"}}'
 
 
-def read_back(path, start: int, end: int, generation: str) -> list[str]:  # noqa: ANN001
+def read_back(path, start: int, end: int, generation: str) -> list[str]:
     """The records between offsets ``start`` and ``end`` of the log, as messages."""
     if end <= start:
         return []

@@ -127,6 +127,6 @@ def test_the_widget_is_served_as_javascript_to_any_page(server: RunningServer) -
     ("ftp://example.com/x", 422),
 ])
 def test_page_urls_are_checked_by_the_pattern_the_schema_publishes(
-        server, url: str, status: int) -> None:  # noqa: ANN001
+        server, url: str, status: int) -> None:
     response = httpx.post(f"{server.url}/api/page-feedback", json={"rating": "up", "url": url})
     assert response.status_code == status

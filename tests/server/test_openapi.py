@@ -40,7 +40,7 @@ def test_the_docs_page_loads_only_from_the_server(server: RunningServer) -> None
 
 
 @pytest.fixture
-def api_schema(server: RunningServer):  # noqa: ANN201
+def api_schema(server: RunningServer):
     append(server.log_path, *run_history("run-1", total=3))
     server.settle()
     return schemathesis.openapi.from_url(f"{server.url}/openapi.json")
@@ -58,6 +58,6 @@ SEMANTIC_REFUSALS = {"/api/browser-harness/imports", "/api/runs", "/api/run", "/
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
-def test_the_live_server_honours_its_openapi_document(case) -> None:  # noqa: ANN001
+def test_the_live_server_honours_its_openapi_document(case) -> None:
     excluded = [positive_data_acceptance] if case.operation.path in SEMANTIC_REFUSALS else []
     case.call_and_validate(excluded_checks=excluded)

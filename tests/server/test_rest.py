@@ -48,7 +48,8 @@ def test_every_read_carries_its_position_and_a_matching_etag_gives_304(
         first = httpx.get(f"{populated.url}{path}")
         assert first.status_code == 200, path
         assert first.headers["x-harness-position"], path
-        again = httpx.get(f"{populated.url}{path}", headers={"If-None-Match": first.headers["etag"]})
+        again = httpx.get(f"{populated.url}{path}",
+                          headers={"If-None-Match": first.headers["etag"]})
         if path != "/api/health":  # uptime moves on
             assert again.status_code == 304, path
             assert again.content == b""
@@ -132,7 +133,8 @@ def test_items_are_grouped_by_state_and_paged(populated: RunningServer) -> None:
     first = httpx.get(f"{populated.url}/api/runs/done/items", params={"limit": 2}).json()
     rest = httpx.get(f"{populated.url}/api/runs/done/items",
                      params={"limit": 2, "cursor": first["nextCursor"]}).json()
-    sequences = [i["sequence"] for page in (first, rest) for g in page["groups"].values() for i in g]
+    sequences = [item["sequence"] for page in (first, rest)
+                 for group in page["groups"].values() for item in group]
     assert sorted(sequences) == [1, 2, 3]
     assert rest["nextCursor"] is None
 
@@ -211,7 +213,7 @@ def read_everything(server: RunningServer) -> dict[str, object]:
     return seen
 
 
-def test_a_restarted_server_shows_exactly_what_the_live_one_showed(server_factory) -> None:  # noqa: ANN001
+def test_a_restarted_server_shows_exactly_what_the_live_one_showed(server_factory) -> None:
     live = server_factory()
     append(live.log_path, *run_history("a", total=4, answers=(True, False, True, True)))
     append(live.log_path, {"type": "nope"})

@@ -128,20 +128,19 @@ async def test_a_truncated_or_replaced_log_resets_subscribers_and_rebuilds(
 
 
 async def test_a_stalled_client_is_cut_off_without_slowing_others(
-        server_factory, settings) -> None:  # noqa: ANN001
+        server_factory, settings) -> None:
     server = server_factory(replace(settings, stream_buffer=8))
     big_prompt = "Which of these is right? " + "x" * 32_000 + " {}"
     async with httpx.AsyncClient() as client:
         start = await position_of(client, server)
-        async with sse_stream(server.url, after=start) as healthy:
-            async with sse_stream(server.url, after=start):  # connected, never read
-                board = ClientBoard()
-                for number in range(120):  # ~400 KB of messages per append
-                    end = append(server.log_path,
-                                 *run_history(f"r{number}", total=3, prompt=big_prompt))
-                    await fold_until(healthy, board,
-                                     await wait_for_position(client, server, end))
-                assert len(board.runs) == 120
-                health = (await client.get(f"{server.url}/api/health")).json()
-                assert health["subscribers"]["dropped"] == 1
-                assert health["subscribers"]["sse"] == 1
+        async with sse_stream(server.url, after=start) as healthy, \
+                sse_stream(server.url, after=start):  # the second connects and never reads
+            board = ClientBoard()
+            for number in range(120):  # ~400 KB of messages per append
+                end = append(server.log_path,
+                             *run_history(f"r{number}", total=3, prompt=big_prompt))
+                await fold_until(healthy, board, await wait_for_position(client, server, end))
+            assert len(board.runs) == 120
+            health = (await client.get(f"{server.url}/api/health")).json()
+            assert health["subscribers"]["dropped"] == 1
+            assert health["subscribers"]["sse"] == 1

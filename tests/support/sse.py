@@ -63,11 +63,10 @@ async def sse_stream(url: str, *, after: str | None = None, last_event_id: str |
     if after is not None:
         query["after"] = after
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client:
-        async with client.stream("GET", f"{url}/api/events", params=query,
-                                 headers=headers) as response:
-            assert response.status_code == 200
-            yield SSEStream(response)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client, \
+            client.stream("GET", f"{url}/api/events", params=query, headers=headers) as response:
+        assert response.status_code == 200
+        yield SSEStream(response)
 
 
 @dataclass
