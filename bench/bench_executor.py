@@ -32,7 +32,7 @@ def measure(items: int, concurrency: int) -> dict[str, float]:
         data_dir = Path(folder)
         (data_dir / "datasets").mkdir()
         write_dataset(data_dir / "datasets" / "bench.jsonl", items)
-        with (server_process(data_dir, env={"HARNESS_SEMANTIC_MEMORY": "0"}) as (url, _process),
+        with (server_process(data_dir) as (url, _process),
               httpx.Client(base_url=url) as client):
             body = {"providerName": "simulated", "modelName": "bench", "datasetName": "bench",
                     "concurrency": concurrency,

@@ -53,6 +53,7 @@ async def main(entries: int, queries: int, semantic: bool) -> None:
     notes = made_up_notes(entries, rng)
     with tempfile.TemporaryDirectory() as data_dir:
         async with AgentMemory(Settings(data_dir=Path(data_dir)), semantic=semantic) as memory:
+            memory.start_loading_model()
             await memory.semantic_settled.wait()
             started = time.perf_counter()
             for note in notes:

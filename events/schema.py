@@ -8,18 +8,23 @@ field or a value out of its type or range makes the whole line a problem.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta
 
+# Decoded by msgspec's own RFC 3339 parser, in C: as strict as a pattern and less than
+# a third of its cost, which is most of a replay's decoding time. Writers send a string
+# (``events.writer.now_timestamp``); readers get an aware ``datetime``.
 Timestamp = Annotated[
-    str,
-    Meta(
-        pattern=r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
-        description="RFC 3339 UTC with milliseconds, e.g. 2026-03-06T19:43:11.123Z",
-    ),
+    datetime,
+    Meta(tz=True, description="RFC 3339 UTC with milliseconds, e.g. 2026-03-06T19:43:11.123Z"),
 ]
+# The same format kept as text, where the exact characters matter (a signed document).
+TimestampText = Annotated[str, Meta(
+    pattern=r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+    description="RFC 3339 with a time zone, e.g. 2026-03-06T19:43:11.123Z")]
 Sequence = Annotated[int, Meta(ge=1, description="1-based position of the item in its run")]
 LogLevel = Literal["debug", "info", "warning", "error"]
 FinalStatus = Literal["completed", "failed", "canceled"]
@@ -32,8 +37,13 @@ class Event(
     frozen=True,
     kw_only=True,
     omit_defaults=True,
+    gc=False,
 ):
-    """The envelope every line carries besides its ``type``."""
+    """The envelope every line carries besides its ``type``.
+
+    ``gc=False``: an event holds only strings, numbers and plain containers, never a
+    cycle, so the cycle collector need not track the millions a replay decodes.
+    """
 
     ts: Timestamp | None = None
     event_id: str | None = None

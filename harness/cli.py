@@ -56,7 +56,7 @@ def _fold_into(models: ReadModels, chunks: Iterable[Chunk | Rotation], *,
 def _first_after(chunk: Chunk, at: datetime) -> int:
     """The offset of the first event in ``chunk`` stamped later than ``at``."""
     for decoded in decode_lines(chunk.data, chunk.start):
-        if isinstance(decoded, Record) and decoded.event.ts and _time(decoded.event.ts) > at:
+        if isinstance(decoded, Record) and decoded.event.ts and decoded.event.ts > at:
             return decoded.start
     return chunk.end
 
@@ -169,6 +169,7 @@ def _items_text(record: RunRecord) -> str:
 
 def _timeline_text(entries: list) -> str:
     return "\n".join(
-        f"{entry.ts or '—':<25} {entry.level:<7} {entry.kind:<21} "
+        f"{entry.ts.isoformat(timespec='milliseconds') if entry.ts else '—':<29} "
+        f"{entry.level:<7} {entry.kind:<21} "
         f"{f'#{entry.sequence} ' if entry.sequence else ''}{entry.message}"
         for entry in entries)

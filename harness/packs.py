@@ -23,7 +23,7 @@ import msgspec
 from msgspec import Meta
 
 from events import schema as ev
-from events.schema import Timestamp
+from events.schema import TimestampText
 from harness.errors import Invalid
 
 DEFAULT_TTL = timedelta(hours=24)
@@ -53,8 +53,8 @@ class Pack(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """A signed pack as it travels; ``signature`` covers every other field."""
 
     pack_id: str
-    created_at: Timestamp
-    expires_at: Timestamp
+    created_at: TimestampText
+    expires_at: TimestampText
     dataset_name: str
     model_name: str
     provider_name: str
@@ -67,7 +67,7 @@ class Capture(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
 
     sequence: int
     response_text: str
-    captured_at: Timestamp | None = None
+    captured_at: TimestampText | None = None
 
 
 class Verdict(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import msgspec
 
@@ -64,13 +63,9 @@ def summarize(record: RunRecord) -> RunSummary:
 
 
 def duration_ms(info: RunInfo) -> int | None:
-    if not info.started_at or not info.finished_at:
+    if info.started_at is None or info.finished_at is None:
         return None
-    try:
-        delta = datetime.fromisoformat(info.finished_at) - datetime.fromisoformat(info.started_at)
-    except ValueError:
-        return None
-    return max(0, round(delta.total_seconds() * 1000))
+    return max(0, round((info.finished_at - info.started_at).total_seconds() * 1000))
 
 
 def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from datetime import UTC, datetime
 
 import msgspec
 
 from projections.readmodels import ReadModels
 from projections.state import RunRecord, RunSnapshot
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Totals(msgspec.Struct, rename="camel"):
@@ -29,7 +32,7 @@ def active_board(models: ReadModels, *, limit: int) -> list[RunSnapshot]:
         finished = heapq.nlargest(
             room,
             (record for record in order if not record.active),
-            key=lambda record: (record.info.finished_at or "", record.ordinal),
+            key=lambda record: (record.info.finished_at or NEVER, record.ordinal),
         )
     return [record.snapshot() for record in (*active, *finished)]
 

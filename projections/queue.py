@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -12,7 +13,7 @@ from events import schema as ev
 class QueuedRun(msgspec.Struct, rename="camel", kw_only=True):
     queue_id: str
     spec: dict[str, Any]
-    enqueued_at: str | None = None
+    enqueued_at: datetime | None = None
 
 
 class RunQueue:

@@ -23,11 +23,11 @@ _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one chunk did: its records (every line that decoded to an event,
-    whether or not the runs accepted it) and what changed."""
+    whether or not the runs accepted it) and what changed (not tracked in a replay)."""
 
     position: Position
     records: list[Record]
-    changes: Changes
+    changes: Changes | None
 
 
 class ReadModels:
@@ -39,13 +39,16 @@ class ReadModels:
         self.events_applied = 0
         self.duplicates_ignored = 0
         self._event_ids: set[str] = set()
+        # Queue events go to the queue; everything else to the runs.
+        self._folds = dict.fromkeys(_QUEUE_EVENTS, self._apply_to_queue)
+        self._apply_to_runs = self.runs.apply
 
     def apply_chunk(self, chunk: Chunk, *, keep_records: bool = True) -> Applied:
         """Fold ``chunk`` in. ``keep_records`` (the live path) keeps every record and
         its exact offsets; without it (a replay) a chunk that decodes cleanly is folded
         in one batch, its changes dated at the chunk's end — later than the truth, so a
         resuming client is sent a little more than it missed, never less."""
-        changes = Changes()
+        changes = Changes() if keep_records else None
         records: list[Record] = []
         events = None if keep_records else decode_batch(chunk.data)
         if events is not None:
@@ -68,23 +71,27 @@ class ReadModels:
         self.position = chunk.position
         return Applied(self.position, records, changes)
 
-    def _apply(self, event: ev.Event, at: int, changes: Changes) -> tuple[str, str] | None:
+    def _apply(self, event: ev.Event, at: int, changes: Changes | None
+               ) -> tuple[str, str] | None:
         """Apply one event whose line ends at offset ``at``; a problem if it cannot be."""
         event_id = event.event_id
         if event_id is not None and event_id in self._event_ids:
             self.duplicates_ignored += 1
             return None
-        if isinstance(event, _QUEUE_EVENTS):
-            problem = self.queue.apply(event)
-            if problem is None:
-                self.queue.changed_at = at
-                changes.queue = True
-        else:
-            problem = self.runs.apply(event, at, changes)
+        problem = self._folds.get(type(event), self._apply_to_runs)(event, at, changes)
         if problem is None:
             if event_id is not None:
                 self._event_ids.add(event_id)
             self.events_applied += 1
+        return problem
+
+    def _apply_to_queue(self, event: ev.Event, at: int, changes: Changes | None
+                        ) -> tuple[str, str] | None:
+        problem = self.queue.apply(event)
+        if problem is None:
+            self.queue.changed_at = at
+            if changes is not None:
+                changes.queue = True
         return problem
 
     def _problem(self, generation: str, offset: int, kind: str, message: str,

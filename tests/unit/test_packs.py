@@ -26,7 +26,7 @@ from harness.packs import (
     verify,
 )
 from projections.readmodels import ReadModels
-from projections.runs import Changes
+from tests.support.events import at, fold
 
 KEY = b"k" * 32
 NOW = datetime(2026, 3, 6, 19, 43, 11, 123000, tzinfo=UTC)
@@ -117,11 +117,9 @@ def test_the_same_captures_in_another_order_name_the_same_run() -> None:
     assert import_run_id(signed, [one]) != import_run_id(signed, [one, two])
 
 
-def fold(events: list[ev.Event]) -> ReadModels:
-    models = ReadModels()
-    for offset, event in enumerate(events, start=1):
-        problem = models.runs.apply(event, offset, Changes())
-        assert problem is None
+def fold_import(events: list[ev.Event]) -> ReadModels:
+    models = fold(*events)
+    assert models.problems.total == 0
     return models
 
 
@@ -134,14 +132,14 @@ def test_an_import_becomes_a_finished_judged_run_with_uncaptured_items_faulted()
     run_id = import_run_id(signed, captures)
     events = import_events(signed, captures, verdicts, run_id=run_id, now=NOW)
 
-    record = fold(events).runs.runs[run_id]
+    record = fold_import(events).runs.runs[run_id]
     snapshot = record.snapshot()
     assert snapshot.run.status == "completed"
     assert record.config == {"source": "browser-harness", "packId": signed.pack_id}
     assert (snapshot.progress.correct, snapshot.progress.incorrect,
             snapshot.progress.faulted, snapshot.progress.total) == (1, 1, 1, 3)
     assert record.items[1].response_text == "The answer is A"
-    assert record.items[1].finished_at == "2026-03-06T19:50:00.000Z"
+    assert record.items[1].finished_at == at("2026-03-06T19:50:00.000Z")
     assert record.items[2].error == "not captured"
     assert record.items[3].expected == "A"
 

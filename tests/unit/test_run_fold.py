@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from events import schema as ev
-from events.tailer import Chunk
-from events.writer import encode_line
-from projections.readmodels import ReadModels
-from tests.support.events import TS, run_history
-
-
-def fold(*events: ev.Event) -> ReadModels:
-    models = ReadModels()
-    data = b"".join(encode_line(e) for e in events)
-    models.apply_chunk(Chunk(data, 0, len(data), "g"))
-    return models
+from tests.support.events import TS, at, fold, run_history
 
 
 def test_a_whole_run_ends_completed_with_its_counts() -> None:
     record = fold(*run_history("a", total=3, answers=(True, False, True))).runs.runs["a"]
     snapshot = record.snapshot()
     assert snapshot.run.status == "completed"
-    assert (snapshot.run.started_at, snapshot.run.finished_at) == (TS, TS)
+    assert (snapshot.run.started_at, snapshot.run.finished_at) == (at(TS), at(TS))
     progress = snapshot.progress
     assert (progress.completed, progress.correct, progress.incorrect, progress.pending) == (
         3, 2, 1, 0)
@@ -48,7 +38,7 @@ def test_streamed_chunks_build_the_activity_preview() -> None:
     activity = record.snapshot().current_item.activity
     assert activity.chunks == 2 and activity.chars == 306
     assert activity.preview == ("Hello " + long_text)[-280:]
-    assert activity.last_chunk_at == "2026-03-06T19:43:12.000Z"
+    assert activity.last_chunk_at == at("2026-03-06T19:43:12.000Z")
 
 
 def test_a_faulted_item_started_again_is_a_new_attempt_counted_once() -> None:
@@ -73,14 +63,14 @@ def test_cancel_and_resume_update_the_lifecycle() -> None:
         ev.RunFinished(run_id="a", status="canceled", ts="2026-03-06T19:44:01.000Z"),
     ).runs.runs["a"]
     assert record.info.status == "canceled"
-    assert record.lifecycle.cancel_requested_at == "2026-03-06T19:44:00.000Z"
+    assert record.lifecycle.cancel_requested_at == at("2026-03-06T19:44:00.000Z")
     resumed = fold(
         *run_history("a", total=2, answers=(True,), finish="canceled"),
         ev.RunResumed(run_id="a", ts="2026-03-06T19:45:00.000Z"),
     ).runs.runs["a"]
     assert resumed.info.status == "running" and resumed.info.finished_at is None
     assert resumed.lifecycle.resumed_count == 1
-    assert resumed.lifecycle.last_resumed_at == "2026-03-06T19:45:00.000Z"
+    assert resumed.lifecycle.last_resumed_at == at("2026-03-06T19:45:00.000Z")
 
 
 def test_a_missing_timestamp_leaves_time_fields_unchanged() -> None:
