@@ -131,7 +131,8 @@ class RunStore:
         _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
         _status_changed(changes, record.info.id)
 
-    def _feedback_given(self, e: ev.FeedbackGiven, record: RunRecord, changes: Changes | None) -> None:
+    def _feedback_given(self, e: ev.FeedbackGiven, record: RunRecord,
+                        changes: Changes | None) -> None:
         record.info.feedback = Feedback(rating=e.rating, comment=e.comment, at=e.ts)
         _log(record, e, "info", f"feedback: {e.rating}" + (f" — {e.comment}" if e.comment else ""))
         _status_changed(changes, record.info.id)
@@ -164,7 +165,8 @@ class RunStore:
         if e.ts is not None:
             activity.last_chunk_at = e.ts
 
-    def _item_answered(self, e: ev.ItemAnswered, record: RunRecord, changes: Changes | None) -> None:
+    def _item_answered(self, e: ev.ItemAnswered, record: RunRecord,
+                       changes: Changes | None) -> None:
         item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
         item.response_text = e.response_text
         item.answer = e.answer
