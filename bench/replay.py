@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from bench.common import generate_log
+from events.tailer import LogTailer
 from harness.live import replay
 
 
@@ -42,7 +43,7 @@ def main(events: int = 1_000_000) -> dict[str, float]:
                 json.loads(line)
 
         def cold_replay() -> None:
-            _, models = replay(path)
+            models = replay(LogTailer(path))
             assert models.events_applied == count
 
         orjson_s = best_of(2, raw_orjson)

@@ -35,7 +35,7 @@ from events.schema import (
     RunResumed,
     RunStarted,
 )
-from events.writer import append_events, now_timestamp
+from events.writer import now_timestamp
 from harness.commands import (
     RunSpec,
     find_run,
@@ -182,8 +182,7 @@ class Executor:
         tasks.start_soon(self._execute, active, name=f"run {run_id}")
 
     def _write(self, events: list[Event]) -> None:
-        append_events(self.live.path, events)
-        self.live.doorbell.ring()
+        self.live.append_nowait(events)
 
     async def _resume_interrupted(self) -> None:
         """Take up the runs a previous server left pending or running (SPEC §7.4)."""

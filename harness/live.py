@@ -19,17 +19,15 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import anyio
 
 from events.bus import Broadcast
 from events.decoding import Record
-from events.doorbell import Doorbell
+from events.log import EventLog, LogReader
 from events.position import Position
 from events.schema import Event
-from events.tailer import Chunk, LogTailer, Rotation
-from events.writer import append_events
+from events.tailer import Chunk, Rotation
 from projections.messages import StreamMessage, messages_for
 from projections.readmodels import ReadModels
 
@@ -71,29 +69,26 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def replay(path: Path) -> tuple[LogTailer, ReadModels]:
-    """Fold the log at ``path`` from its start into new read models."""
-    tailer = LogTailer(path)
+def replay(reader: LogReader) -> ReadModels:
+    """Fold everything ``reader`` has not read yet into new read models."""
     models = ReadModels()
     with cyclic_gc_paused():
-        for chunk in tailer.read_new():
+        for chunk in reader.read_new():
             if isinstance(chunk, Chunk):
                 models.apply_chunk(chunk, keep_records=False)
-    return tailer, models
+    return models
 
 
 class LiveLog:
-    """The read models of the log at ``path``, kept current, with a bus of their changes.
+    """The read models of ``log``, kept current, with a bus of their changes.
 
     ``bus_buffer`` is how many batches a subscriber may lag before it is dropped.
     """
 
-    def __init__(self, path: Path, *, step_ms: int = 5, recheck_s: float = 1.0,
-                 bus_buffer: int = 1024) -> None:
-        self.path = path
-        self.doorbell = Doorbell(path, step_ms=step_ms, recheck_s=recheck_s)
+    def __init__(self, log: EventLog, *, bus_buffer: int = 1024) -> None:
+        self.log = log
         self.bus: Broadcast[LogBatch | LogReset] = Broadcast(buffer_size=bus_buffer)
-        self.tailer = LogTailer(path)
+        self.reader = log.reader()
         self.models = ReadModels()
         self.resets = 0
         self._caught_up = anyio.Event()
@@ -104,20 +99,19 @@ class LiveLog:
 
     async def start(self) -> None:
         """Fold everything already in the log, off the event loop."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tailer, self.models = await anyio.to_thread.run_sync(replay, self.path)
+        self.models = await anyio.to_thread.run_sync(replay, self.reader)
 
     async def run(self) -> None:
         """Follow the log until cancelled."""
         async with anyio.create_task_group() as tasks:
-            await tasks.start(self.doorbell.watch)
+            await tasks.start(self.log.watch)
             while True:
                 await self.poll()
-                await self.doorbell.wait()
+                await self.log.changed()
 
     async def poll(self) -> None:
         """Apply whatever the log gained since the last poll."""
-        for chunk in self.tailer.read_new():
+        for chunk in self.reader.read_new():
             if isinstance(chunk, Rotation):
                 await self._rebuild(chunk.reason)
                 break
@@ -128,10 +122,15 @@ class LiveLog:
             await anyio.lowlevel.checkpoint()  # let requests in between large chunks
         self._wake_waiters()
 
+    def append_nowait(self, events: Iterable[Event | dict]) -> int:
+        """Append ``events`` at once and wake the reader; the offset after them."""
+        end = self.log.append(events)
+        self.log.notify()
+        return end
+
     async def append(self, events: Iterable[Event | dict]) -> Position:
-        """Append ``events`` as one write and wait until the read models include them."""
-        end = append_events(self.path, events)
-        self.doorbell.ring()
+        """Append ``events`` at once and wait until the read models include them."""
+        end = self.append_nowait(events)
         generation = self.models.position.generation
         while self.models.position.offset < end and self.models.position.generation == generation:
             await self._caught_up.wait()
@@ -142,7 +141,8 @@ class LiveLog:
         self._caught_up = anyio.Event()
 
     async def _rebuild(self, reason: str) -> None:
-        logger.warning("log %s was %s: rebuilding every read model", self.path, reason)
-        self.tailer, self.models = await anyio.to_thread.run_sync(replay, self.path)
+        logger.warning("log %s was %s: rebuilding every read model", self.log.name, reason)
+        self.reader = self.log.reader()
+        self.models = await anyio.to_thread.run_sync(replay, self.reader)
         self.resets += 1
         self.bus.publish(LogReset(self.models.position, reason))

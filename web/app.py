@@ -20,6 +20,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from events.filelog import FileLog
 from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.demo import run_demo
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(settings.log_path, bus_buffer=settings.stream_buffer)
+        live = LiveLog(FileLog(settings.log_path), bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings
         app.state.live = live

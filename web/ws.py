@@ -16,6 +16,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from events.decoding import Record, decode_lines
+from events.log import EventLog
 from events.position import Position
 from harness.live import LiveLog, LogBatch, LogReset
 from web.streams import StreamCounts
@@ -42,13 +43,9 @@ def reset_message(position: Position) -> str:
     return f'{{"type":"reset","position":"{position}"}}'
 
 
-def read_back(path, start: int, end: int, generation: str) -> list[str]:
+def read_back(log: EventLog, start: int, end: int, generation: str) -> list[str]:
     """The records between offsets ``start`` and ``end`` of the log, as messages."""
-    if end <= start:
-        return []
-    with open(path, "rb") as log:
-        log.seek(start)
-        data = log.read(end - start)
+    data = log.read_range(start, end)
     records = [r for r in decode_lines(data, start) if isinstance(r, Record)]
     frames = record_frames(records, generation)
     return frames.split("\n") if frames else []
@@ -71,7 +68,7 @@ async def ws_runs(websocket: WebSocket) -> None:
         else:
             start = cursor.offset if cursor.generation == now.generation else 0
             backlog = await anyio.to_thread.run_sync(
-                read_back, live.path, start, now.offset, now.generation)
+                read_back, live.log, start, now.offset, now.generation)
     counts.websocket += 1
     try:
         with subscription:

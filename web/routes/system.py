@@ -63,7 +63,7 @@ async def health(request: Request) -> Response:
     models = live.models
     body = Health(
         status="ok",
-        log=str(live.path),
+        log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
         duplicates_ignored=models.duplicates_ignored,
