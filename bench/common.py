@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from events import schema as ev
-from events.writer import encode_line
+from events.writer import append_event, append_events, encode_line
 
 ROOT = Path(__file__).resolve().parent.parent
 TS = "2026-03-06T19:43:11.123Z"
@@ -79,6 +79,19 @@ def server_process(data_dir: Path, *, env: dict[str, str] | None = None
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def start_streaming_item(log: Path, run_id: str) -> None:
+    """A run with one running item, for benchmarks that stream deltas into it."""
+    append_events(log, [ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="m",
+                                      dataset_name="d", total=1, ts=TS),
+                        ev.ItemStarted(run_id=run_id, sequence=1, prompt_text="Q", ts=TS)])
+
+
+def append_delta(log: Path, run_id: str, number: int) -> int:
+    """One streamed chunk for the item; the log offset after it."""
+    return append_event(log, ev.ItemDelta(run_id=run_id, sequence=1, text=f"chunk {number} ",
+                                          ts=TS))
 
 
 def item_events(run_id: str, sequence: int, *, deltas: int = 3) -> list[ev.Event]:

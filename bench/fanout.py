@@ -15,19 +15,21 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bench.common import TS, percentile, rss_mb, server_process
+from bench.common import (
+    append_delta,
+    percentile,
+    rss_mb,
+    server_process,
+    start_streaming_item,
+)
 from bench.sse_client import RawSSEClient
-from events import schema as ev
-from events.writer import append_event, append_events
 
 
 async def measure(clients: int, appends: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
         log = data_dir / "runs.jsonl"
-        append_events(log, [ev.RunCreated(run_id="fan", provider_name="simulated",
-                                          model_name="m", dataset_name="d", total=1, ts=TS),
-                            ev.ItemStarted(run_id="fan", sequence=1, prompt_text="Q", ts=TS)])
+        start_streaming_item(log, "fan")
         with server_process(data_dir) as (url, process):
             idle_rss = rss_mb(process.pid)
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
@@ -46,8 +48,7 @@ async def measure(clients: int, appends: int) -> dict[str, float]:
             for number in range(appends):
                 await asyncio.sleep(random.uniform(0.05, 0.1))
                 started = time.monotonic()
-                end = append_event(log, ev.ItemDelta(run_id="fan", sequence=1,
-                                                     text=f"chunk {number} ", ts=TS))
+                end = append_delta(log, "fan", number)
                 arrivals = await asyncio.gather(*(r.wait_for(end) for r in readers))
                 latencies.extend((t - started) * 1000 for t in arrivals)
             peak_rss = rss_mb(process.pid)

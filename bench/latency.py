@@ -18,10 +18,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bench.common import TS, percentile, server_process
+from bench.common import append_delta, percentile, server_process, start_streaming_item
 from bench.sse_client import RawSSEClient
-from events import schema as ev
-from events.writer import append_event, append_events
 
 
 class SeedTail:
@@ -52,9 +50,7 @@ async def measure(appends: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
         log = data_dir / "runs.jsonl"
-        append_events(log, [ev.RunCreated(run_id="lat", provider_name="simulated",
-                                          model_name="m", dataset_name="d", total=1, ts=TS),
-                            ev.ItemStarted(run_id="lat", sequence=1, prompt_text="Q", ts=TS)])
+        start_streaming_item(log, "lat")
         with server_process(data_dir) as (url, _process):
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             address = urlparse(url)
@@ -66,8 +62,7 @@ async def measure(appends: int) -> dict[str, float]:
             for number in range(appends):
                 await asyncio.sleep(random.uniform(0.005, 0.03))
                 started = time.monotonic()
-                end = append_event(log, ev.ItemDelta(run_id="lat", sequence=1,
-                                                     text=f"chunk {number} ", ts=TS))
+                end = append_delta(log, "lat", number)
                 arrived = await client.wait_for(end)
                 latencies.append((arrived - started) * 1000)
                 written.append((started, end))
