@@ -38,13 +38,17 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 
 
 def read_model(request: Request, value: Any, *, position: object,
-               headers: dict[str, str] | None = None) -> Response:
+               headers: dict[str, str] | None = None,
+               render: typing.Callable[[], bytes] | None = None, media_type: str = JSON
+               ) -> Response:
     """A read-model response tagged with the log position it reflects.
 
     The ETag is the position itself: read models are a function of the log, so the
-    same position and URL always give the same body.
+    same position and URL always give the same body. ``render`` makes a body other than
+    ``value`` as JSON (a download), and is not called for a ``304``.
     """
-    return _tagged(request, lambda: encode(value), f'W/"{position}"', str(position), headers)
+    return _tagged(request, render or (lambda: encode(value)), f'W/"{position}"',
+                   str(position), headers, media_type)
 
 
 def live_state(request: Request, value: Any, *, position: object) -> Response:
@@ -52,15 +56,15 @@ def live_state(request: Request, value: Any, *, position: object) -> Response:
     its ETag is a digest of the body."""
     body = encode(value)
     etag = f'W/"{hashlib.blake2b(body, digest_size=10).hexdigest()}"'
-    return _tagged(request, lambda: body, etag, str(position), None)
+    return _tagged(request, lambda: body, etag, str(position), None, JSON)
 
 
 def _tagged(request: Request, body: typing.Callable[[], bytes], etag: str, position: str,
-            headers: dict[str, str] | None) -> Response:
+            headers: dict[str, str] | None, media_type: str) -> Response:
     tags = {POSITION_HEADER: position, "ETag": etag, **(headers or {})}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=tags)
-    return Response(body(), media_type=JSON, headers=tags)
+    return Response(body(), media_type=media_type, headers=tags)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -44,7 +44,8 @@ def test_the_active_board_has_the_spec_shape_active_runs_first(populated: Runnin
 def test_every_read_carries_its_position_and_a_matching_etag_gives_304(
         populated: RunningServer) -> None:
     for path in ("/api/runs/active", "/api/runs", "/api/runs/done", "/api/runs/done/items",
-                 "/api/runs/done/logs", "/api/data", "/api/datasets", "/api/health"):
+                 "/api/runs/done/logs", "/api/data", "/api/datasets", "/api/health",
+                 "/api/runs/done/export?format=csv", "/api/queue", "/api/memory"):
         first = httpx.get(f"{populated.url}{path}")
         assert first.status_code == 200, path
         assert first.headers["x-harness-position"], path

@@ -149,20 +149,17 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
-          query=ExportQuery, media_type="application/x-ndjson")
+          query=ExportQuery, media_type="application/x-ndjson", cacheable=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
     if query.format == "csv":
-        body: bytes | str = export_csv(record)
-        media = "text/csv; charset=utf-8"
+        render, media = lambda: export_csv(record).encode(), "text/csv; charset=utf-8"
     else:
-        body, media = export_jsonl(record), "application/x-ndjson"
-    filename = f"{record.info.id}.{query.format}"
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Harness-Position": str(live.position),
-    })
+        render, media = lambda: export_jsonl(record), "application/x-ndjson"
+    disposition = f'attachment; filename="{record.info.id}.{query.format}"'
+    return read_model(request, None, position=live.position, render=render, media_type=media,
+                      headers={"Content-Disposition": disposition})
 
 
 routes = [
