@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Generic, NamedTuple, TypeVar
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 T = TypeVar("T")
 
@@ -32,8 +32,8 @@ class Subscription(Generic[T]):
     then true) or when the bus closes.
     """
 
-    def __init__(self, bus: Broadcast[T], send: ObjectSendStream[T],
-                 receive: ObjectReceiveStream[T]) -> None:
+    def __init__(self, bus: Broadcast[T], send: MemoryObjectSendStream[T],
+                 receive: MemoryObjectReceiveStream[T]) -> None:
         self._bus = bus
         self._send = send
         self._receive = receive

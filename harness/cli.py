@@ -106,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         if record is None:
             return _fail(f"no run {args.run!r} in {path} at {models.position}")
         if args.timeline:
-            page = log_page(record, limit=len(record.logs) or 1)
-            _print(args.json, page, lambda: _timeline_text(page.entries))
+            timeline = log_page(record, limit=len(record.logs) or 1)
+            _print(args.json, timeline, lambda: _timeline_text(timeline.entries))
         else:
-            page = items_page(record, limit=record.total or 1)
-            _print(args.json, page, lambda: _items_text(record))
+            items = items_page(record, limit=record.total or 1)
+            _print(args.json, items, lambda: _items_text(record))
     else:
         summaries = [summarize(record) for record in reversed(models.runs.order)]
         _print(args.json, {"position": str(models.position), "runs": summaries},

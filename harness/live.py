@@ -41,7 +41,7 @@ class LogBatch:
     position: Position
     records: list[Record]
     messages: list[StreamMessage]
-    cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+    cache: dict[str, bytes | str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +116,7 @@ class LiveLog:
                 await self._rebuild(chunk.reason)
                 break
             applied = self.models.apply_chunk(chunk)
-            if self.bus.statistics().subscribers:
+            if applied.changes is not None and self.bus.statistics().subscribers:
                 self.bus.publish(LogBatch(applied.position, applied.records,
                                           messages_for(self.models, applied.changes)))
             await anyio.lowlevel.checkpoint()  # let requests in between large chunks

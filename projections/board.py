@@ -38,7 +38,7 @@ def active_board(models: ReadModels, *, limit: int) -> list[RunSnapshot]:
 
 
 def totals(models: ReadModels) -> Totals:
-    by_status = Counter(record.info.status for record in models.runs.order)
+    by_status: Counter[str] = Counter(record.info.status for record in models.runs.order)
     return Totals(
         runs=len(models.runs.order),
         active=by_status["pending"] + by_status["running"],

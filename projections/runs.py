@@ -228,5 +228,5 @@ def _status_changed(changes: Changes | None, run_id: str) -> None:
 
 
 def _log(record: RunRecord, e: ev.RunEvent, level: str, message: str) -> None:
-    record.logs.append(LogEntry(index=len(record.logs) + 1, kind=e.__struct_config__.tag,
+    record.logs.append(LogEntry(index=len(record.logs) + 1, kind=str(e.__struct_config__.tag),
                                 ts=e.ts, level=level, message=message))

@@ -82,7 +82,7 @@ def parse_query(request: Request, model: type[T]) -> T:
     params = request.query_params
     values: dict[str, Any] = {}
     list_fields = _list_fields(model)
-    commas = getattr(model, "comma_separated", frozenset())
+    commas: frozenset[str] = getattr(model, "comma_separated", frozenset())
     for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
         name = field.encode_name
         if name in list_fields:
@@ -143,10 +143,9 @@ def invalid(error: msgspec.ValidationError, where: str) -> Invalid:
     field = path.rstrip("`").removeprefix("$").lstrip(".") if at else ""
     if missing:
         field = f"{field}.{missing.group(1)}" if field else missing.group(1)
-    field = field or None
     if field and where == "query":
         field = field.split("[", 1)[0]  # the parameter, not which of its repeated values
-    return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field})
+    return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field or None})
 
 
 def _list_fields(model: type) -> set[str]:

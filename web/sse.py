@@ -69,7 +69,7 @@ def batch_frames(batch: LogBatch, run_ids: frozenset[str]) -> bytes:
         chosen = [m for m in batch.messages if m.run_id in run_ids]
         return encode_frames(chosen, str(batch.position))
     frames = batch.cache.get("sse")
-    if frames is None:
+    if not isinstance(frames, bytes):
         frames = batch.cache["sse"] = encode_frames(batch.messages, str(batch.position))
     return frames
 

@@ -34,7 +34,7 @@ def record_frames(records: Iterable[Record], generation: str) -> str:
 
 def batch_messages(batch: LogBatch) -> list[str]:
     cached = batch.cache.get("ws")
-    if cached is None:
+    if not isinstance(cached, str):
         cached = batch.cache["ws"] = record_frames(batch.records, batch.position.generation)
     return cached.split("\n") if cached else []
 
