@@ -27,6 +27,9 @@ TimestampText = Annotated[str, Meta(
     description="RFC 3339 with a time zone, e.g. 2026-03-06T19:43:11.123Z")]
 Sequence = Annotated[int, Meta(ge=1, description="1-based position of the item in its run")]
 LogLevel = Literal["debug", "info", "warning", "error"]
+# Items of one run at the most. The read models list, export and compare a run's items
+# by sequence; a writer's typo of a trillion must become a counted problem, not a stall.
+MAX_ITEMS = 100_000
 FinalStatus = Literal["completed", "failed", "canceled"]
 
 
@@ -61,7 +64,7 @@ class RunCreated(RunEvent, tag="run_created"):
     provider_name: str
     model_name: str
     dataset_name: str
-    total: Annotated[int, Meta(ge=0)]
+    total: Annotated[int, Meta(ge=0, le=MAX_ITEMS)]
     config: dict[str, Any] = {}
     labels: dict[str, str] = {}
 

@@ -16,7 +16,14 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from events.schema import QueueEnqueued, QueueRemoved, RunCancelRequested, RunCreated, RunResumed
+from events.schema import (
+    MAX_ITEMS,
+    QueueEnqueued,
+    QueueRemoved,
+    RunCancelRequested,
+    RunCreated,
+    RunResumed,
+)
 from events.writer import now_timestamp
 from harness.datasets import Dataset, DatasetCatalog, DatasetName
 from harness.errors import Conflict, Invalid, NotFound
@@ -57,7 +64,7 @@ class RunSpec(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_field
     provider_name: ProviderName
     model_name: Name
     dataset_name: DatasetName
-    limit: Annotated[int, Meta(ge=1, le=100_000)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_ITEMS)] | None = None
     concurrency: Annotated[int, Meta(ge=1, le=64)] = DEFAULT_CONCURRENCY
     labels: dict[str, str] = {}
     config: dict[str, Any] = {}

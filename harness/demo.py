@@ -53,7 +53,8 @@ async def run_demo(executor: Executor, *, runs: int = 3, check_s: float = 2.0,
     mine: list[str] = []
     while True:
         runs_now = executor.live.models.runs.runs
-        mine = [run_id for run_id in mine if runs_now[run_id].active]
+        # A run can vanish from the read models: the log was truncated or replaced.
+        mine = [run_id for run_id in mine if run_id in runs_now and runs_now[run_id].active]
         try:
             while len(mine) < runs:
                 record = await executor.create(demo_spec(rng, datasets))
@@ -63,3 +64,15 @@ async def run_demo(executor: Executor, *, runs: int = 3, check_s: float = 2.0,
         except HarnessError as error:  # e.g. a run that finished while it was picked
             logger.info("demo: %s", error.message)
         await anyio.sleep(check_s)
+
+
+async def keep_demo_running(executor: Executor, *, pause_s: float = 5.0) -> None:
+    """The demo is a convenience: a fault in it is logged and the demo starts again,
+    instead of taking the server's other tasks down with it."""
+    while True:
+        try:
+            await run_demo(executor)
+            return
+        except Exception:
+            logger.exception("demo: stopped by an error; starting again in %.0f s", pause_s)
+            await anyio.sleep(pause_s)

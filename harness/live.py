@@ -91,6 +91,8 @@ class LiveLog:
         self.reader = log.reader()
         self.models = ReadModels()
         self.resets = 0
+        self._polls_started = 0
+        self._polls_finished = 0
         self._caught_up = anyio.Event()
 
     @property
@@ -111,6 +113,8 @@ class LiveLog:
 
     async def poll(self) -> None:
         """Apply whatever the log gained since the last poll."""
+        self._polls_started += 1
+        number = self._polls_started
         for chunk in self.reader.read_new():
             if isinstance(chunk, Rotation):
                 await self._rebuild(chunk.reason)
@@ -120,6 +124,7 @@ class LiveLog:
                 self.bus.publish(LogBatch(applied.position, applied.records,
                                           messages_for(self.models, applied.changes)))
             await anyio.lowlevel.checkpoint()  # let requests in between large chunks
+        self._polls_finished = number
         self._wake_waiters()
 
     def append_nowait(self, events: Iterable[Event | dict]) -> int:
@@ -129,10 +134,15 @@ class LiveLog:
         return end
 
     async def append(self, events: Iterable[Event | dict]) -> Position:
-        """Append ``events`` at once and wait until the read models include them."""
-        end = self.append_nowait(events)
-        generation = self.models.position.generation
-        while self.models.position.offset < end and self.models.position.generation == generation:
+        """Append ``events`` at once and wait until the read models include them.
+
+        It waits for a poll that *started* after the write: that poll looks at the log
+        as it is with the write in it, whether it then reads on or rebuilds from a new
+        file. Comparing offsets instead goes wrong across a truncation or replacement.
+        """
+        self.append_nowait(events)
+        needed = self._polls_started + 1
+        while self._polls_finished < needed:
             await self._caught_up.wait()
         return self.models.position
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 import msgspec
 
@@ -39,7 +39,12 @@ def items_page(record: RunRecord, *, states: Collection[str] = (), limit: int,
     groups: dict[str, list[Item]] = {state: [] for state in ITEM_STATES}
     taken = 0
     last = after
-    for item in iter_items(record, after=after):
+    if states and "pending" not in states:
+        # Only started items can match: walk those, not every sequence of the run.
+        candidates: Iterable[Item] = (record.items[s] for s in sorted(record.items) if s > after)
+    else:
+        candidates = iter_items(record, after=after)
+    for item in candidates:
         if states and item.state not in states:
             continue
         if taken == limit:

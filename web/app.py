@@ -6,8 +6,9 @@ the ``Settings`` passed in; nothing is read from the environment here.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from events.filelog import FileLog
 from harness import __version__
 from harness.datasets import DatasetCatalog
-from harness.demo import run_demo
+from harness.demo import keep_demo_running
 from harness.executor import Executor
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
@@ -38,6 +39,7 @@ from web.http import EXCEPTION_HANDLERS
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
+logger = logging.getLogger("harness.app")
 STATIC_DIR = Path(__file__).parent / "static"
 # Any port of localhost or 127.0.0.1, and the "null" origin of file:// pages.
 LOCAL_ORIGINS = r"^(https?://(localhost|127\.0\.0\.1)(:\d+)?|null)$"
@@ -45,6 +47,16 @@ LOCAL_ORIGINS = r"^(https?://(localhost|127\.0\.0\.1)(:\d+)?|null)$"
 
 async def dashboard(request: object) -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+
+
+async def critical(app: Starlette, name: str, task: Callable[[], Awaitable[None]]) -> None:
+    """Run a task the server cannot do without; if it dies, say so in ``/api/health``
+    (503) rather than go on serving read models that no longer follow the log."""
+    try:
+        await task()
+    except Exception as error:
+        logger.exception("the %s stopped", name)
+        app.state.failures[name] = f"{type(error).__name__}: {error}"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -60,6 +72,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
+        app.state.failures = {}
         async with (
             AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
             McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
@@ -68,13 +81,13 @@ def create_app(settings: Settings) -> Starlette:
         ):
             app.state.memory = agent_memory
             app.state.mcp = mcp_proxy
-            tasks.start_soon(live.run)
+            tasks.start_soon(critical, app, "log reader", live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)
             await tasks.start(app.state.executor.run)
             if settings.demo:
-                tasks.start_soon(run_demo, app.state.executor)
+                tasks.start_soon(keep_demo_running, app.state.executor)
             try:
                 yield
             finally:

@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     400: "Malformed JSON", 401: "A write without the bearer token (when HARNESS_TOKEN is set)",
     404: "Unknown id", 409: "The current state forbids this command",
     413: "Body over the limit", 422: "A parameter or field out of its type or range",
+    503: "A task the server needs has stopped (see failures)",
     502: "The upstream (MCP server, provider) failed",
 }
 

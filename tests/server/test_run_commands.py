@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
 from tests.support.sse_reader import sse_messages
 from tests.support.waiting import wait_until
@@ -210,3 +211,18 @@ def test_simultaneous_retries_resume_the_run_once(server: RunningServer) -> None
     assert sorted(statuses) == [200, 409, 409, 409, 409, 409]
     canceled = httpx.post(f"{server.url}/api/runs/{run_id}/cancel", timeout=10).json()
     assert canceled["lifecycle"]["resumedCount"] == 1
+
+
+def test_a_run_created_right_after_the_log_was_removed_is_answered_with_itself(
+        server: RunningServer) -> None:
+    for number in range(3):
+        append(server.log_path, *run_history(f"old-{number}"))
+    server.settle()
+    server.log_path.unlink()  # a rotation: the next append starts a new file
+    created = httpx.post(f"{server.url}/api/runs", json={
+        "providerName": "simulated", "modelName": "m", "datasetName": "arithmetic",
+        "limit": 2, "config": {"latencyMs": 0}})
+    assert created.status_code == 201, created.text
+    run_id = created.json()["run"]["id"]
+    assert httpx.get(f"{server.url}/api/runs/{run_id}").status_code == 200
+    assert [s["run"]["id"] for s in httpx.get(f"{server.url}/api/runs").json()["runs"]] == [run_id]

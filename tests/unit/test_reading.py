@@ -84,3 +84,12 @@ def test_decoding_gives_each_record_its_byte_range() -> None:
     assert isinstance(first, Record) and (first.start, first.end) == (10, 45)
     assert isinstance(second, Problem) and second.offset == 45
 
+
+
+def test_a_run_of_absurd_size_is_a_problem_not_a_run() -> None:
+    models = ReadModels()
+    models.apply_chunk(chunk_of(
+        b'{"type":"run_created","runId":"big","providerName":"p","modelName":"m",'
+        b'"datasetName":"d","total":1000000000000}'))
+    assert kinds(models) == {"invalid_event": 1}
+    assert "big" not in models.runs.runs

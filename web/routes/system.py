@@ -34,7 +34,8 @@ class Subscribers(msgspec.Struct, rename="camel"):
 
 
 class Health(msgspec.Struct, rename="camel"):
-    status: str
+    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
+    failures: dict[str, str]
     log: str
     position: str
     events_read: int
@@ -56,13 +57,15 @@ async def bootstrap(request: Request) -> Response:
 
 
 @endpoint(summary="Status, log position, problem counts, subscribers, uptime", tag="system",
-          response=Health, cacheable=True)
+          response=Health, statuses=(200, 503), cacheable=True)
 async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
+    failures = request.app.state.failures
     body = Health(
-        status="ok",
+        status="failed" if failures else "ok",
+        failures=dict(failures),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -73,7 +76,10 @@ async def health(request: Request) -> Response:
         subscribers=Subscribers(streams.sse, streams.websocket, live.bus.statistics().dropped),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
     )
-    return live_state(request, body, position=live.position)
+    response = live_state(request, body, position=live.position)
+    if failures:
+        response.status_code = 503
+    return response
 
 
 routes = [
