@@ -86,8 +86,10 @@ def parse_query(request: Request, model: type[T]) -> T:
     for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
         name = field.encode_name
         if name in list_fields:
+            # Empty values are kept, so that validation refuses them (``?status=`` is a 422,
+            # not "no filter"): the schema says what a value must be, and so does the code.
             found = [part for value in params.getlist(name)
-                     for part in (value.split(",") if name in commas else [value]) if part]
+                     for part in (value.split(",") if name in commas else [value])]
             if found:
                 values[name] = found
         elif name in params:

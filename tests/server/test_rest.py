@@ -227,3 +227,10 @@ def test_a_restarted_server_shows_exactly_what_the_live_one_showed(server_factor
     restarted = server_factory(live.settings)
     restarted.settle()
     assert read_everything(restarted) == before
+
+
+@pytest.mark.parametrize("query", ["label=", "status=", "status=running,", "ids=a,,b"])
+def test_empty_values_of_list_parameters_are_refused_not_ignored(server: RunningServer,
+                                                                 query: str) -> None:
+    path = "/api/runs/compare" if query.startswith("ids") else "/api/runs"
+    assert httpx.get(f"{server.url}{path}?{query}").status_code == 422
