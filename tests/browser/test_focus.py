@@ -54,3 +54,47 @@ def test_a_focused_cancel_button_keeps_focus_while_other_runs_start_finish_and_m
 
     assert page.evaluate(FOCUSED_RUN) == "run-x"
     assert page.evaluate("document.activeElement.textContent") == "Cancel"
+
+
+def run_page_counts(page) -> dict[str, int]:
+    return page.locator(".run-header").evaluate(
+        "head => Object.fromEntries([...head.querySelectorAll('[data-count]')]"
+        ".map(n => [n.dataset.count, Number(n.textContent)]))")
+
+
+def test_export_keeps_focus_on_the_run_page_while_the_run_progresses(dashboard, server):
+    append_events(server.log_path, [*started("run-busy", 1), *judged("run-busy", 1, 2)])
+    page = dashboard.open("#/runs/run-busy")
+    page.locator(".item[data-sequence='1']").wait_for(state="attached")
+    page.get_by_role("link", name="Export CSV").focus()
+    item = page.locator(".item[data-sequence='1']").element_handle()
+
+    for sequence in (2, 3, 4):
+        append_events(server.log_path, judged("run-busy", sequence, sequence + 2))
+        wait_until(lambda s=sequence: run_page_counts(page)["completed"] == s,
+                   message=f"item {sequence} judged")
+    page.locator("details[data-group=correct] summary .badge").filter(has_text="4").wait_for()
+    page.locator("#main .logs .log-line").first.wait_for()
+
+    assert page.evaluate("document.activeElement.textContent") == "Export CSV"
+    assert item.evaluate("node => node.isConnected"), "item 1 was rebuilt"
+
+
+def test_items_paged_in_with_load_more_stay_while_the_run_goes_on(dashboard, server):
+    events = started("run-long", 1, total=300)
+    for sequence in range(1, 151):
+        events += judged("run-long", sequence, 2)
+    append_events(server.log_path, events)
+    page = dashboard.open("#/runs/run-long")
+    correct = page.locator("details[data-group=correct]")
+    correct.locator("summary").click()
+    shown = correct.locator(".item")
+    wait_until(lambda: shown.count() == 100, message="first page")
+    correct.get_by_role("button", name="Load more").click()
+    wait_until(lambda: shown.count() == 150, message="second page")
+
+    append_events(server.log_path, [*judged("run-long", 151, 3), *judged("run-long", 152, 4)])
+    correct.locator("summary .badge").filter(has_text="152").wait_for()
+    wait_until(lambda: shown.count() == 152, message="new items added in place")
+    assert shown.first.get_attribute("data-sequence") == "1"
+    assert shown.last.get_attribute("data-sequence") == "152"
