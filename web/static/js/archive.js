@@ -54,7 +54,7 @@ function runRow(summary) {
     h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, runTitle(run)),
       h("div", { class: "muted mono" }, run.id)),
     h("td", {}, h("span", { class: "badge", dataset: { status: run.status } }, run.status)),
-    h("td", { class: "num" }, progress ? `${progress.completed}/${progress.total}` : "–"),
+    h("td", { class: "num hide-narrow" }, progress ? `${progress.completed}/${progress.total}` : "–"),
     h("td", { class: "num" }, accuracyBar(summary.accuracy)),
     h("td", { class: "num hide-narrow" }, duration(summary.durationMs)),
     h("td", { class: "hide-narrow" }, timestamp(run.createdAt)));
@@ -100,7 +100,7 @@ export function mountArchive(root, { params }) {
     form,
     h("div", { class: "table-wrap" }, h("table", { id: "archive" },
       h("thead", {}, h("tr", {}, h("th", {}, h("span", { class: "muted" }, "✓")), h("th", {}, "Run"),
-        h("th", {}, "Status"), h("th", { class: "num" }, "Judged"), h("th", { class: "num" }, "Accuracy"),
+        h("th", {}, "Status"), h("th", { class: "num hide-narrow" }, "Judged"), h("th", { class: "num" }, "Accuracy"),
         h("th", { class: "num hide-narrow" }, "Duration"), h("th", { class: "hide-narrow" }, "Created"))),
       body)),
     pager);
