@@ -1,12 +1,14 @@
-// The archive (`#/archive?status=&model=&dataset=&provider=&q=&cursor=`): every run,
-// filtered and paginated, with the whole view in the URL so that it can be shared.
+// The archive (`#/archive?status=&model=&dataset=&provider=&label=&q=&cursor=&trail=`):
+// every run, filtered and paginated, with the whole view in the URL so that it can be
+// shared. `trail` holds the cursors of the pages before this one, for "Newer".
 import { api } from "./api.js";
 import { accuracyBar } from "./bar.js";
 import { h, replace } from "./dom.js";
 import { duration, runTitle, timestamp } from "./format.js";
 import { link, navigate } from "./router.js";
+import { RunSelection } from "./selection.js";
 
-const FILTERS = ["status", "model", "dataset", "provider", "q"];
+const FILTERS = ["status", "model", "dataset", "provider", "label", "q"];
 const STATUSES = ["", "pending", "running", "completed", "failed", "canceled"];
 const PAGE_SIZE = 50;
 
@@ -31,6 +33,7 @@ function filterForm(params) {
     field("model", "Model", { list: "suggest-model" }),
     field("dataset", "Dataset", { list: "suggest-dataset" }),
     field("provider", "Provider", { list: "suggest-provider" }),
+    field("label", "Label (key:value)", { pattern: "[^:]+:.*", placeholder: "team:evals" }),
     field("q", "Search", { type: "search", placeholder: "id, model, dataset, label…" }),
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Apply"),
       h("a", { class: "button", href: "#/archive" }, "Clear")));
@@ -43,40 +46,61 @@ function filterForm(params) {
   return form;
 }
 
-function runRow(summary, selected, onSelect) {
+function runRow(summary) {
   const { run, progress } = summary;
-  const box = h("input", { type: "checkbox", "aria-label": `Select ${run.id} to compare`,
-    checked: selected.has(run.id), onchange: (e) => onSelect(run.id, e.target.checked) });
+  const box = selection.checkbox(run, `Select ${run.id} to compare`);
   return h("tr", { dataset: { runId: run.id } },
     h("td", {}, box),
     h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, runTitle(run)),
       h("div", { class: "muted mono" }, run.id)),
     h("td", {}, h("span", { class: "badge", dataset: { status: run.status } }, run.status)),
-    h("td", { class: "num" }, progress ? `${progress.completed}/${progress.total}` : "–"),
-    h("td", {}, accuracyBar(summary.accuracy)),
+    h("td", { class: "num hide-narrow" }, progress ? `${progress.completed}/${progress.total}` : "–"),
+    h("td", { class: "num" }, accuracyBar(summary.accuracy)),
     h("td", { class: "num hide-narrow" }, duration(summary.durationMs)),
     h("td", { class: "hide-narrow" }, timestamp(run.createdAt)));
+}
+
+// Runs ticked on one page of the archive stay ticked on the others.
+const selection = new RunSelection();
+
+/** "← Newer" and "Older →": the trail of earlier cursors rides along in the URL. */
+function pagerLinks(filters, cursor, trail, nextCursor) {
+  const older = nextCursor
+    ? link("/archive", { ...filters, cursor: nextCursor, trail: [...trail, cursor].filter(Boolean).join(",") })
+    : null;
+  const newer = cursor
+    ? link("/archive", { ...filters, cursor: trail[trail.length - 1] ?? "", trail: trail.slice(0, -1).join(",") })
+    : null;
+  return { newer, older };
 }
 
 export function mountArchive(root, { params }) {
   const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ""]));
   const cursor = params.get("cursor") ?? "";
-  const selected = new Set();
-  const compareButton = h("button", { type: "button", disabled: true,
-    onclick: () => navigate("/compare", { ids: [...selected].join(",") }) }, "Compare selected");
-  const onSelect = (id, on) => {
-    if (on) selected.add(id); else selected.delete(id);
-    compareButton.disabled = selected.size < 2;
+  const trail = (params.get("trail") ?? "").split(",").filter(Boolean);
+  const compareButton = h("button", { type: "button", class: "primary", disabled: true,
+    onclick: () => navigate("/compare", { ids: selection.ids().join(",") }) }, "Compare selected");
+  const picked = h("span", { class: "muted", role: "status" });
+  const clearPicked = h("button", { type: "button", hidden: true, onclick: () => selection.clear() },
+    "Clear selection");
+  selection.forgetBoxes();
+  selection.onChange = () => {
+    const count = selection.ids().length;
+    compareButton.disabled = count < 2;
+    clearPicked.hidden = count === 0;
+    picked.textContent = count ? `${count} selected on ${selection.dataset}` : "";
   };
+  selection.onChange();
   const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Loading…")));
   const pager = h("div", { class: "pager" });
   const form = filterForm(params);
   replace(root,
-    h("div", { class: "row" }, h("h1", {}, "Archive"), h("span", { class: "spacer" }), compareButton),
+    h("div", { class: "row" }, h("h1", {}, "Archive"), h("span", { class: "spacer" }), picked, clearPicked,
+      compareButton),
     form,
     h("div", { class: "table-wrap" }, h("table", { id: "archive" },
       h("thead", {}, h("tr", {}, h("th", {}, h("span", { class: "muted" }, "✓")), h("th", {}, "Run"),
-        h("th", {}, "Status"), h("th", { class: "num" }, "Judged"), h("th", {}, "Accuracy"),
+        h("th", {}, "Status"), h("th", { class: "num hide-narrow" }, "Judged"), h("th", { class: "num" }, "Accuracy"),
         h("th", { class: "num hide-narrow" }, "Duration"), h("th", { class: "hide-narrow" }, "Created"))),
       body)),
     pager);
@@ -85,13 +109,14 @@ export function mountArchive(root, { params }) {
   api.archive({ ...filters, cursor, limit: PAGE_SIZE }).then(({ body: page }) => {
     if (!live) return;
     fillSuggestions(form, page.runs);
-    const rows = page.runs.map((summary) => runRow(summary, selected, onSelect));
+    const rows = page.runs.map(runRow);
     replace(body, rows.length ? rows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs match.")));
+    const { newer, older } = pagerLinks(filters, cursor, trail, page.nextCursor);
     replace(pager,
-      cursor ? h("a", { class: "button", href: link("/archive", filters) }, "← Newest") : null,
-      h("span", { class: "muted" }, `${page.runs.length} runs`),
-      page.nextCursor ? h("a", { class: "button", href: link("/archive", { ...filters, cursor: page.nextCursor }) },
-        "Older →") : null);
+      newer ? h("a", { class: "button", href: newer }, "← Newer") : null,
+      trail.length ? h("a", { class: "button", href: link("/archive", filters) }, "Newest") : null,
+      h("span", { class: "muted" }, `${page.runs.length} on this page`),
+      older ? h("a", { class: "button", href: older }, "Older →") : null);
   }).catch((error) => {
     if (live) replace(body, h("tr", {}, h("td", { colspan: 7, class: "error" }, error.message)));
   });

@@ -1,7 +1,8 @@
 // The active board (`#/`): one card per active or recent run, kept in the order of
-// the store. Cards are keyed by run id and moved, never rebuilt.
+// the store. Cards are keyed by run id and moved (as few as possible), never rebuilt.
 import { RunCard } from "./card.js";
 import { h, replace, setText } from "./dom.js";
+import { placeInOrder } from "./reorder.js";
 import { isActive } from "./store.js";
 
 export function mountBoard(root, { store }) {
@@ -19,13 +20,8 @@ export function mountBoard(root, { store }) {
   function render(changedIds) {
     const entries = store.boardRuns();
     const wanted = new Set(entries.map((entry) => entry.run.id));
-    for (const [id, card] of cards) {
-      if (!wanted.has(id)) {
-        card.node.remove();
-        cards.delete(id);
-      }
-    }
-    entries.forEach((entry, index) => {
+    for (const id of cards.keys()) if (!wanted.has(id)) cards.delete(id);
+    for (const entry of entries) {
       let card = cards.get(entry.run.id);
       if (!card) {
         card = new RunCard(entry.run.id);
@@ -34,9 +30,9 @@ export function mountBoard(root, { store }) {
       } else if (!changedIds || changedIds.has(entry.run.id)) {
         card.update(entry);
       }
-      // Move only the cards that are out of place.
-      if (grid.children[index] !== card.node) grid.insertBefore(card.node, grid.children[index] ?? null);
-    });
+    }
+    // Move only the cards that are out of place: a moved card loses its focus.
+    placeInOrder(grid, entries.map((entry) => cards.get(entry.run.id).node));
     empty.hidden = entries.length > 0;
     const running = entries.filter((e) => e.run.status === "running").length;
     const pending = entries.filter((e) => isActive(e.run)).length - running;

@@ -28,6 +28,8 @@ function packForm() {
     event.preventDefault();
     const data = new FormData(form);
     const limit = data.get("limit");
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;  // a second click would build a second pack
     try {
       const { body } = await api.buildPack({
         datasetName: data.get("datasetName"), modelName: data.get("modelName").trim(),
@@ -37,6 +39,8 @@ function packForm() {
       notify(`Pack ${body.packId}: ${body.items.length} items`);
     } catch (error) {
       notifyError(error);
+    } finally {
+      submit.disabled = false;
     }
   });
   return form;
@@ -63,13 +67,19 @@ function importForm() {
     event.preventDefault();
     const data = new FormData(form);
     const packFile = data.get("pack");
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    replace(result);  // the last import's link must not look like this one's
     try {
       const body = await readImport(data.get("captures"), packFile && packFile.size ? packFile : null);
       const { body: created } = await api.importCaptures(body);
       const run = created.run ?? created;
       replace(result, "Imported as ", h("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id));
     } catch (error) {
+      replace(result, h("span", { class: "error" }, error.message));
       notifyError(error);
+    } finally {
+      submit.disabled = false;
     }
   });
   return form;

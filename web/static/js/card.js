@@ -21,7 +21,8 @@ export class RunCard {
     this.preview = h("div", { class: "preview", "aria-live": "off" });
     this.currentLabel = h("span", { class: "muted" });
     this.current = h("div", { class: "current" }, this.currentLabel, this.prompt, this.preview);
-    this.ticks = h("div", { class: "ticks", "aria-label": "Latest items" });
+    // One image for screen readers, its label listing the items the squares show.
+    this.ticks = h("div", { class: "ticks", role: "img", "aria-label": "Latest items: none yet" });
     for (let i = 0; i < TICKS; i += 1) this.ticks.append(h("span", { class: "tick", hidden: true }));
     this.cancel = h("button", { type: "button", class: "danger", onclick: () => cancelRun(this.cancel, runId) },
       "Cancel");
@@ -73,6 +74,8 @@ export class RunCard {
   _updateTicks(items) {
     // Oldest on the left, newest on the right, like a log read top to bottom.
     const shown = items.slice(0, TICKS).reverse();
+    setAttr(this.ticks, "aria-label", shown.length
+      ? `Latest items: ${shown.map((item) => `#${item.sequence} ${item.state}`).join(", ")}` : "Latest items: none yet");
     [...this.ticks.children].forEach((tick, index) => {
       const item = shown[index];
       tick.hidden = !item;

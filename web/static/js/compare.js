@@ -2,40 +2,9 @@
 // accuracy side by side and the items on which their answers differ.
 import { api } from "./api.js";
 import { accuracyBar } from "./bar.js";
+import { mountPicker } from "./compare-picker.js";
 import { h, replace } from "./dom.js";
-import { runTitle, timestamp } from "./format.js";
-import { navigate } from "./router.js";
-
-function picker(root) {
-  const chosen = new Map();
-  const go = h("button", { type: "button", class: "primary", disabled: true,
-    onclick: () => navigate("/compare", { ids: [...chosen.keys()].join(",") }) }, "Compare");
-  const hint = h("span", { class: "muted" }, "Pick two or more runs on the same dataset.");
-  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 4, class: "muted" }, "Loading…")));
-  replace(root, h("div", { class: "row" }, h("h1", {}, "Compare"), h("span", { class: "spacer" }), hint, go),
-    h("div", { class: "table-wrap" }, h("table", { id: "compare-picker" },
-      h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Run"), h("th", {}, "Dataset"), h("th", {}, "Created"))),
-      body)));
-
-  api.archive({ limit: 100 }).then(({ body: page }) => {
-    const boxes = [];
-    const sync = () => {
-      const dataset = chosen.size ? [...chosen.values()][0] : null;
-      for (const { box, run } of boxes) box.disabled = dataset !== null && run.datasetName !== dataset;
-      go.disabled = chosen.size < 2;
-    };
-    replace(body, page.runs.map(({ run }) => {
-      const box = h("input", { type: "checkbox", "aria-label": `Compare ${run.id}` });
-      box.addEventListener("change", () => {
-        if (box.checked) chosen.set(run.id, run.datasetName); else chosen.delete(run.id);
-        sync();
-      });
-      boxes.push({ box, run });
-      return h("tr", {}, h("td", {}, box), h("td", {}, runTitle(run), h("div", { class: "muted mono" }, run.id)),
-        h("td", {}, run.datasetName), h("td", {}, timestamp(run.createdAt)));
-    }));
-  }).catch((error) => replace(body, h("tr", {}, h("td", { colspan: 4, class: "error" }, error.message))));
-}
+import { runTitle } from "./format.js";
 
 function answerCell(answer) {
   if (!answer) return h("td", { class: "muted" }, "–");
@@ -59,15 +28,19 @@ function results(root, ids) {
         h("td", { class: "num" }, run.counts?.incorrect ?? 0),
         h("td", { class: "num" }, run.counts?.faulted ?? 0))))));
     const disagreements = h("div", { class: "table-wrap" }, h("table", { id: "disagreements" },
-      h("thead", {}, h("tr", {}, h("th", { class: "num" }, "#"), h("th", {}, "Prompt"),
-        runs.map((run) => h("th", {}, run.modelName, h("div", { class: "muted mono" }, run.id))))),
+      h("thead", {}, h("tr", {}, h("th", { class: "num" }, "#"), h("th", { class: "prompt-cell" }, "Prompt"),
+        h("th", {}, "Expected"), runs.map((run) => h("th", {}, run.modelName, h("div", { class: "muted mono" }, run.id))))),
       h("tbody", {}, body.disagreements.length
         ? body.disagreements.map((row) => h("tr", {}, h("td", { class: "num" }, row.sequence),
-          h("td", {}, row.promptText ?? ""), runs.map((run) => answerCell(row.answers[run.id]))))
-        : h("tr", {}, h("td", { colspan: runs.length + 2, class: "muted" }, "The runs agree on every item.")))));
+          h("td", { class: "prompt-cell prompt" }, row.promptText ?? ""),
+          h("td", { class: "expected" }, row.expected ?? "–"), runs.map((run) => answerCell(row.answers[run.id]))))
+        : h("tr", {}, h("td", { colspan: runs.length + 3, class: "muted" }, "The runs agree on every item.")))));
     replace(root, h("div", { class: "row" }, h("h1", {}, "Compare"), h("span", { class: "spacer" }),
       h("a", { class: "button", href: "#/compare" }, "Pick other runs")),
-    summary, h("h2", {}, `Disagreements (${body.disagreements.length})`), disagreements);
+    summary, h("h2", {}, `Disagreements (${body.disagreements.length}${body.truncated ? "+" : ""})`),
+    body.truncated ? h("p", { class: "muted", id: "truncated" },
+      `Only the first ${body.disagreements.length} disagreements are listed.`) : null,
+    disagreements);
   }).catch((error) => replace(root, h("h1", {}, "Compare"), h("p", { class: "error" }, error.message),
     h("a", { class: "button", href: "#/compare" }, "Pick runs")));
 }
@@ -75,5 +48,5 @@ function results(root, ids) {
 export function mountCompare(root, { params }) {
   const ids = (params.get("ids") ?? "").split(",").map((id) => id.trim()).filter(Boolean);
   if (ids.length >= 2) results(root, ids);
-  else picker(root);
+  else mountPicker(root);
 }

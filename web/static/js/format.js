@@ -6,9 +6,10 @@ export function parseTime(text) {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** 75_000 -> "1m 15s"; 3_600_000 -> "1h 0m". */
+/** 450 -> "450 ms"; 75_000 -> "1m 15s"; 3_600_000 -> "1h 0m". */
 export function duration(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return "–";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -24,11 +25,11 @@ export function elapsedMs(run, now = Date.now()) {
   return Math.max(0, end - start);
 }
 
-/** Items finished per minute: answered, judged or faulted. */
+/** Items finished per minute: answered, judged or faulted; null before any is. */
 export function ratePerMinute(progress, ms) {
-  if (!progress || !ms || ms < 1000) return null;
+  if (!progress || !ms || ms <= 0) return null;
   const done = progress.total - progress.pending;
-  return (done / ms) * 60_000;
+  return done ? (done / ms) * 60_000 : null;
 }
 
 export function rate(perMinute) {

@@ -1,88 +1,116 @@
-// A run's items grouped by state (`GET /api/runs/{id}/items`): prompt, choices,
-// response, expected answer, verdict, latency and error, one page at a time.
+// A run's items grouped by state (`GET /api/runs/{id}/items`), keyed by sequence.
+// The first page is fetched once; after that each item is patched in place from the
+// live stream (`put`) and moved between groups when its state changes, and the items
+// a user paged in with "Load more" stay.
 import { api } from "./api.js";
-import { h, replace } from "./dom.js";
-import { latency } from "./format.js";
+import { h, replace, setText } from "./dom.js";
+import { ItemView } from "./item-view.js";
 
 export const GROUP_ORDER = ["incorrect", "faulted", "awaiting", "running", "correct", "pending"];
 const PAGE_SIZE = 100;
 
-function verdict(item) {
-  if (item.state === "faulted") return item.canceled ? "canceled" : "faulted";
-  if (item.correct === true) return "correct";
-  if (item.correct === false) return "incorrect";
-  return item.state;
+/** One state's items in sequence order, with its count and its own "Load more". */
+class ItemGroup {
+  constructor(state, { open, onMore }) {
+    this.state = state;
+    this.count = 0;
+    this.cursor = null;
+    this.list = h("div", { class: "group-items" });
+    this.countBadge = h("span", { class: "badge", dataset: { state } }, "0");
+    this.more = h("button", { type: "button", hidden: true, onclick: () => onMore(this) }, "Load more");
+    this.node = h("details", { class: "group", dataset: { group: state }, open, hidden: true },
+      h("summary", {}, state, this.countBadge), this.list, this.more);
+  }
+
+  /** Insert `view` in sequence order; a node already in place is left alone. */
+  add(view) {
+    const after = [...this.list.children].find((node) => Number(node.dataset.sequence) > view.sequence) ?? null;
+    if (view.node.parentNode !== this.list || view.node.nextElementSibling !== after) {
+      this.list.insertBefore(view.node, after);
+    }
+  }
+
+  setCount(count) {
+    this.count = count;
+    setText(this.countBadge, count);
+    this.node.hidden = count === 0 && this.list.children.length === 0;
+    this.more.hidden = !this.cursor || this.list.children.length >= count;
+  }
 }
 
-function choiceList(item) {
-  if (!item.choices?.length) return null;
-  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  return h("ol", { type: "A" }, item.choices.map((choice, index) => h("li", {
-    class: item.expected && (item.expected === letters[index] || item.expected === choice) ? "expected" : null,
-  }, choice)));
-}
-
-export function itemView(item) {
-  return h("article", { class: "item", dataset: { sequence: item.sequence, state: item.state } },
-    h("div", { class: "item-head" },
-      h("span", { class: "seq" }, `#${item.sequence}`),
-      h("span", { class: "badge", dataset: { status: verdict(item) === "correct" ? "completed" : "failed" } },
-        verdict(item)),
-      item.answer != null ? h("span", {}, "answer ", h("b", {}, item.answer)) : null,
-      item.expected != null ? h("span", {}, "expected ", h("b", {}, item.expected)) : null,
-      h("span", {}, `latency ${latency(item.latencyMs)}`),
-      item.usage ? h("span", {}, `tokens ${item.usage.promptTokens ?? "?"}→${item.usage.completionTokens ?? "?"}`) : null,
-      item.attempts > 1 ? h("span", {}, `attempts ${item.attempts}`) : null),
-    item.promptText ? h("div", { class: "prompt" }, item.promptText) : null,
-    choiceList(item),
-    item.responseText ? h("pre", { class: "response" }, item.responseText) : null,
-    item.error ? h("div", { class: "error" }, item.error) : null);
-}
-
-/** The grouped items of one run; `refresh()` reloads the first page. */
 export class RunItems {
   constructor(runId) {
     this.runId = runId;
-    this.node = h("section", { class: "items", "aria-label": "Items" }, h("p", { class: "muted" }, "Loading items…"));
+    this.views = new Map();
     this.open = new Set(["incorrect", "faulted"]);
+    this.groups = new Map(GROUP_ORDER.map((state) => [state, this._group(state)]));
+    this.status = h("p", { class: "muted" }, "Loading items…");
+    this.node = h("section", { class: "items", "aria-label": "Items" }, this.status,
+      [...this.groups.values()].map((group) => group.node));
+    this.loaded = false;
+    this.early = [];
   }
 
-  async refresh() {
+  /** Fetch the first page; items the stream delivered meanwhile are newer, so they win. */
+  async load() {
     const { body } = await api.items(this.runId, { limit: PAGE_SIZE });
-    this._render(body);
+    for (const items of Object.values(body.groups ?? {})) for (const item of items) this._put(item);
+    for (const group of this.groups.values()) group.cursor = body.nextCursor;
+    this.loaded = true;
+    for (const item of this.early.splice(0)) this._put(item);
+    this.setCounts(body.counts ?? {});
   }
 
-  _render(page) {
-    const groups = new Map(GROUP_ORDER.map((state) => [state, []]));
-    for (const [state, items] of Object.entries(page.groups ?? {})) {
-      if (!groups.has(state)) groups.set(state, []);
-      groups.get(state).push(...items);
-    }
-    const sections = [];
-    for (const [state, items] of groups) {
-      const count = page.counts?.[state] ?? items.length;
-      if (!count) continue;
-      const list = h("div", { class: "group-items" }, items.map(itemView));
-      const details = h("details", { class: "group", dataset: { group: state }, open: this.open.has(state) },
-        h("summary", {}, state, h("span", { class: "badge", dataset: { state } }, String(count))), list);
-      details.addEventListener("toggle", () => {
-        if (details.open) this.open.add(state); else this.open.delete(state);
-      });
-      if (items.length < count && page.nextCursor) list.append(this._moreButton(state, list, page.nextCursor));
-      sections.push(details);
-    }
-    replace(this.node, sections.length ? sections : h("p", { class: "muted" }, "No items."));
+  /** The item's whole current state, from the live stream. */
+  put(item) {
+    if (this.loaded) this._put(item);
+    else this.early.push(item);
   }
 
-  _moreButton(state, list, cursor) {
-    const button = h("button", { type: "button" }, "Load more");
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      const { body } = await api.items(this.runId, { state, limit: PAGE_SIZE, cursor });
-      button.remove();
-      list.append(...(body.groups?.[state] ?? []).map(itemView));
-      if (body.nextCursor) list.append(this._moreButton(state, list, body.nextCursor));
+  setCounts(counts) {
+    for (const [state, group] of this.groups) group.setCount(counts[state] ?? 0);
+    const total = [...this.groups.values()].reduce((sum, group) => sum + group.count, 0);
+    this.status.hidden = total > 0;
+    setText(this.status, "No items.");
+  }
+
+  /** The run could not be loaded: say so instead of "Loading items…". */
+  fail(message) {
+    this.status.className = "error";
+    setText(this.status, message);
+  }
+
+  _group(state) {
+    const group = new ItemGroup(state, { open: this.open.has(state), onMore: (g) => this._more(g) });
+    group.node.addEventListener("toggle", () => {
+      if (group.node.open) this.open.add(state); else this.open.delete(state);
     });
-    return button;
+    return group;
+  }
+
+  _put(item) {
+    let view = this.views.get(item.sequence);
+    if (!view) {
+      view = new ItemView(item.sequence);
+      this.views.set(item.sequence, view);
+    }
+    view.update(item);
+    const group = this.groups.get(item.state);
+    if (!group) return;
+    group.add(view);
+    group.node.hidden = false;
+  }
+
+  async _more(group) {
+    group.more.disabled = true;
+    try {
+      const { body } = await api.items(this.runId, { state: group.state, limit: PAGE_SIZE, cursor: group.cursor });
+      // What the stream delivered since is at least as new: keep it.
+      for (const item of body.groups?.[group.state] ?? []) if (!this.views.has(item.sequence)) this._put(item);
+      group.cursor = body.nextCursor;
+      group.setCount(body.counts?.[group.state] ?? group.count);
+    } finally {
+      group.more.disabled = false;
+    }
   }
 }

@@ -72,6 +72,8 @@ export class RunStore {
     this.queue = [];
     this.onUnknownRun = onUnknownRun ?? (() => {});
     this._listeners = new Set();
+    this._itemWatchers = new Map();
+    this._itemNews = new Map();
     this._changed = new Set();
     this._queueChanged = false;
     this._reset = false;
@@ -132,6 +134,10 @@ export class RunStore {
           entry.currentSequence = data.item.sequence;
         }
         entry.putItem(data.item);
+        if (this._itemWatchers.has(data.runId)) {
+          if (!this._itemNews.has(data.runId)) this._itemNews.set(data.runId, new Map());
+          this._itemNews.get(data.runId).set(data.item.sequence, data.item);
+        }
         this._touch(data.runId);
         break;
       }
@@ -159,6 +165,20 @@ export class RunStore {
   subscribe(listener) {
     this._listeners.add(listener);
     return () => this._listeners.delete(listener);
+  }
+
+  /**
+   * Every item message of one run (the board keeps only a few): `listener(items)`
+   * once per frame with the latest state of each item that changed.
+   */
+  watchItems(runId, listener) {
+    if (!this._itemWatchers.has(runId)) this._itemWatchers.set(runId, new Set());
+    this._itemWatchers.get(runId).add(listener);
+    return () => {
+      const watchers = this._itemWatchers.get(runId);
+      watchers.delete(listener);
+      if (!watchers.size) this._itemWatchers.delete(runId);
+    };
   }
 
   _entry(runId) {
@@ -195,6 +215,11 @@ export class RunStore {
     this._queueChanged = false;
     this._reset = false;
     for (const listener of this._listeners) listener(changes);
+    const news = this._itemNews;
+    this._itemNews = new Map();
+    for (const [runId, items] of news) {
+      for (const listener of this._itemWatchers.get(runId) ?? []) listener([...items.values()]);
+    }
   }
 
   /** Forget finished runs that fell off the board, so a day-long session stays small. */

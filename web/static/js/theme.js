@@ -7,6 +7,7 @@ function apply(theme, button) {
   else document.documentElement.setAttribute("data-theme", theme);
   button.textContent = theme;
   button.title = `Colour theme: ${theme} (click to change)`;
+  button.setAttribute("aria-label", `Colour theme: ${theme}`);
 }
 
 export function setupThemeToggle(button) {
