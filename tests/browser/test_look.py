@@ -9,11 +9,15 @@ from tests.support.events import run_history
 
 CONTRAST = """([selector, backgroundSelector]) => {
   const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const channel = (c) => {
+    c /= 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
   const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
   const node = document.querySelector(selector);
   const fg = luminance(rgb(getComputedStyle(node).color));
-  const bg = luminance(rgb(getComputedStyle(document.querySelector(backgroundSelector)).backgroundColor));
+  const background = document.querySelector(backgroundSelector);
+  const bg = luminance(rgb(getComputedStyle(background).backgroundColor));
   return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
 }"""
 
