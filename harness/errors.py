@@ -37,6 +37,13 @@ class Unauthorized(HarnessError):
     code = "unauthorized"
 
 
+class Forbidden(HarnessError):
+    """A request from a web page this server does not serve (another origin)."""
+
+    status = 403
+    code = "forbidden_origin"
+
+
 class NotFound(HarnessError):
     status = 404
     code = "not_found"
@@ -62,6 +69,13 @@ class BodyTooLarge(HarnessError):
             f"request body is over the limit of {limit_bytes} bytes",
             details={"limitBytes": limit_bytes},
         )
+
+
+class UnsupportedMediaType(HarnessError):
+    """A body that is not declared as JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Invalid(HarnessError):

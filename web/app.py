@@ -36,13 +36,12 @@ from harness.signing_key import load_signing_key
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
+from web.origins import LOCAL_ORIGINS, LocalPagesOnly
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
 logger = logging.getLogger("harness.app")
 STATIC_DIR = Path(__file__).parent / "static"
-# Any port of localhost or 127.0.0.1, and the "null" origin of file:// pages.
-LOCAL_ORIGINS = r"^(https?://(localhost|127\.0\.0\.1)(:\d+)?|null)$"
 
 
 async def dashboard(request: object) -> FileResponse:
@@ -115,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
                    expose_headers=["X-Harness-Position", "ETag", "Location"]),
         # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
         Middleware(BearerTokenAuth, token=settings.token),
+        Middleware(LocalPagesOnly),
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

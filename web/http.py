@@ -19,7 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
-from harness.errors import BodyTooLarge, HarnessError, Invalid, MalformedBody
+from harness.errors import (
+    BodyTooLarge,
+    HarnessError,
+    Invalid,
+    MalformedBody,
+    UnsupportedMediaType,
+)
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -104,6 +110,11 @@ async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
     """The JSON body as ``model``: 413 over ``limit_bytes``, 400 if not JSON, 422 if
     a field is missing or out of its type or range. Nothing is buffered past the limit.
     """
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != JSON and not media_type.endswith("+json"):
+        # A form or text/plain body is what a cross-site page can send without a preflight.
+        raise UnsupportedMediaType(f"the body must be sent as {JSON}, got {media_type or 'none'}",
+                                   details={"contentType": media_type or None})
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit_bytes:
         raise BodyTooLarge(limit_bytes)

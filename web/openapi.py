@@ -25,7 +25,9 @@ DESCRIPTIONS = {
     304: "Not modified: the If-None-Match ETag still holds",
     400: "Malformed JSON", 401: "A write without the bearer token (when HARNESS_TOKEN is set)",
     404: "Unknown id", 409: "The current state forbids this command",
-    413: "Body over the limit", 422: "A parameter or field out of its type or range",
+    403: "Sent by a web page of another origin (only local pages may write)",
+    413: "Body over the limit", 415: "The body is not sent as application/json",
+    422: "A parameter or field out of its type or range",
     503: "A task the server needs has stopped (see failures)",
     502: "The upstream (MCP server, provider) failed",
 }
@@ -78,11 +80,11 @@ def _operation(path: str, method: str, op: Operation, schema_of: dict[int, Any],
     if op.query is not None:
         errors.add(422)
     if op.body is not None:
-        errors |= {400, 413, 422}
+        errors |= {400, 413, 415, 422}
     if parameters and any(p["in"] == "path" for p in parameters):
         errors.add(404)
     if method != "GET":
-        errors.add(401)
+        errors |= {401, 403}
     responses: dict[str, Any] = {}
     for status in op.statuses:
         responses[str(status)] = _success(status, op, schema_of)

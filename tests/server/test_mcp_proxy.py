@@ -137,7 +137,9 @@ async def test_an_unknown_server_or_tool_is_a_404(client: httpx.AsyncClient, met
 
 @pytest.mark.anyio
 async def test_a_body_that_is_not_a_tool_call_is_rejected(client: httpx.AsyncClient) -> None:
-    assert (await client.post("/api/mcp/servers/tools/tools/add", content=b"{")).status_code == 400
+    malformed = await client.post("/api/mcp/servers/tools/tools/add", content=b"{",
+                                  headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400
     wrong = await client.post("/api/mcp/servers/tools/tools/add", json={"arguments": [1, 2]})
     assert wrong.status_code == 422
 

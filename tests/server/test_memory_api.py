@@ -82,6 +82,7 @@ async def test_an_invalid_entry_is_422_and_writes_nothing(client: httpx.AsyncCli
 
 @pytest.mark.anyio
 async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/memory", content=b"{text:")
+    response = await client.post("/api/memory", content=b"{text:",
+                                 headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
