@@ -25,9 +25,14 @@ class TornWrite(OSError):
     """The kernel accepted fewer bytes than one whole append."""
 
 
+def format_timestamp(moment: datetime) -> str:
+    """``moment`` in the log's format: RFC 3339 UTC with milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_timestamp() -> str:
-    """The current time in the log's format: RFC 3339 UTC with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time in the log's format."""
+    return format_timestamp(datetime.now(UTC))
 
 
 def encode_line(event: Event | dict) -> bytes:

@@ -23,7 +23,8 @@ import msgspec
 from msgspec import Meta
 
 from events import schema as ev
-from events.schema import TimestampText
+from events.schema import Timestamp, TimestampText
+from events.writer import format_timestamp
 from harness.errors import Invalid
 
 DEFAULT_TTL = timedelta(hours=24)
@@ -67,7 +68,7 @@ class Capture(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
 
     sequence: int
     response_text: str
-    captured_at: TimestampText | None = None
+    captured_at: Timestamp | None = None
 
 
 class Verdict(Protocol):
@@ -77,11 +78,6 @@ class Verdict(Protocol):
     expected: str | None
     answer: str | None
     judge: str | None
-
-
-def timestamp(moment: datetime) -> str:
-    """RFC 3339 UTC with milliseconds, the log's own time format."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def canonical_bytes(pack: Pack) -> bytes:
@@ -106,8 +102,8 @@ def new_pack(*, dataset_name: str, model_name: str, provider_name: str,
     """A freshly signed pack with a random id, valid from ``now`` for ``ttl``."""
     unsigned = Pack(
         pack_id="pk-" + secrets.token_hex(12),
-        created_at=timestamp(now),
-        expires_at=timestamp(now + ttl),
+        created_at=format_timestamp(now),
+        expires_at=format_timestamp(now + ttl),
         dataset_name=dataset_name,
         model_name=model_name,
         provider_name=provider_name,
@@ -172,7 +168,7 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdi
     imports of the same captures fold into one run even if both reach the log. Items
     of the pack that were not captured are faulted with ``"not captured"``.
     """
-    at = timestamp(now)
+    at = format_timestamp(now)
     by_sequence = {capture.sequence: capture for capture in captures}
     events: list[ev.Event] = [
         ev.RunCreated(run_id=run_id, ts=at, provider_name=pack.provider_name,
@@ -183,7 +179,8 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdi
     ]
     for item in sorted(pack.items, key=lambda item: item.sequence):
         capture = by_sequence.get(item.sequence)
-        item_at = (capture.captured_at if capture else None) or at
+        captured_at = capture.captured_at if capture else None
+        item_at = format_timestamp(captured_at) if captured_at else at
         common: dict[str, Any] = {"run_id": run_id, "sequence": item.sequence, "ts": item_at}
         events.append(ev.ItemStarted(**common, prompt_text=item.prompt_text,
                                      choices=item.choices))

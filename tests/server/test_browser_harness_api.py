@@ -165,3 +165,22 @@ def test_a_pack_from_a_server_with_a_generated_key_verifies_after_a_restart(
     second = server_factory(settings)
     response = send(second, pack, [{"sequence": 2, "responseText": "Paris"}])
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("captured_at", ["2026-13-45T99:99:99Z", "yesterday", "2026-03-06"])
+def test_a_capture_time_that_is_not_a_time_is_refused_and_writes_nothing(
+        harness: RunningServer, captured_at: str) -> None:
+    pack = make_pack(harness, datasetName="arithmetic", modelName="m", limit=2)
+    before = log_bytes(harness)
+    response = send(harness, pack, [{"sequence": 1, "responseText": "A",
+                                     "capturedAt": captured_at}])
+    assert response.status_code == 422
+    assert log_bytes(harness) == before
+
+
+def test_a_capture_time_in_another_zone_is_written_as_utc_milliseconds(
+        harness: RunningServer) -> None:
+    pack = make_pack(harness, datasetName="arithmetic", modelName="m", limit=1)
+    assert send(harness, pack, [{"sequence": 1, "responseText": "A",
+                                 "capturedAt": "2026-03-06T21:50:00+02:00"}]).status_code == 201
+    assert b'"ts":"2026-03-06T19:50:00.000Z"' in log_bytes(harness)

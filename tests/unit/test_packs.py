@@ -126,7 +126,7 @@ def fold_import(events: list[ev.Event]) -> ReadModels:
 def test_an_import_becomes_a_finished_judged_run_with_uncaptured_items_faulted() -> None:
     signed = pack()
     captures = [Capture(sequence=1, response_text="The answer is A",
-                        captured_at="2026-03-06T19:50:00.000Z"),
+                        captured_at=at("2026-03-06T19:50:00.000Z")),
                 Capture(sequence=3, response_text="B")]
     verdicts = {1: Verdict(True, "A", "A"), 3: Verdict(False, "A", "B")}
     run_id = import_run_id(signed, captures)
