@@ -19,6 +19,7 @@ import msgspec
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from events.bus import Subscription
 from events.position import Position
@@ -116,11 +117,15 @@ class LiveStreamResponse(EventSourceResponse):
         super().__init__(content, **options)  # type: ignore[arg-type]
         self.subscription = subscription
 
-    async def __call__(self, scope, receive, send) -> None:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
-            await super().__call__(scope, receive, send)
-            tasks.cancel_scope.cancel()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
+                await super().__call__(scope, receive, send)
+                tasks.cancel_scope.cancel()
+        finally:
+            # The stream closes it too, but a HEAD request never starts the stream.
+            self.subscription.close()
 
     async def _hang_up_when_cut_off(self, scope: anyio.CancelScope) -> None:
         await self.subscription.cut_off.wait()

@@ -58,20 +58,11 @@ async def ws_runs(websocket: WebSocket) -> None:
     # client sees the connection open is then already on its way to it.
     subscription = live.bus.subscribe()
     now = live.position
-    await websocket.accept()
-    after = websocket.query_params.get("after")
-    backlog: list[str] = []
-    if after is not None:
-        cursor = Position.parse(after)
-        if cursor is None or not now.admits(cursor):
-            backlog = [reset_message(now)]
-        else:
-            start = cursor.offset if cursor.generation == now.generation else 0
-            backlog = await anyio.to_thread.run_sync(
-                read_back, live.log, start, now.offset, now.generation)
     counts.websocket += 1
     try:
         with subscription:
+            await websocket.accept()
+            backlog = await _backlog(live, websocket.query_params.get("after"), now)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
                 for message in backlog:
@@ -89,6 +80,18 @@ async def ws_runs(websocket: WebSocket) -> None:
         pass
     finally:
         counts.websocket -= 1
+
+
+async def _backlog(live: LiveLog, after: str | None, now: Position) -> list[str]:
+    """What a client asking for the records after ``after`` is sent before going live."""
+    if after is None:
+        return []
+    cursor = Position.parse(after)
+    if cursor is None or not now.admits(cursor):
+        return [reset_message(now)]
+    start = cursor.offset if cursor.generation == now.generation else 0
+    return await anyio.to_thread.run_sync(read_back, live.log, start, now.offset,
+                                          now.generation)
 
 
 async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:

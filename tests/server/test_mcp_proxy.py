@@ -17,6 +17,7 @@ import pytest
 from events.schema import RunLog
 from harness.mcp_proxy import McpProxy
 from harness.settings import Settings
+from tests.support.events import append, run_history
 from tests.support.servers import in_process_client
 
 FAKE_SERVER = Path(__file__).parent.parent / "fakes" / "mcp_tools_server.py"
@@ -40,6 +41,8 @@ def data_dir(tmp_path: Path) -> Path:
         "missing": {"command": str(tmp_path / "no-such-program")},
         "halfway": {"args": ["no command, no url"]},
     })
+    for run_id in ("run-9", "run-3"):  # the runs that tool calls are recorded against
+        append(tmp_path / "runs.jsonl", *run_history(run_id, finish=None))
     return tmp_path
 
 
@@ -53,7 +56,8 @@ def run_logs(data_dir: Path) -> list[RunLog]:
     path = data_dir / "runs.jsonl"
     if not path.exists():
         return []
-    return [msgspec.json.decode(line, type=RunLog) for line in path.read_bytes().splitlines()]
+    return [msgspec.json.decode(line, type=RunLog) for line in path.read_bytes().splitlines()
+            if b'"type":"run_log"' in line]
 
 
 async def call(client: httpx.AsyncClient, server: str, tool: str, **body: object) -> httpx.Response:
@@ -198,3 +202,12 @@ async def test_a_malformed_mcp_json_is_reported_by_the_listing(tmp_path: Path) -
         listing = proxy.servers()
     assert listing.servers == []
     assert "not a valid MCP config" in listing.config_error
+
+
+@pytest.mark.anyio
+async def test_a_call_for_an_unknown_run_is_a_404_and_writes_nothing(
+        client: httpx.AsyncClient, data_dir: Path) -> None:
+    before = (data_dir / "runs.jsonl").read_bytes()
+    response = await call(client, "tools", "add", arguments={"a": 1, "b": 2}, runId="no-run")
+    assert response.status_code == 404
+    assert (data_dir / "runs.jsonl").read_bytes() == before

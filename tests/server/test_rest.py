@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote, unquote
 
 import httpx
 import orjson
@@ -234,3 +235,16 @@ def test_empty_values_of_list_parameters_are_refused_not_ignored(server: Running
                                                                  query: str) -> None:
     path = "/api/runs/compare" if query.startswith("ids") else "/api/runs"
     assert httpx.get(f"{server.url}{path}?{query}").status_code == 422
+
+
+@pytest.mark.parametrize("run_id", ["运行-1", 'say "hi"', "tab\there"])
+def test_any_run_id_can_be_exported_with_a_safe_file_name(server: RunningServer,
+                                                          run_id: str) -> None:
+    append(server.log_path, *run_history(run_id, total=1, answers=(True,)))
+    server.settle()
+    response = httpx.get(f"{server.url}/api/runs/{quote(run_id, safe='')}/export",
+                         params={"format": "csv"})
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.isascii() and "filename*=UTF-8''" in disposition
+    assert unquote(disposition.split("UTF-8''", 1)[1]) == f"{run_id}.csv"

@@ -144,3 +144,13 @@ async def test_a_stalled_client_is_cut_off_without_slowing_others(
             health = (await client.get(f"{server.url}/api/health")).json()
             assert health["subscribers"]["dropped"] == 1
             assert health["subscribers"]["sse"] == 1
+
+
+async def test_head_requests_leave_no_subscription_behind(server: RunningServer) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(5):
+            assert (await client.head(f"{server.url}/api/events")).status_code == 200
+        with anyio.fail_after(10):
+            while (await client.get(f"{server.url}/api/health")).json()[
+                    "subscribers"]["bus"] != 0:
+                await anyio.sleep(0.01)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.errors import NotFound
 from harness.mcp_proxy import McpProxy, ToolCall
 from harness.mcp_proxy.proxy import ServerListing, ToolListing, ToolOutcome
 from web.api import endpoint
@@ -28,9 +29,11 @@ async def list_tools(request: Request) -> Response:
 
 
 @endpoint(summary="Call an MCP tool with arguments checked against its input schema",
-          tag="mcp", body=ToolCall, response=ToolOutcome, errors=(502,))
+          tag="mcp", body=ToolCall, response=ToolOutcome, errors=(404, 502))
 async def call_tool(request: Request, body: ToolCall) -> Response:
     proxy: McpProxy = request.app.state.mcp
+    if body.run_id is not None and body.run_id not in request.app.state.live.models.runs.runs:
+        raise NotFound("run", body.run_id)  # its log line would only be a problem
     outcome = await proxy.call(request.path_params["name"], request.path_params["tool"], body)
     return json_response(outcome)
 

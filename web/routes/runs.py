@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import quote
 
 import msgspec
 from msgspec import Meta
@@ -74,6 +76,13 @@ class ExportQuery(msgspec.Struct, rename="camel"):
 class RunDetail(RunSnapshot):
     config: dict[str, Any]
     counts: dict[str, int]
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for any file name (RFC 6266): an ASCII stand-in, and the
+    real name percent-encoded, since a run id from another writer may be any text."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _live(request: Request) -> LiveLog:
@@ -157,7 +166,7 @@ async def export_items(request: Request, query: ExportQuery) -> Response:
         render, media = lambda: export_csv(record).encode(), "text/csv; charset=utf-8"
     else:
         render, media = lambda: export_jsonl(record), "application/x-ndjson"
-    disposition = f'attachment; filename="{record.info.id}.{query.format}"'
+    disposition = attachment(f"{record.info.id}.{query.format}")
     return read_model(request, None, position=live.position, render=render, media_type=media,
                       headers={"Content-Disposition": disposition})
 

@@ -30,6 +30,7 @@ class Bootstrap(msgspec.Struct, rename="camel"):
 class Subscribers(msgspec.Struct, rename="camel"):
     sse: int
     websocket: int
+    bus: int  # every live subscription: the two above, and any not yet streaming
     dropped: int
 
 
@@ -63,6 +64,7 @@ async def health(request: Request) -> Response:
     streams = request.app.state.streams
     models = live.models
     failures = request.app.state.failures
+    bus = live.bus.statistics()
     body = Health(
         status="failed" if failures else "ok",
         failures=dict(failures),
@@ -73,7 +75,7 @@ async def health(request: Request) -> Response:
         problems=dict(models.problems.counts),
         recent_problems=list(models.problems.recent),
         resets=live.resets,
-        subscribers=Subscribers(streams.sse, streams.websocket, live.bus.statistics().dropped),
+        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
     )
     response = live_state(request, body, position=live.position)
