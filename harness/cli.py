@@ -40,17 +40,26 @@ def _fold_into(models: ReadModels, chunks: Iterable[Chunk | Rotation], *,
     for chunk in chunks:
         if not isinstance(chunk, Chunk):
             continue
+        if until is not None and until.offset and until.generation != chunk.generation:
+            raise ForeignCursor(f"cursor {until} is from another log than this one "
+                                f"(its cursors start with {chunk.generation}:)")
         end = chunk.end
         if until is not None:
             end = min(end, until.offset)
         if at is not None:
             end = min(end, _first_after(chunk, at))
         if end < chunk.end:
-            cut = Chunk(chunk.data[: end - chunk.start], chunk.start, end, chunk.generation)
-            models.apply_chunk(cut, keep_records=False)
+            data = chunk.data[: end - chunk.start]
+            data = data[: data.rfind(b"\n") + 1]  # a cursor inside a line stops before it
+            models.apply_chunk(Chunk(data, chunk.start, chunk.start + len(data),
+                                     chunk.generation), keep_records=False)
             break
         models.apply_chunk(chunk, keep_records=False)
     return models
+
+
+class ForeignCursor(ValueError):
+    """A cursor from another generation of the log: it names no point of this one."""
 
 
 def _first_after(chunk: Chunk, at: datetime) -> int:
@@ -100,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fail("--at needs a time zone (e.g. a trailing Z)")
     if args.timeline and not args.run:
         return _fail("--timeline needs --run ID")
-    models = fold(path, until=until, at=at)
+    try:
+        models = fold(path, until=until, at=at)
+    except ForeignCursor as error:
+        return _fail(str(error))
     if args.run:
         record = models.runs.runs.get(args.run)
         if record is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from urllib.parse import quote, unquote
 
 import httpx
@@ -11,6 +12,7 @@ import orjson
 import pytest
 
 from events import schema as ev
+from harness.cli import main as cli_main
 from tests.support.events import TS, append, run_history
 from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
@@ -248,3 +250,18 @@ def test_any_run_id_can_be_exported_with_a_safe_file_name(server: RunningServer,
     disposition = response.headers["content-disposition"]
     assert disposition.isascii() and "filename*=UTF-8''" in disposition
     assert unquote(disposition.split("UTF-8''", 1)[1]) == f"{run_id}.csv"
+
+
+def test_the_replay_cli_prints_what_the_live_server_shows(server: RunningServer,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    append(server.log_path, *run_history("a", total=4, answers=(True, False, True)))
+    append(server.log_path, {"type": "nope"}, ev.RunResumed(run_id="a", ts=TS))
+    server.settle()
+    assert cli_main(["replay", str(server.log_path), "--run", "a", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == httpx.get(f"{server.url}/api/runs/a/items", params={"limit": 1000}).json()
+    assert cli_main(["replay", str(server.log_path), "--json"]) == 0
+    board = json.loads(capsys.readouterr().out)
+    assert board["runs"] == httpx.get(f"{server.url}/api/runs").json()["runs"]
+    assert board["position"] == httpx.get(f"{server.url}/api/health").json()["position"]
