@@ -18,10 +18,13 @@ from msgspec import Meta
 
 from events.schema import (
     MAX_ITEMS,
+    Event,
+    ItemFaulted,
     QueueEnqueued,
     QueueRemoved,
     RunCancelRequested,
     RunCreated,
+    RunFinished,
     RunResumed,
 )
 from events.writer import now_timestamp
@@ -40,6 +43,7 @@ presence is also what marks a run as created by this server's executor."""
 DEFAULT_CONCURRENCY = 4
 FINISHED_ITEM_STATES = frozenset({"correct", "incorrect"})
 
+CANCELED = "canceled"  # the error of an item that a cancel ended
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
@@ -149,6 +153,19 @@ def plan_cancel(record: RunRecord) -> RunCancelRequested:
         raise Conflict(f"run {record.info.id} is already being canceled",
                        details={"status": record.info.status})
     return RunCancelRequested(run_id=record.info.id, ts=now_timestamp())
+
+
+def finish_canceled(record: RunRecord) -> list[Event]:
+    """The end of a canceled run that nothing executes any more (its server died while
+    canceling it, or another writer left it): its in-flight items end as canceled
+    faults, so that a finished run holds no item still running or awaiting a verdict."""
+    now = now_timestamp()
+    faults: list[Event] = [
+        ItemFaulted(run_id=record.info.id, sequence=sequence, error=CANCELED, canceled=True,
+                    ts=now)
+        for sequence, item in sorted(record.items.items())
+        if item.state in ("running", "awaiting")]
+    return [*faults, RunFinished(run_id=record.info.id, status="canceled", ts=now)]
 
 
 def unfinished_sequences(record: RunRecord) -> list[int]:

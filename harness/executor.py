@@ -39,6 +39,7 @@ from events.writer import now_timestamp
 from harness.commands import (
     RunSpec,
     find_run,
+    finish_canceled,
     is_own_run,
     plan_cancel,
     plan_create,
@@ -119,8 +120,8 @@ class Executor:
     async def create(self, spec: RunSpec) -> RunRecord:
         tasks = self._running()
         created = plan_create(spec, self.catalog, self.settings)
-        await self.live.append([created])
-        self._start(tasks, created.run_id)
+        active = await self._append_claimed(created.run_id, [created])
+        tasks.start_soon(self._execute, active, name=f"run {created.run_id}")
         return find_run(self.live.models, created.run_id)
 
     async def cancel(self, run_id: str) -> RunRecord:
@@ -136,8 +137,7 @@ class Executor:
         await self.live.append([cancel_requested])
         if active is None:
             # Not executing here (an outside writer's run): its end is ours to record.
-            await self.live.append([RunFinished(run_id=run_id, status="canceled",
-                                                ts=now_timestamp())])
+            await self.live.append(finish_canceled(find_run(self.live.models, run_id)))
         else:
             active.scope.cancel()
             await active.done.wait()
@@ -150,13 +150,7 @@ class Executor:
         resumed = plan_retry(record)
         if run_id in self._active:
             raise Conflict(f"run {run_id} is still finishing", details={"status": "running"})
-        # Claimed before the await, so that a second retry meanwhile is a 409.
-        active = self._active[run_id] = ActiveRun(run_id)
-        try:
-            await self.live.append([resumed])
-        except BaseException:
-            del self._active[run_id]
-            raise
+        active = await self._append_claimed(run_id, [resumed])
         tasks.start_soon(self._execute, active, name=f"run {run_id}")
         return record
 
@@ -177,6 +171,17 @@ class Executor:
             raise RuntimeError("the executor is not running")
         return self._tasks
 
+    async def _append_claimed(self, run_id: str, events: list[Event]) -> ActiveRun:
+        """Append ``events`` with the run claimed as this process's first, so that a
+        command arriving during the append (a cancel, a second retry) sees it as ours."""
+        active = self._active[run_id] = ActiveRun(run_id)
+        try:
+            await self.live.append(events)
+        except BaseException:
+            del self._active[run_id]
+            raise
+        return active
+
     def _start(self, tasks: TaskGroup, run_id: str) -> None:
         active = self._active[run_id] = ActiveRun(run_id)
         tasks.start_soon(self._execute, active, name=f"run {run_id}")
@@ -194,7 +199,7 @@ class Executor:
                 continue  # finished, or another writer's run that it may still be running
             run_id = record.info.id
             if record.lifecycle.cancel_requested_at is not None:
-                resumed.append(RunFinished(run_id=run_id, status="canceled", ts=now_timestamp()))
+                resumed.extend(finish_canceled(record))
                 continue
             if record.info.status == "running":
                 resumed.append(RunResumed(run_id=run_id, ts=now_timestamp()))

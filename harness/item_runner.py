@@ -31,6 +31,7 @@ from events.schema import (
     Usage,
 )
 from events.writer import now_timestamp
+from harness.commands import CANCELED
 from harness.datasets import DatasetItem, render_prompt
 from harness.judge import judge_choice
 from harness.providers.base import Prompt, Provider, ProviderError
@@ -38,7 +39,6 @@ from harness.providers.base import Prompt, Provider, ProviderError
 logger = logging.getLogger("harness.executor")
 
 DELTA_COALESCE_S = 0.025
-CANCELED = "canceled"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.servers import free_port
+from events import schema as ev
+from harness.settings import Settings
+from tests.support.events import TS, append
+from tests.support.servers import RunningServer, free_port
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,3 +105,25 @@ def test_a_run_killed_mid_way_completes_after_restart_with_every_item_counted_on
     assert set(judgments.values()) == {1}, "no item was judged twice"
     restarted = [e["sequence"] for e in events[len(before):] if e["type"] == "item_started"]
     assert not judged_before & set(restarted), "items judged before the kill were kept"
+
+
+def test_a_run_whose_cancel_a_crash_interrupted_ends_canceled_with_nothing_in_flight(
+        server_factory: Callable[..., RunningServer], settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_id = "run-own"
+    append(settings.log_path,
+           ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="m",
+                         dataset_name="arithmetic", total=4, config={"concurrency": 2}, ts=TS),
+           ev.RunStarted(run_id=run_id, ts=TS),
+           *[ev.ItemStarted(run_id=run_id, sequence=s, prompt_text="Q", ts=TS) for s in (1, 2, 3)],
+           ev.ItemAnswered(run_id=run_id, sequence=2, response_text="A", ts=TS),
+           ev.ItemJudged(run_id=run_id, sequence=1, correct=True, ts=TS),
+           ev.RunCancelRequested(run_id=run_id, ts=TS))  # ... and then the server died
+    server = server_factory(settings)
+    detail = wait_until(lambda: (d := httpx.get(f"{server.url}/api/runs/{run_id}").json())
+                        ["run"]["status"] == "canceled" and d, message="the run ended")
+    assert detail["counts"] == {"correct": 1, "incorrect": 0, "awaiting": 0, "faulted": 2,
+                                "running": 0, "pending": 1}
+    faulted = httpx.get(f"{server.url}/api/runs/{run_id}/items",
+                        params={"state": "faulted"}).json()["groups"]["faulted"]
+    assert [(i["sequence"], i["canceled"]) for i in faulted] == [(2, True), (3, True)]
