@@ -20,13 +20,15 @@ from harness.executor import Executor
 
 logger = logging.getLogger("harness.demo")
 
-# model name → simulated behaviour (latency of each chunk in ms, accuracy, fault rate)
+# model name → simulated behaviour: mean latency of one answer in ms (about what a real
+# chat model takes, so a run lasts tens of seconds and its streaming can be watched),
+# accuracy and fault rate.
 MODELS: dict[str, dict[str, Any]] = {
-    "gpt-4.1": {"latencyMs": 60, "accuracy": 0.88, "faultRate": 0.01},
-    "claude-sonnet": {"latencyMs": 90, "accuracy": 0.9, "faultRate": 0.01},
-    "llama-3.1-70b": {"latencyMs": 40, "accuracy": 0.72, "faultRate": 0.06},
-    "mistral-large": {"latencyMs": 120, "accuracy": 0.78, "faultRate": 0.03},
-    "qwen2.5-7b": {"latencyMs": 25, "accuracy": 0.55, "faultRate": 0.1},
+    "gpt-4.1": {"latencyMs": 1200, "accuracy": 0.88, "faultRate": 0.01},
+    "claude-sonnet": {"latencyMs": 1500, "accuracy": 0.9, "faultRate": 0.01},
+    "llama-3.1-70b": {"latencyMs": 900, "accuracy": 0.72, "faultRate": 0.06},
+    "mistral-large": {"latencyMs": 1800, "accuracy": 0.78, "faultRate": 0.03},
+    "qwen2.5-7b": {"latencyMs": 600, "accuracy": 0.55, "faultRate": 0.1},
 }
 
 
