@@ -103,10 +103,12 @@ class LiveLog:
         """Fold everything already in the log, off the event loop."""
         self.models = await anyio.to_thread.run_sync(replay, self.reader)
 
-    async def run(self) -> None:
-        """Follow the log until cancelled."""
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+                  ) -> None:
+        """Follow the log until cancelled; started once appends are being watched."""
         async with anyio.create_task_group() as tasks:
             await tasks.start(self.log.watch)
+            task_status.started()
             while True:
                 await self.poll()
                 await self.log.changed()

@@ -48,14 +48,22 @@ async def dashboard(request: object) -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
 
 
-async def critical(app: Starlette, name: str, task: Callable[[], Awaitable[None]]) -> None:
+async def critical(app: Starlette, name: str, task: Callable[..., Awaitable[None]], *,
+                   task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
     """Run a task the server cannot do without; if it dies, say so in ``/api/health``
-    (503) rather than go on serving read models that no longer follow the log."""
+    (503) rather than go on serving as if nothing had happened."""
     try:
-        await task()
+        await task(task_status=task_status)
     except Exception as error:
         logger.exception("the %s stopped", name)
-        app.state.failures[name] = f"{type(error).__name__}: {error}"
+        app.state.failures[name] = describe(error)
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong, seen through the task groups that wrapped it."""
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(describe(inner) for inner in error.exceptions)
+    return f"{type(error).__name__}: {error}"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -80,11 +88,11 @@ def create_app(settings: Settings) -> Starlette:
         ):
             app.state.memory = agent_memory
             app.state.mcp = mcp_proxy
-            tasks.start_soon(critical, app, "log reader", live.run)
+            await tasks.start(critical, app, "log reader", live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)
-            await tasks.start(app.state.executor.run)
+            await tasks.start(critical, app, "executor", app.state.executor.run)
             if settings.demo:
                 tasks.start_soon(keep_demo_running, app.state.executor)
             try:
