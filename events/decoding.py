@@ -8,13 +8,14 @@ with the next line.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import msgspec
 
 from events.schema import AnyEvent, Event
 
 _decoder = msgspec.json.Decoder(AnyEvent)
+T = TypeVar("T")
 
 EXCERPT_CHARS = 120
 
@@ -72,6 +73,21 @@ def line_starts(data: bytes, start: int) -> list[int]:
             offsets.append(offset)
         offset += len(raw) + 1
     return offsets
+
+
+def decode_each(data: bytes, decoder: msgspec.json.Decoder[T]) -> tuple[list[T], int]:
+    """The whole lines of a side log (memory, page feedback) decoded with ``decoder``,
+    blank ones skipped; and how many lines could not be decoded."""
+    decoded: list[T] = []
+    bad = 0
+    for line in data.split(b"\n")[:-1]:
+        if not line.strip():
+            continue
+        try:
+            decoded.append(decoder.decode(line))
+        except msgspec.MsgspecError:
+            bad += 1
+    return decoded, bad
 
 
 def decode_lines(data: bytes, start: int) -> Iterator[Record | Problem]:

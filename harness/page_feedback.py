@@ -17,6 +17,7 @@ import anyio
 import msgspec
 from msgspec import Meta
 
+from events.decoding import decode_each
 from events.writer import append_events, now_timestamp
 from harness.errors import Invalid
 
@@ -75,14 +76,9 @@ class PageFeedbackStore:
     def open(cls, path: Path) -> PageFeedbackStore:
         store = cls(path)
         if path.exists():
-            *whole, _unfinished = path.read_bytes().split(b"\n")
-            for line in whole:
-                if not line.strip():
-                    continue
-                try:
-                    store._apply(_decoder.decode(line))
-                except msgspec.DecodeError:
-                    store.skipped_lines += 1
+            records, store.skipped_lines = decode_each(path.read_bytes(), _decoder)
+            for record in records:
+                store._apply(record)
         return store
 
     def entries(self, url: str) -> list[PageFeedback]:
