@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from events import schema as ev
 from events.writer import append_events
@@ -97,7 +98,15 @@ def test_cancel_from_the_board_ends_the_run(dashboard, server):
     dashboard.open()
     card = dashboard.card(run_id)
     card.get_by_role("button", name="Cancel").click()
-    card.locator(".badge[data-status=canceled]").wait_for(timeout=15_000)
+    try:
+        card.locator(".badge[data-status=canceled]").wait_for(timeout=15_000)
+    except PlaywrightTimeoutError as error:  # say what the server and the page saw
+        run = httpx.get(f"{server.url}/api/runs/{run_id}").json()
+        raise AssertionError(
+            f"run never showed canceled; server: status {run['run']['status']}, "
+            f"lifecycle {run['lifecycle']}; page: badge "
+            f"{card.locator('.badge').text_content()!r}, connection "
+            f"{dashboard.page.locator('#connection').get_attribute('data-state')!r}") from error
     assert httpx.get(f"{server.url}/api/runs/{run_id}").json()["run"]["status"] == "canceled"
     assert card.get_by_role("button", name="Cancel").is_hidden()
 
