@@ -162,7 +162,3 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object for the dec
     QueueRemoved,
     QueueDispatched,
 ]
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__struct_config__.tag: cls for cls in AnyEvent.__args__  # type: ignore[attr-defined]
-}

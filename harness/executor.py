@@ -93,11 +93,6 @@ class Executor:
         self._queue_changed = anyio.Event()
         self._unrunnable: set[str] = set()
 
-    @property
-    def executing(self) -> int:
-        """How many runs execute in this process now."""
-        return len(self._active)
-
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
         """Resume the runs a previous server left running, then serve until cancelled."""
