@@ -14,7 +14,7 @@ import pytest
 from events import schema as ev
 from harness.cli import main as cli_main
 from tests.support.events import TS, append, run_history
-from tests.support.servers import RunningServer
+from tests.support.servers import RunningServer, start_server
 from tests.support.waiting import wait_until
 
 
@@ -280,3 +280,15 @@ def test_health_fails_loudly_when_the_log_reader_has_stopped(server: RunningServ
     health = wait_until(failed, message="health reporting the failure").json()
     assert health["status"] == "failed"
     assert "IsADirectoryError" in health["failures"]["log reader"]
+
+
+def test_health_counts_unreadable_lines_of_the_side_logs(settings) -> None:
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "memory.jsonl").write_bytes(b"not json\n")
+    (settings.data_dir / "page-feedback.jsonl").write_bytes(b"[]\nnope\n")
+    server = start_server(settings)
+    try:
+        side = httpx.get(f"{server.url}/api/health").json()["sideLogs"]
+    finally:
+        server.stop()
+    assert (side["memoryBadLines"], side["pageFeedbackBadLines"]) == (1, 2)

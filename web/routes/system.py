@@ -34,6 +34,15 @@ class Subscribers(msgspec.Struct, rename="camel"):
     dropped: int
 
 
+class SideLogs(msgspec.Struct, rename="camel"):
+    """The logs beside runs.jsonl: their size and the lines that could not be read."""
+
+    memory_entries: int
+    memory_bad_lines: int
+    memory_ranker: str
+    page_feedback_bad_lines: int
+
+
 class Health(msgspec.Struct, rename="camel"):
     status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
     failures: dict[str, str]
@@ -45,6 +54,7 @@ class Health(msgspec.Struct, rename="camel"):
     recent_problems: list[ProblemReport]
     resets: int
     subscribers: Subscribers
+    side_logs: SideLogs
     uptime_s: float
 
 
@@ -65,6 +75,7 @@ async def health(request: Request) -> Response:
     models = live.models
     failures = request.app.state.failures
     bus = live.bus.statistics()
+    memory = request.app.state.memory.statistics()
     body = Health(
         status="failed" if failures else "ok",
         failures=dict(failures),
@@ -76,6 +87,8 @@ async def health(request: Request) -> Response:
         recent_problems=list(models.problems.recent),
         resets=live.resets,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped),
+        side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
+                           request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
     )
     response = live_state(request, body, position=live.position)
