@@ -8,12 +8,14 @@ reflects and a weak ETag, and answer ``304`` to a matching ``If-None-Match``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import typing
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -87,11 +89,9 @@ def parse_query(request: Request, model: type[T]) -> T:
     so do comma-separated values for the fields a model names in ``comma_separated``."""
     params = request.query_params
     values: dict[str, Any] = {}
-    list_fields = _list_fields(model)
     commas: frozenset[str] = getattr(model, "comma_separated", frozenset())
-    for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
-        name = field.encode_name
-        if name in list_fields:
+    for name, takes_several in _query_fields(model):
+        if takes_several:
             # Empty values are kept, so that validation refuses them (``?status=`` is a 422,
             # not "no filter"): the schema says what a value must be, and so does the code.
             found = [part for value in params.getlist(name)
@@ -161,18 +161,19 @@ def invalid(error: msgspec.ValidationError, where: str) -> Invalid:
     return Invalid(f"invalid {where}: {text}", details={"in": where, "field": field or None})
 
 
-def _list_fields(model: type) -> set[str]:
-    hints = typing.get_type_hints(model, include_extras=True)
-    names = set()
-    for field in msgspec.structs.fields(model):  # type: ignore[arg-type]
-        hint = hints[field.name]
-        while typing.get_origin(hint) is typing.Annotated:
-            hint = typing.get_args(hint)[0]
-        origin = typing.get_origin(hint)
-        if origin is list or (origin is typing.Union and any(
-                typing.get_origin(arg) is list for arg in typing.get_args(hint))):
-            names.add(field.encode_name)
-    return names
+@functools.cache
+def _query_fields(model: type) -> tuple[tuple[str, bool], ...]:
+    """Each field's name on the wire, and whether it takes several values (a list)."""
+    return tuple((field.encode_name, _is_list(field.type))
+                 for field in msgspec.inspect.type_info(model).fields)  # type: ignore[attr-defined]
+
+
+def _is_list(kind: msgspec.inspect.Type) -> bool:
+    if isinstance(kind, msgspec.inspect.Metadata):  # Annotated[..., Meta(...)]
+        return _is_list(kind.type)
+    if isinstance(kind, msgspec.inspect.UnionType):
+        return any(_is_list(member) for member in kind.types)
+    return isinstance(kind, msgspec.inspect.ListType)
 
 
 async def harness_error(request: Request, exc: Exception) -> Response:
