@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
-from tests.support.sse_reader import sse_messages
+from tests.support.sse import sse_messages
 from tests.support.waiting import wait_until
 
 SLOW = {"seed": 7, "latencyMs": 20, "faultRate": 0, "chunks": 4}
@@ -52,7 +52,8 @@ def test_a_created_run_goes_pending_running_completed_with_sound_progress_throug
         assert created.headers["location"] == f"/api/runs/{run_id}"
         assert created.json()["progress"]["total"] == 12
         deadline = time.monotonic() + 20
-        for event, data in sse_messages(stream):
+        for message in sse_messages(stream):
+            event, data = message.event, message.data
             assert time.monotonic() < deadline, "the run did not finish in time"
             if event == "run_status" and data["run"]["id"] == run_id:
                 if not statuses or statuses[-1] != data["run"]["status"]:

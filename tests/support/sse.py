@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +19,50 @@ class SSEMessage:
     id: str | None
 
 
+class SSEParser:
+    """Lines of an event stream in, whole messages out (comments skipped)."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._event, self._data, self._id = "message", [], None
+
+    def feed(self, line: str) -> SSEMessage | None:
+        if line == "":
+            if not self._data and self._event == "message":
+                return None
+            text = "\n".join(self._data)
+            message = SSEMessage(self._event, orjson.loads(text) if text else None, self._id)
+            self._reset()
+            return message
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+        elif name == "id":
+            self._id = value
+        return None
+
+
+def sse_messages(response: httpx.Response) -> Iterator[SSEMessage]:
+    """The messages of a synchronous httpx streaming response, pings skipped."""
+    parser = SSEParser()
+    for line in response.iter_lines():
+        message = parser.feed(line)
+        if message is not None and message.event != "ping":
+            yield message
+
+
 class SSEStream:
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self._lines = response.aiter_lines()
+        self._parser = SSEParser()
         self.last_id: str | None = None
 
     async def next(self, *, timeout_s: float = 10, pings: bool = False) -> SSEMessage:
@@ -34,25 +74,12 @@ class SSEStream:
                     return message
 
     async def _read_one(self) -> SSEMessage:
-        event, data, event_id = "message", [], None
         async for line in self._lines:
-            if line == "":
-                if data or event != "message":
-                    if event_id is not None:
-                        self.last_id = event_id
-                    text = "\n".join(data)
-                    return SSEMessage(event, orjson.loads(text) if text else None, event_id)
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-            elif name == "id":
-                event_id = value
+            message = self._parser.feed(line)
+            if message is not None:
+                if message.id is not None:
+                    self.last_id = message.id
+                return message
         raise EOFError("stream ended")
 
 
