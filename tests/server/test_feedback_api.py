@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import anyio
 import httpx
 import pytest
 
 from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
+from tests.support.sse import sse_stream
 from tests.support.waiting import wait_until
 
 
@@ -59,19 +58,17 @@ async def test_feedback_reaches_an_sse_client_as_run_status(server: RunningServe
     finished_run(server)
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         position = (await http.get("/api/runs/run-1")).headers["x-harness-position"]
-        async with http.stream("GET", "/api/events", params={"after": position}) as stream:
+        async with sse_stream(server.url, after=position) as stream:
             posted = await http.post("/api/feedback", json={"runId": "run-1", "rating": "up"})
             assert posted.status_code == 201
             with anyio.fail_after(10):
-                event = None
-                async for line in stream.aiter_lines():
-                    if line.startswith("event: "):
-                        event = line.removeprefix("event: ")
-                    elif line.startswith("data: ") and event == "run_status":
-                        status = json.loads(line.removeprefix("data: "))
-                        if (status["run"].get("feedback") or {}).get("rating") == "up":
-                            break
-            assert status["run"]["id"] == "run-1"
+                while True:
+                    message = await stream.next()
+                    feedback = (message.data["run"].get("feedback") or {}
+                                if message.event == "run_status" else {})
+                    if feedback.get("rating") == "up":
+                        break
+            assert message.data["run"]["id"] == "run-1"
 
 
 def test_page_feedback_from_a_file_page_round_trips(server: RunningServer) -> None:
