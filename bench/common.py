@@ -55,13 +55,14 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def server_process(data_dir: Path, *, env: dict[str, str] | None = None
-                   ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``python run.py`` in its own process (its own core), as a user would run it."""
+def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
+                   args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``python run.py [args]`` in its own process (its own core), as a user would run it;
+    yields its URL once it answers ``/api/health``."""
     port = free_port()
     environment = {**os.environ, "PORT": str(port), "HARNESS_DATA_DIR": str(data_dir),
                    **(env or {})}
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py")], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
                                env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -9,23 +9,19 @@ Re-runnable: the runs are seeded, only their timestamps change.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import server_process  # noqa: E402
 from events import schema as ev  # noqa: E402
 from events.writer import append_events  # noqa: E402
 
@@ -107,26 +103,6 @@ class SimulatedRun:
                 ev.ItemJudged(run_id=rid, sequence=seq, correct=correct, expected="B", ts=at)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_server(url: str, process: subprocess.Popen, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"server did not answer within {timeout_s} s")
-
-
 def keep_streaming(log: Path, runs: list[SimulatedRun], stop: threading.Event) -> None:
     """Advance the running runs: finish the current item, start and stream the next."""
     live = [run for run in runs if not run.final]
@@ -148,17 +124,12 @@ def main(argv: list[str]) -> int:
         now = datetime.now(UTC)
         runs = [SimulatedRun(spec, now - timedelta(minutes=6 - i)) for i, spec in enumerate(RUNS)]
         append_events(log, [event for run in runs for event in run.history()])
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "HARNESS_DATA_DIR": data_dir}
-        server = subprocess.Popen([sys.executable, "run.py", "--demo"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stop = threading.Event()
         feeder = threading.Thread(target=keep_streaming, args=(log, runs, stop), daemon=True)
-        try:
-            wait_for_server(url, server)
+        with server_process(Path(data_dir), args=("--demo",)) as (url, _server), \
+                sync_playwright() as playwright:
             feeder.start()
-            with sync_playwright() as playwright:
+            try:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 860},
                                         color_scheme="dark")
@@ -170,10 +141,8 @@ def main(argv: list[str]) -> int:
                     "[...document.querySelectorAll('.card .preview')].some(p => p.textContent)")
                 page.screenshot(path=str(out))
                 browser.close()
-        finally:
-            stop.set()
-            server.terminate()
-            server.wait(timeout=15)
+            finally:
+                stop.set()
     print(f"wrote {out}")
     return 0
 
