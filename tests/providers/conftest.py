@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from tests.fakes.openai_server import FakeOpenAI, RunningFake
+from tests.support.servers import free_port, serve_in_thread
 
 
 @pytest.fixture
@@ -20,21 +17,11 @@ def anyio_backend() -> str:
 def _fake_openai_server() -> Iterator[RunningFake]:
     """The fake OpenAI server on a free loopback port, in a thread of its own."""
     fake = FakeOpenAI()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake OpenAI server did not start")
-        time.sleep(0.01)
+    port = free_port()
+    server, thread = serve_in_thread(fake.app, port=port, lifespan="off")
     yield RunningFake(fake=fake, base_url=f"http://127.0.0.1:{port}/v1")
     server.should_exit = True
     thread.join(timeout=10)
-    sock.close()
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from harness.settings import Settings
 from web.app import create_app
@@ -66,25 +68,30 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
     ``keep_port``: a restart on the same address) and wait until it answers ``/api/health``."""
     if not keep_port:
         settings = replace(settings, port=free_port())
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
-                            log_level="warning", ws_per_message_deflate=False,
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn:{settings.port}", daemon=True)
+    server, thread = serve_in_thread(create_app(settings), port=settings.port,
+                                     timeout_s=timeout_s, ws_per_message_deflate=False,
+                                     timeout_graceful_shutdown=5)
+    return RunningServer(settings, server, thread)
+
+
+def serve_in_thread(app: ASGIApp, *, port: int, timeout_s: float = 15, **options: Any
+                    ) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` in a thread of its own; return
+    once it listens (uvicorn sets ``started`` after the lifespan's start-up)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", **options))
+    thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
-    running = RunningServer(settings, server, thread)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while not server.started:
         if not thread.is_alive():
             raise RuntimeError("server thread died during start-up")
-        try:
-            if httpx.get(f"{running.url}/api/health", timeout=1).status_code == 200:
-                return running
-        except httpx.TransportError:
-            pass
-        time.sleep(0.02)
-    running.stop()
-    raise TimeoutError(f"server did not answer within {timeout_s} s")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(timeout=10)
+            raise TimeoutError(f"server did not start within {timeout_s} s")
+        time.sleep(0.01)
+    return server, thread
 
 
 @asynccontextmanager
