@@ -27,6 +27,11 @@ class Settings:
     parsed); ``max_runs`` is how many runs execute at once before the queue waits.
     ``openai_base_url`` and ``openai_api_key`` are where the ``openai`` provider sends
     chat completions (any OpenAI-compatible server) and the key it sends, if any.
+    ``stream_buffer`` is how many batches a live-stream client may lag behind before it
+    is cut off (it resumes from its last event id); ``sse_ping_s`` is how often an idle
+    SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
+    memory search load the embedding model when the ``semantic`` extra is installed
+    (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
     """
 
     host: str = "127.0.0.1"
@@ -39,6 +44,7 @@ class Settings:
     demo: bool = False
     max_body_bytes: int = 1 << 20
     stream_buffer: int = 1024
+    sse_ping_s: float = 10.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None

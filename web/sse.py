@@ -35,7 +35,6 @@ from projections.messages import (
 from web.api import endpoint
 from web.streams import StreamCounts
 
-PING_S = 10
 SEND_TIMEOUT_S = 30
 
 
@@ -150,7 +149,7 @@ async def events(request: Request, query: EventsQuery) -> LiveStreamResponse:
     return LiveStreamResponse(
         _stream(subscription, opening, run_ids, request.app.state.streams),
         subscription=subscription,
-        ping=PING_S,
+        ping=request.app.state.settings.sse_ping_s,
         ping_message_factory=_ping,
         send_timeout=SEND_TIMEOUT_S,
         headers={"X-Harness-Position": str(live.position)},

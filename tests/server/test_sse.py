@@ -154,3 +154,18 @@ async def test_head_requests_leave_no_subscription_behind(server: RunningServer)
             while (await client.get(f"{server.url}/api/health")).json()[
                     "subscribers"]["bus"] != 0:
                 await anyio.sleep(0.01)
+
+
+async def test_an_idle_stream_pings_with_a_comment_and_an_event(server_factory, settings
+                                                                ) -> None:
+    server = server_factory(replace(settings, sse_ping_s=0.2))
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client, \
+            client.stream("GET", f"{server.url}/api/events") as response:
+        lines: list[str] = []
+        with anyio.fail_after(5):
+            async for line in response.aiter_lines():
+                lines.append(line)
+                if line == "event: ping":
+                    break
+    assert ": ping" in lines  # a comment, for proxies
+    assert "event: ping" in lines  # and an event a page's watchdog can see
