@@ -28,6 +28,7 @@ from events.log import EventLog, LogReader
 from events.position import Position
 from events.schema import Event
 from events.tailer import Chunk, Rotation
+from harness.heap import freeze_long_lived
 from projections.messages import StreamMessage, messages_for
 from projections.readmodels import ReadModels
 
@@ -102,6 +103,7 @@ class LiveLog:
     async def start(self) -> None:
         """Fold everything already in the log, off the event loop."""
         self.models = await anyio.to_thread.run_sync(replay, self.reader)
+        freeze_long_lived()
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -156,5 +158,6 @@ class LiveLog:
         logger.warning("log %s was %s: rebuilding every read model", self.log.name, reason)
         self.reader = self.log.reader()
         self.models = await anyio.to_thread.run_sync(replay, self.reader)
+        freeze_long_lived()
         self.resets += 1
         self.bus.publish(LogReset(self.models.position, reason))

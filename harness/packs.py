@@ -183,7 +183,8 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdi
         item_at = format_timestamp(captured_at) if captured_at else at
         common: dict[str, Any] = {"run_id": run_id, "sequence": item.sequence, "ts": item_at}
         events.append(ev.ItemStarted(**common, prompt_text=item.prompt_text,
-                                     choices=item.choices))
+                                     choices=None if item.choices is None
+                                     else tuple(item.choices)))
         if capture is None:
             events.append(ev.ItemFaulted(**common, error=NOT_CAPTURED))
             continue

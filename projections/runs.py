@@ -214,12 +214,12 @@ def _move(record: RunRecord, item: Item, state: str, changes: Changes | None) ->
         if changes is not None:
             changes.progress[record.info.id] = None
     recent = record.recent
-    if recent and recent[0] == item.sequence:
+    sequence = item.sequence
+    if recent and recent[0] == sequence:
         return
-    if item.sequence in recent:
-        recent.remove(item.sequence)
-    recent.insert(0, item.sequence)
-    del recent[RECENT_ITEMS:]
+    # A new small tuple, not a list edited in place: tuples of ints leave the cycle
+    # collector's tracking, so history does not lengthen its full passes.
+    record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
 
 
 def _status_changed(changes: Changes | None, run_id: str) -> None:

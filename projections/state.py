@@ -72,7 +72,7 @@ class Item(_Model):
     sequence: int
     state: ItemStateName = "pending"
     prompt_text: str | None = None
-    choices: list[str] | None = None
+    choices: tuple[str, ...] | None = None
     response_text: str | None = None
     answer: str | None = None
     expected: str | None = None
@@ -106,7 +106,7 @@ class RunSnapshot(_Model):
     progress: Progress
     lifecycle: Lifecycle
     current_item: Item | None
-    recent_items: list[Item]
+    recent_items: tuple[Item, ...]
 
 
 class RunRecord:
@@ -140,7 +140,7 @@ class RunRecord:
         self.items: dict[int, Item] = {}
         self.counts = {"running": 0, "awaiting": 0, "correct": 0, "incorrect": 0, "faulted": 0}
         self.current: int | None = None
-        self.recent: list[int] = []
+        self.recent: tuple[int, ...] = ()
         self.logs: list[LogEntry] = []
         self.changed_at = 0
         self.item_changed_at: dict[int, int] = {}
@@ -177,7 +177,7 @@ class RunRecord:
             progress=self.progress(),
             lifecycle=self.lifecycle,
             current_item=current,
-            recent_items=[self.items[s] for s in self.recent[:recent]],
+            recent_items=tuple(self.items[s] for s in self.recent[:recent]),
         )
 
     @property

@@ -26,6 +26,7 @@ from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
 from harness.executor import Executor
+from harness.heap import tune_collector
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
 from harness.memory import AgentMemory
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
+        tune_collector()
         live = LiveLog(FileLog(settings.log_path), bus_buffer=settings.stream_buffer)
         await live.start()
         app.state.settings = settings

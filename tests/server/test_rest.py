@@ -25,7 +25,7 @@ def populated(server: RunningServer) -> RunningServer:
            ev.RunCreated(run_id="live", provider_name="OpenAI", model_name="gpt-4.1",
                          dataset_name="logic", total=4, labels={"team": "evals"}, ts=TS),
            ev.RunStarted(run_id="live", ts=TS),
-           ev.ItemStarted(run_id="live", sequence=1, prompt_text="Which?", choices=["A", "B"],
+           ev.ItemStarted(run_id="live", sequence=1, prompt_text="Which?", choices=("A", "B"),
                           ts=TS),
            ev.ItemFaulted(run_id="live", sequence=2, error="provider 500", ts=TS))
     server.settle()
