@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from events import schema as ev
+from projections.run_index import RunIndex
 from projections.state import PREVIEW_CHARS, Activity, Feedback, Item, LogEntry, RunInfo, RunRecord
 
 RECENT_ITEMS = 5
@@ -35,11 +36,12 @@ class Changes:
 
 
 class RunStore:
-    """All runs, by id and in creation order."""
+    """All runs, by id, in creation order, and indexed by status (``index``)."""
 
     def __init__(self) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.order: list[RunRecord] = []
+        self.index = RunIndex()
         # type -> (handler, whether it is about one item); a dict lookup is cheaper than
         # isinstance in the hot loop.
         self._handlers: dict[type, tuple[Callable[..., Problem | None], bool]] = {
@@ -90,6 +92,7 @@ class RunStore:
         record.changed_at = at
         self.runs[e.run_id] = record
         self.order.append(record)
+        self.index.place(record)
         _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
         if changes is not None:
             changes.status[e.run_id] = None
@@ -100,6 +103,7 @@ class RunStore:
         record.info.status = "running"
         if e.ts is not None:
             record.info.started_at = e.ts
+        self.index.place(record)
         _log(record, e, "info", "started")
         _status_changed(changes, record.info.id)
 
@@ -119,6 +123,7 @@ class RunStore:
         lifecycle.cancel_requested_at = None
         if e.ts is not None:
             lifecycle.last_resumed_at = e.ts
+        self.index.place(record)
         _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
         _status_changed(changes, info.id)
 
@@ -127,6 +132,7 @@ class RunStore:
         record.info.error = e.error
         if e.ts is not None:
             record.info.finished_at = e.ts
+        self.index.place(record)
         level = {"completed": "info", "canceled": "warning"}.get(e.status, "error")
         _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
         _status_changed(changes, record.info.id)

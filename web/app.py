@@ -38,6 +38,7 @@ from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
 from web.origins import LOCAL_ORIGINS, LocalPagesOnly
+from web.position_cache import ResponsesAtPosition
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
@@ -128,5 +129,6 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.responses = ResponsesAtPosition()
     app.state.openapi = openapi.build_document(routes, title="harness", version=__version__)
     return app

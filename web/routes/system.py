@@ -59,7 +59,7 @@ class Health(msgspec.Struct, rename="camel"):
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
-          tag="system", response=Bootstrap, cacheable=True)
+          tag="system", response=Bootstrap, cacheable=True, per_position=True)
 async def bootstrap(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
