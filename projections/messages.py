@@ -84,17 +84,19 @@ def messages_for(models: ReadModels, changes: Changes) -> list[StreamMessage]:
     return out
 
 
-def messages_since(models: ReadModels, offset: int,
-                   run_ids: Collection[str] | None = None) -> list[StreamMessage]:
-    """Everything that changed after ``offset``: what a client resuming there missed."""
+def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | None = None,
+                   *, items: bool = True) -> list[StreamMessage]:
+    """Everything that changed after ``offset``: what a client resuming there missed
+    (without ``run_item`` messages if not ``items``)."""
     out: list[StreamMessage] = []
     for record in models.runs.order:
         if record.changed_at <= offset or (run_ids and record.info.id not in run_ids):
             continue
         out.append(run_status(record))
         out.append(run_progress(record))
-        out.extend(run_item(record, sequence)
-                   for sequence, at in record.item_changed_at.items() if at > offset)
+        if items:
+            out.extend(run_item(record, sequence)
+                       for sequence, at in record.item_changed_at.items() if at > offset)
     if not run_ids and models.queue.changed_at > offset:
         out.append(queue(models))
     return out

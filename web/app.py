@@ -36,6 +36,7 @@ from harness.settings import Settings
 from harness.signing_key import load_signing_key
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
+from web.fanout import Fanout
 from web.http import EXCEPTION_HANDLERS
 from web.origins import LOCAL_ORIGINS, LocalPagesOnly
 from web.position_cache import ResponsesAtPosition
@@ -77,6 +78,10 @@ def create_app(settings: Settings) -> Starlette:
         await live.start()
         app.state.settings = settings
         app.state.live = live
+        app.state.fanout = Fanout(live.bus, encode=sse.encode_frames,
+                                  reset=lambda reset: sse.reset_frame(reset.position),
+                                  max_batches=settings.stream_buffer,
+                                  ping_s=settings.sse_ping_s)
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
         app.state.secret = load_signing_key(settings)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
@@ -92,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.memory = agent_memory
             app.state.mcp = mcp_proxy
             await tasks.start(critical, app, "log reader", live.run)
+            await tasks.start(critical, app, "live-stream fan-out", app.state.fanout.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)
@@ -101,6 +107,7 @@ def create_app(settings: Settings) -> Starlette:
             try:
                 yield
             finally:
+                app.state.fanout.close()
                 live.bus.close()
                 tasks.cancel_scope.cancel()
 
