@@ -33,12 +33,11 @@ def tune_collector() -> None:
 
 def freeze_long_lived() -> None:
     """Move every object tracked now into the permanent generation, after a replay or a
-    rebuild, once what was there before has been collected.
+    rebuild.
 
-    A rebuild replaces the read models while connections live on: what the previous
-    freeze pinned is let go first (``unfreeze`` + a full pass), so garbage cycles of
-    connections that ended are not kept forever.
+    No collection first: a full pass over a freshly started server (numpy, scipy and
+    the rest imported) took up to a second here, on the way to serving. Frozen objects
+    are still freed by reference counting (replaced read models are acyclic and go),
+    so what a freeze can pin is only cyclic garbage of the moment — a little, once.
     """
-    gc.unfreeze()
-    gc.collect()
     gc.freeze()
