@@ -30,6 +30,7 @@ from harness.errors import (
 )
 
 T = TypeVar("T")
+StructT = TypeVar("StructT", bound=msgspec.Struct)
 JSON = "application/json"
 POSITION_HEADER = "X-Harness-Position"
 
@@ -84,7 +85,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
-def parse_query(request: Request, model: type[T]) -> T:
+def parse_query(request: Request, model: type[StructT]) -> StructT:
     """The query string as ``model``; repeated parameters fill list-typed fields, and
     so do comma-separated values for the fields a model names in ``comma_separated``."""
     params = request.query_params
