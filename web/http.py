@@ -47,17 +47,20 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 
 
 def read_model(request: Request, value: Any, *, position: object,
-               headers: dict[str, str] | None = None,
+               version: object | None = None, headers: dict[str, str] | None = None,
                render: typing.Callable[[], bytes] | None = None, media_type: str = JSON
                ) -> Response:
     """A read-model response tagged with the log position it reflects.
 
     The ETag is the position itself: read models are a function of the log, so the
-    same position and URL always give the same body. ``render`` makes a body other than
-    ``value`` as JSON (a download), and is not called for a ``304``.
+    same position and URL always give the same body. A body that also depends on
+    something else names it all in ``version``, which is then the ETag. ``render``
+    makes a body other than ``value`` as JSON (a download), and is not called for a
+    ``304``.
     """
-    return _tagged(request, render or (lambda: encode(value)), f'W/"{position}"',
-                   str(position), headers, media_type)
+    etag = f'W/"{position if version is None else version}"'
+    return _tagged(request, render or (lambda: encode(value)), etag, str(position), headers,
+                   media_type)
 
 
 def live_state(request: Request, value: Any, *, position: object) -> Response:
