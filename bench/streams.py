@@ -203,8 +203,8 @@ def executor(items: int = 20_000, concurrency: int = 16, samples: int = 200
     return {"p50_ms": p50, "p99_ms": p99}
 
 
-def main(clients: int = 2000, quick: bool = False) -> None:
-    fanout(clients=200 if quick else clients, appends=10 if quick else 40)
+def main(quick: bool = False) -> None:
+    fanout(clients=200 if quick else 2000, appends=10 if quick else 40)
     ingest(rate=10_000 if quick else 50_000, clients=20 if quick else 100,
            seconds=3 if quick else 10)
     loaded(events=200_000 if quick else 5_000_000)
