@@ -67,6 +67,8 @@ class RunStore:
             return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
                                    f"{event.run_id!r}")  # type: ignore[attr-defined]
         handler, about_item = self._handlers[kind]
+        if record.packed is not None:
+            record.unpack()
         if about_item:
             sequence = event.sequence  # type: ignore[attr-defined]
             if sequence > record.total:
