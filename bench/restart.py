@@ -60,7 +60,7 @@ def measure(events: int) -> dict[str, float]:
         stop(process)
     print(f"restart to serving {events:,} events ({size / 1e9:.2f} GB): first start "
           f"{cold_s:.2f} s (full replay), RSS {cold_rss:.0f} MB "
-          f"({cold_rss / events * 1e6 / 1024:.0f} MB per million events); restart "
+          f"({cold_rss / (events / 1e6):.0f} MB per million events); restart "
           f"{warm_s:.2f} s -> {1 / warm_s:.2f}x the target (<= 1 s), RSS {warm_rss:.0f} MB")
     return {"events": events, "cold_s": cold_s, "warm_s": warm_s, "cold_rss_mb": cold_rss,
             "warm_rss_mb": warm_rss}

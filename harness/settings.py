@@ -32,6 +32,8 @@ class Settings:
     SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
     memory search load the embedding model when the ``semantic`` extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
+    ``snapshot_events`` and ``snapshot_s``: a read-model snapshot is written after that
+    many events or seconds, whichever first (``0`` events: no snapshots at all).
     """
 
     host: str = "127.0.0.1"
@@ -48,10 +50,16 @@ class Settings:
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
+    snapshot_events: int = 1_000_000
+    snapshot_s: float = 300.0
 
     @property
     def log_path(self) -> Path:
         return self.data_dir / "runs.jsonl"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
 
     @property
     def datasets_dir(self) -> Path:
@@ -91,6 +99,10 @@ class Settings:
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):
             kwargs["demo"] = values["HARNESS_DEMO"] not in _NO
+        if "HARNESS_SNAPSHOT_EVENTS" in values:
+            kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
+        if "HARNESS_SNAPSHOT_S" in values:
+            kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):
