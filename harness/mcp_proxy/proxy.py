@@ -21,7 +21,7 @@ from jsonschema.validators import validator_for
 from mcp import MCPError
 
 from events.log import EventLog, open_log
-from events.schema import RunLog
+from events.schema import LogLevel, RunLog
 from events.writer import now_timestamp
 from harness.errors import Invalid, NotFound, Unavailable
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
@@ -29,7 +29,7 @@ from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnec
 from harness.settings import Settings
 
 T = TypeVar("T")
-RecordLog = Callable[[RunLog], Awaitable[None]]
+RecordLog = Callable[[RunLog], Awaitable[object]]
 
 MAX_LOGGED_MESSAGE_CHARS = 500
 
@@ -171,7 +171,7 @@ class McpProxy:
         if call.run_id is None:
             return
         message = f"mcp {server}.{tool} → {outcome}"[:MAX_LOGGED_MESSAGE_CHARS]
-        level = "error" if outcome.startswith("error") else "info"
+        level: LogLevel = "error" if outcome.startswith("error") else "info"
         with anyio.CancelScope(shield=True):  # also when recording why a call was cut off
             await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
                                           ts=now_timestamp()))
