@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,8 +67,13 @@ class SnapshotStore:
         self._prune()
         return final
 
-    def load(self, end: Position) -> Loaded | None:
-        """The newest valid snapshot for a log whose end is ``end``, or ``None``."""
+    def load(self, end: Position, *,
+             record_at: Callable[[Position], bytes | None] | None = None) -> Loaded | None:
+        """The newest valid snapshot for a log whose end is ``end``, or ``None``.
+
+        ``record_at`` reads the log's record ending at a position: a snapshot is taken
+        only if that record is still the one it was taken after (blocking; this runs in
+        a worker thread)."""
         for path in self._newest_first():
             match = _NAME.match(path.name)
             if match is None:
@@ -81,7 +87,13 @@ class SnapshotStore:
                 logger.warning("snapshot %s ignored: beyond the log's end (%s)", path.name, end)
                 continue
             try:
-                models = snapshot.decode(path.read_bytes())
+                data = path.read_bytes()
+                header = snapshot.header_of(data)
+                if record_at is not None and snapshot.record_digest(
+                        record_at(Position(generation, offset))) != header.last_record:
+                    raise snapshot.SnapshotRefused("the log's record at its position is not "
+                                                   "the one it was taken after")
+                models = snapshot.decode(data)
             except (OSError, snapshot.SnapshotRefused) as error:
                 logger.warning("snapshot %s ignored: %s", path.name, error)
                 continue

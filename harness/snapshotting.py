@@ -21,6 +21,7 @@ from typing import Protocol
 import anyio
 import anyio.to_thread
 
+from events.log import EventLog
 from harness.snapshots import SnapshotStore
 from projections import snapshot
 from projections.readmodels import ReadModels
@@ -33,13 +34,18 @@ class HasModels(Protocol):
     @property
     def models(self) -> ReadModels: ...
 
+    @property
+    def log(self) -> EventLog: ...
+
 
 async def take_snapshot(live: HasModels, store: SnapshotStore) -> None:
     """Write one snapshot of ``live.models`` as they are once their runs are packed."""
     await _pack_finished_runs(live.models)
     models = live.models
-    data = snapshot.encode(models)
-    position = models.position
+    body = snapshot.encode_body(models)  # the models at one position, nothing in between
+    position, applied = models.position, models.events_applied
+    [last_record] = await live.log.read_at([position]) if position.offset else [None]
+    data = snapshot.assemble(body, position, applied, last_record=last_record)
     await anyio.to_thread.run_sync(store.write, data, position)
 
 

@@ -43,6 +43,9 @@ class Header(msgspec.Struct, kw_only=True):
     events_applied: int
     length: int
     blake2b: str
+    # The digest of the log's record that ends at ``offset`` ("" if none): a log
+    # rewritten in place under the same generation is caught by it.
+    last_record: str
 
 
 class _Run(msgspec.Struct, array_like=True, gc=False):
@@ -92,9 +95,15 @@ def header_of(data: bytes) -> Header:
     return header
 
 
-def encode(models: ReadModels) -> bytes:
-    """``models`` as a snapshot. Call it where nothing changes them meanwhile (the
-    reader's task, or a worker thread while the reader waits for it).
+def encode(models: ReadModels, *, last_record: bytes | None = None) -> bytes:
+    """``models`` as a snapshot; ``last_record`` is the log's record ending at their
+    position. Call it where nothing changes the models meanwhile."""
+    return assemble(encode_body(models), models.position, models.events_applied,
+                    last_record=last_record)
+
+
+def encode_body(models: ReadModels) -> bytes:
+    """The payload of a snapshot of ``models`` as they are now (one synchronous step).
 
     Finished runs are packed on the way (``RunRecord.pack``) and stay packed: their
     items then cost memory as one compressed blob until someone asks for them.
@@ -103,18 +112,26 @@ def encode(models: ReadModels) -> bytes:
                  record.pack(keep=not record.active), record.counts, record.current,
                  record.recent, record.logs, record.changed_at)
             for record in models.runs.order]
-    body = _encoder.encode(_Models(
+    return _encoder.encode(_Models(
         runs=runs, queue_pending=models.queue.items(),
         queue_dispatched=models.queue.dispatched, queue_changed_at=models.queue.changed_at,
         problem_counts=dict(models.problems.counts),
         recent_problems=list(models.problems.recent),
         events_applied=models.events_applied, duplicates_ignored=models.duplicates_ignored,
         event_ids=sorted(models._event_ids)))
-    header = Header(format=FORMAT, fold_version=FOLD_VERSION,
-                    generation=models.position.generation, offset=models.position.offset,
-                    events_applied=models.events_applied, length=len(body),
-                    blake2b=_digest(body))
+
+
+def assemble(body: bytes, position: Position, events_applied: int, *,
+             last_record: bytes | None) -> bytes:
+    """A whole snapshot: the header line, then ``body`` (of models at ``position``)."""
+    header = Header(format=FORMAT, fold_version=FOLD_VERSION, generation=position.generation,
+                    offset=position.offset, events_applied=events_applied, length=len(body),
+                    blake2b=_digest(body), last_record=record_digest(last_record))
     return msgspec.json.encode(header) + b"\n" + body
+
+
+def record_digest(raw: bytes | None) -> str:
+    return "" if raw is None else _digest(raw)
 
 
 def decode(data: bytes) -> ReadModels:

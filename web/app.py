@@ -6,6 +6,7 @@ the ``Settings`` passed in; nothing is read from the environment here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +22,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events.filelog import FileLog
+from events.log import open_log
 from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
@@ -34,6 +35,8 @@ from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
+from harness.snapshots import SnapshotStore
+from harness.snapshotting import keep_snapshots, take_snapshot
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.fanout import Fanout
@@ -44,6 +47,7 @@ from web.routes import browser_harness, commands, datasets, feedback, mcp, memor
 from web.streams import StreamCounts
 
 logger = logging.getLogger("harness.app")
+SHUTDOWN_SNAPSHOT_S = 30
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -69,13 +73,27 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+async def _last_snapshot(live: LiveLog, snapshots: SnapshotStore) -> None:
+    """A snapshot at a clean shutdown, so the next start replays nothing; bounded, and
+    never a reason for the shutdown to fail."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_SNAPSHOT_S):
+        try:
+            await take_snapshot(live, snapshots)
+        except OSError as error:
+            logger.error("no snapshot at shutdown: %s", error)
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
         tune_collector()
-        live = LiveLog(FileLog(settings.log_path), bus_buffer=settings.stream_buffer)
-        await live.start()
+        live = LiveLog(open_log(settings.log, settings.data_dir),
+                       bus_buffer=settings.stream_buffer,
+                       append_deadline_s=settings.append_deadline_s)
+        snapshots = (SnapshotStore(settings.snapshots_dir) if settings.snapshot_events
+                     else None)
+        await live.start(snapshots=snapshots)
         app.state.settings = settings
         app.state.live = live
         app.state.fanout = Fanout(live.bus, encode=sse.encode_frames,
@@ -98,6 +116,10 @@ def create_app(settings: Settings) -> Starlette:
             app.state.mcp = mcp_proxy
             await tasks.start(critical, app, "log reader", live.run)
             await tasks.start(critical, app, "live-stream fan-out", app.state.fanout.run)
+            if snapshots is not None:
+                await tasks.start(functools.partial(
+                    keep_snapshots, live, snapshots, every_events=settings.snapshot_events,
+                    every_s=settings.snapshot_s))
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)
@@ -110,6 +132,9 @@ def create_app(settings: Settings) -> Starlette:
                 app.state.fanout.close()
                 live.bus.close()
                 tasks.cancel_scope.cancel()
+                if snapshots is not None:
+                    await _last_snapshot(live, snapshots)
+        await live.log.aclose()
 
     routes = [
         *runs.routes,

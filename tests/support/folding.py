@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events.tailer import Chunk
+from events.log import batch_of_lines
 from projections.readmodels import ReadModels
 
 
@@ -12,6 +12,6 @@ def fold_lines(models: ReadModels, lines: list[bytes], generation: str, *,
     offset ``start`` of the log's history ``generation``; the models, for chaining."""
     offset = start
     for line in lines:
-        models.apply_chunk(Chunk(line, offset, offset + len(line), generation))
+        models.apply_batch(batch_of_lines(line, start=offset, generation=generation))
         offset += len(line)
     return models
