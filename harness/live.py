@@ -120,6 +120,7 @@ class LiveLog:
         self.reader = log.reader()
         self.models = ReadModels()
         self.resets = 0
+        self.events_in_snapshot = 0  # events of the snapshot start-up loaded, if any
         self.reader_errors = 0  # OS errors met while reading, each retried
         self.reader_error: str | None = None  # the last one, while it lasts
         self._polls_started = 0
@@ -141,6 +142,7 @@ class LiveLog:
                 loaded = await anyio.to_thread.run_sync(functools.partial(
                     snapshots.load, end, record_at=self._record_at))
             if loaded is not None:
+                self.events_in_snapshot = loaded.models.events_applied
                 logger.info("read models from %s at %s; replaying the rest of %s",
                             loaded.path.name, loaded.models.position, self.log.name)
                 await self.reader.aclose()

@@ -70,14 +70,15 @@ def _adopt(record: RunRecord, blob: bytes) -> None:
 
 
 async def keep_snapshots(live: HasModels, store: SnapshotStore, *, every_events: int,
-                         every_s: float,
+                         every_s: float, applied: int = 0,
                          task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                          ) -> None:
     """Take a snapshot whenever ``every_events`` events were applied or ``every_s``
-    seconds passed with the log moved; until cancelled. A failed write is logged and
-    retried at the next turn: snapshots are a cache, never a reason to stop."""
+    seconds passed with the log moved, counting from ``applied`` events (what the
+    snapshot loaded at start-up held, 0 after a full replay); until cancelled. A failed
+    write is logged and retried at the next turn: snapshots are a cache, never a
+    reason to stop."""
     task_status.started()
-    applied = live.models.events_applied
     taken_at = time.monotonic()
     while True:
         await anyio.sleep(min(1.0, every_s))

@@ -119,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
             if snapshots is not None:
                 await tasks.start(functools.partial(
                     keep_snapshots, live, snapshots, every_events=settings.snapshot_events,
-                    every_s=settings.snapshot_s))
+                    every_s=settings.snapshot_s, applied=live.events_in_snapshot))
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
                                           http_client=http_client)

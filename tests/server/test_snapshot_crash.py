@@ -28,16 +28,26 @@ def _what_it_shows(url: str) -> dict[str, object]:
     return shown
 
 
-def _kill_mid_write(server: ServerProcess, snapshots: Path, *, timeout_s: float = 20) -> bool:
-    """SIGKILL the server as soon as a snapshot is being written (a temporary file is
-    there); at the deadline, kill it anyway. Whether the kill hit a write."""
+def _files(snapshots: Path, suffix: str) -> set[str]:
+    return {p.name for p in snapshots.iterdir() if p.suffix == suffix} if snapshots.is_dir() \
+        else set()
+
+
+def _wait_for_new(snapshots: Path, suffix: str, before: set[str], *,
+                  timeout_s: float = 20) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if snapshots.is_dir() and any(p.suffix == ".tmp" for p in snapshots.iterdir()):
-            server.kill()
+        if _files(snapshots, suffix) - before:
             return True
-    server.kill()
     return False
+
+
+def _kill_mid_write(server: ServerProcess, snapshots: Path) -> bool:
+    """SIGKILL the server as soon as it starts writing a snapshot (a new temporary file
+    appears); at the deadline, kill it anyway. Whether the kill hit a write."""
+    hit = _wait_for_new(snapshots, ".tmp", _files(snapshots, ".tmp"))
+    server.kill()
+    return hit
 
 
 def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Path) -> None:
@@ -50,12 +60,16 @@ def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Pat
                                  prompt="Question {} " + "x" * 300))
     snapshots = server.data_dir / "snapshots"
     try:
+        server.start()
+        assert _wait_for_new(snapshots, ".snapshot", set()), "no snapshot was written"
+        hits = 0
         for attempt in range(3):
-            server.start()
             append(log, *run_history(f"extra-{attempt}", total=2, answers=(True, False)),
                    ev.RunLog(run_id="run-7", level="info", message=f"kill {attempt}", ts=TS))
-            _kill_mid_write(server, snapshots)
-        server.start()
+            hits += _kill_mid_write(server, snapshots)
+            server.start()
+        assert hits, "no kill landed while a snapshot was being written"
+        assert _files(snapshots, ".snapshot"), "no whole snapshot to start from"
         deadline = time.monotonic() + 20
         size = log.stat().st_size
         while int(httpx.get(f"{server.url}/api/health").json()["position"].split(":")[1]) < size:

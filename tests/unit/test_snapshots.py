@@ -88,6 +88,9 @@ def test_the_store_loads_the_newest_valid_snapshot_of_the_logs_history(
         # A log shorter than the newest snapshot: the older one that fits.
         shorter = store.load(Position(GENERATION, early.position.offset))
         assert shorter is not None and shorter.models.position == early.position
+        # The log rewritten in place under the same generation: its record at the
+        # snapshot's position is not the one the snapshot was taken after.
+        assert store.load(end, record_at=lambda position: b'{"type": "other"}') is None
         # The newest one torn or corrupted on disk: the previous one instead.
         newest.write_bytes(newest.read_bytes()[:-7])
         fallback = store.load(end)
