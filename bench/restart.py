@@ -19,6 +19,9 @@ import httpx
 
 from bench.common import ROOT, free_port, rss_mb
 from bench.logs import cached_log, data_dir_with
+from events.filelog import FileLog
+from harness.cli import fold
+from harness.snapshots import FOLDER, SnapshotStore
 
 
 def serve_until_caught_up(data_dir: Path, log_size: int, *, timeout_s: float = 600
@@ -55,18 +58,54 @@ def measure(events: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = data_dir_with(log, Path(folder), writable=False)
         cold_s, cold_rss, process = serve_until_caught_up(data_dir, size)
+        _wait_for_a_snapshot(data_dir)
         stop(process)
         warm_s, warm_rss, process = serve_until_caught_up(data_dir, size)
         stop(process)
+        full_fold_s, snapshot_fold_s = _folds(data_dir)
     print(f"restart to serving {events:,} events ({size / 1e9:.2f} GB): first start "
           f"{cold_s:.2f} s (full replay), RSS {cold_rss:.0f} MB "
           f"({cold_rss / (events / 1e6):.0f} MB per million events); restart "
           f"{warm_s:.2f} s -> {1 / warm_s:.2f}x the target (<= 1 s), RSS {warm_rss:.0f} MB")
+    print(f"  the fold alone, in this process: whole log {full_fold_s:.2f} s, newest snapshot "
+          f"+ tail {snapshot_fold_s:.2f} s ({full_fold_s / snapshot_fold_s:.0f}x less)")
     return {"events": events, "cold_s": cold_s, "warm_s": warm_s, "cold_rss_mb": cold_rss,
-            "warm_rss_mb": warm_rss}
+            "warm_rss_mb": warm_rss, "full_fold_s": full_fold_s,
+            "snapshot_fold_s": snapshot_fold_s}
+
+
+def _wait_for_a_snapshot(data_dir: Path, *, timeout_s: float = 600) -> None:
+    """The server snapshots right after a full replay; let it finish before the stop."""
+    deadline = time.monotonic() + timeout_s
+    while not any((data_dir / FOLDER).glob("*.snapshot")):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no snapshot was written")
+        time.sleep(0.1)
+
+
+def _folds(data_dir: Path) -> tuple[float, float]:
+    """Seconds to the read models of the whole log without and with the snapshot the
+    server left (no process start-up, no imports: what start-up itself adds)."""
+    log = FileLog(data_dir / "runs.jsonl")
+    started = time.perf_counter()
+    fold(log)
+    full = time.perf_counter() - started
+    started = time.perf_counter()
+    fold(log, snapshots=SnapshotStore(data_dir / FOLDER))
+    return full, time.perf_counter() - started
+
+
+def empty_start() -> float:
+    """The floor: how long an empty server takes to start (imports, bind) right now."""
+    with tempfile.TemporaryDirectory() as folder:
+        seconds, _, process = serve_until_caught_up(Path(folder), 0)
+        stop(process)
+    print(f"an empty server starts in {seconds:.2f} s (the floor under any restart)")
+    return seconds
 
 
 def main(sizes: tuple[int, ...] = (1_000_000, 10_000_000)) -> None:
+    empty_start()
     for events in sizes:
         measure(events)
 

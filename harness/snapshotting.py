@@ -90,9 +90,9 @@ async def keep_snapshots(live: HasModels, store: SnapshotStore, *, every_events:
             continue
         try:
             await take_snapshot(live, store)
-        except OSError as error:
+        except Exception as error:  # a cache: whatever went wrong, the log is still whole
             store.last_error = f"{type(error).__name__}: {error}"
-            logger.error("could not write a snapshot (will retry): %s", error)
+            logger.exception("could not write a snapshot (will retry)")
         else:
             store.last_error = None
         applied = models.events_applied
