@@ -8,48 +8,24 @@ a second start (after a clean stop) shows what start-up costs when it can skip t
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.common import ROOT, free_port, rss_mb
+from bench.common import rss_mb
 from bench.logs import cached_log, data_dir_with
+from bench.patient import start_serving, stop
 from events.filelog import FileLog
 from harness.cli import fold
 from harness.snapshots import FOLDER, SnapshotStore
 
 
-def serve_until_caught_up(data_dir: Path, log_size: int, *, timeout_s: float = 600
-                          ) -> tuple[float, float, subprocess.Popen]:
+def serve_until_caught_up(data_dir: Path, log_size: int
+                          ) -> tuple[float, float, subprocess.Popen[bytes]]:
     """Start a server; seconds until it serves the whole log, its RSS then, the process."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "HARNESS_DATA_DIR": str(data_dir),
-           "HARNESS_SEMANTIC_MEMORY": "0"}
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py")], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/api/health"
-    while True:
-        if time.monotonic() - started > timeout_s or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("the server did not start")
-        try:
-            position = httpx.get(url, timeout=5).json()["position"]
-            if int(position.rsplit(":", 1)[1]) >= log_size:
-                return time.monotonic() - started, rss_mb(process.pid), process
-        except (httpx.TransportError, ValueError, KeyError):
-            pass
-        time.sleep(0.02)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=120)
+    _, process, seconds = start_serving(data_dir)
+    return seconds, rss_mb(process.pid), process
 
 
 def measure(events: int) -> dict[str, float]:

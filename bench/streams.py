@@ -23,9 +23,10 @@ from urllib.parse import urlparse
 import httpx
 
 from bench.bench_executor import write_dataset
-from bench.common import TS, percentile, rss_mb, server_process
+from bench.common import TS, percentile, rss_mb
 from bench.load_clients import ClientPool, latencies_ms
 from bench.logs import cached_log, data_dir_with
+from bench.patient import patient_server
 from events import schema as ev
 from events.writer import append_events
 
@@ -105,7 +106,7 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
         data_dir = Path(folder)
         log = data_dir / "runs.jsonl"
         _open_run(log, "fan", 1)
-        with server_process(data_dir) as (url, process):
+        with patient_server(data_dir) as (url, process):
             idle_rss = rss_mb(process.pid)
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             address = urlparse(url)
@@ -141,7 +142,7 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
             data_dir_with(cached_log(preload), data_dir, writable=True)
         log = data_dir / "runs.jsonl"
         _open_run(log, "ingest", STREAMING_ITEMS)
-        with server_process(data_dir) as (url, process):
+        with patient_server(data_dir) as (url, process):
             position = httpx.get(f"{url}/api/data", timeout=30).headers["x-harness-position"]
             address = urlparse(url)
             with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
@@ -176,7 +177,7 @@ def executor(items: int = 20_000, concurrency: int = 16, samples: int = 200
         log = data_dir / "runs.jsonl"
         _open_run(log, "probe", 1)
         env = {"HARNESS_SEMANTIC_MEMORY": "0"}
-        with server_process(data_dir, env=env) as (url, _process):
+        with patient_server(data_dir, env=env) as (url, _process):
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             address = urlparse(url)
             with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
