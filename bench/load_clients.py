@@ -30,7 +30,7 @@ async def _serve(host: str, port: int, after: str, clients: int, params: str,
                  conn: Connection) -> None:
     readers = [RawSSEClient() for _ in range(clients)]
     for start in range(0, clients, 50):
-        await asyncio.gather(*(r.connect(host, port, after=after + params)
+        await asyncio.gather(*(r.connect(f"http://{host}:{port}", after=after + params)
                                for r in readers[start:start + 50]))
     conn.send("connected")
     loop = asyncio.get_running_loop()

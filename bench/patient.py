@@ -55,11 +55,25 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def wait_for_a_snapshot(data_dir: Path, *, timeout_s: float = 900) -> None:
+    """Until the server has written its first snapshot. After a full replay it packs
+    every finished run for it, in a worker thread that competes for the interpreter:
+    benches of the steady state wait for that to be over."""
+    deadline = time.monotonic() + timeout_s
+    while not any((data_dir / "snapshots").glob("*.snapshot")):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no snapshot was written")
+        time.sleep(0.1)
+
+
 @contextmanager
-def patient_server(data_dir: Path, *, env: dict[str, str] | None = None
-                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def patient_server(data_dir: Path, *, env: dict[str, str] | None = None,
+                   steady: bool = False) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A server over ``data_dir``; with ``steady``, once its first snapshot is written."""
     url, process, _ = start_serving(data_dir, env=env)
     try:
+        if steady:
+            wait_for_a_snapshot(data_dir)
         yield url, process
     finally:
         stop(process)

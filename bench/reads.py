@@ -54,7 +54,7 @@ def main(events: int = 1_000_000, seconds: int = 5) -> dict[str, float]:
             ev.RunCreated(run_id="steady", provider_name="simulated", model_name="m",
                           dataset_name="d", total=1, ts=TS),
             ev.ItemStarted(run_id="steady", sequence=1, prompt_text="Q", ts=TS)])
-        with patient_server(data_dir, env={"HARNESS_SEMANTIC_MEMORY": "0"}) as (url, _):
+        with patient_server(data_dir, steady=True) as (url, _):
             for path in PATHS:
                 figures[path] = wrk(url + path, seconds=seconds)
             etag = httpx.get(url + PATHS[0]).headers["etag"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.common import rss_mb
 from bench.logs import cached_log, data_dir_with
-from bench.patient import start_serving, stop
+from bench.patient import start_serving, stop, wait_for_a_snapshot
 from events.filelog import FileLog
 from harness.cli import fold
 from harness.snapshots import FOLDER, SnapshotStore
@@ -34,7 +34,7 @@ def measure(events: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = data_dir_with(log, Path(folder), writable=False)
         cold_s, cold_rss, process = serve_until_caught_up(data_dir, size)
-        _wait_for_a_snapshot(data_dir)
+        wait_for_a_snapshot(data_dir)
         stop(process)
         warm_s, warm_rss, process = serve_until_caught_up(data_dir, size)
         stop(process)
@@ -48,15 +48,6 @@ def measure(events: int) -> dict[str, float]:
     return {"events": events, "cold_s": cold_s, "warm_s": warm_s, "cold_rss_mb": cold_rss,
             "warm_rss_mb": warm_rss, "full_fold_s": full_fold_s,
             "snapshot_fold_s": snapshot_fold_s}
-
-
-def _wait_for_a_snapshot(data_dir: Path, *, timeout_s: float = 600) -> None:
-    """The server snapshots right after a full replay; let it finish before the stop."""
-    deadline = time.monotonic() + timeout_s
-    while not any((data_dir / FOLDER).glob("*.snapshot")):
-        if time.monotonic() > deadline:
-            raise TimeoutError("no snapshot was written")
-        time.sleep(0.1)
 
 
 def _folds(data_dir: Path) -> tuple[float, float]:

@@ -142,7 +142,7 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
             data_dir_with(cached_log(preload), data_dir, writable=True)
         log = data_dir / "runs.jsonl"
         _open_run(log, "ingest", STREAMING_ITEMS)
-        with patient_server(data_dir) as (url, process):
+        with patient_server(data_dir, steady=bool(preload)) as (url, process):
             position = httpx.get(f"{url}/api/data", timeout=30).headers["x-harness-position"]
             address = urlparse(url)
             with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
