@@ -11,9 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from bench.common import ROOT, TS, item_events
-from events import schema as ev
-from events.writer import encode_line
+from bench.common import ROOT, generate_log
 
 OUT = ROOT / "bench" / "out"
 ITEMS_PER_RUN = 50
@@ -26,21 +24,8 @@ def cached_log(events: int) -> Path:
         return path
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    written = 0
-    with partial.open("wb") as out:
-        run = 0
-        while written < events:
-            run_id = f"run-{run:07d}"
-            history: list[ev.Event] = [
-                ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="gpt-4.1",
-                              dataset_name="arithmetic", total=ITEMS_PER_RUN, ts=TS),
-                ev.RunStarted(run_id=run_id, ts=TS)]
-            for sequence in range(1, ITEMS_PER_RUN + 1):
-                history.extend(item_events(run_id, sequence))
-            history.append(ev.RunFinished(run_id=run_id, status="completed", ts=TS))
-            out.write(b"".join(encode_line(event) for event in history))
-            written += len(history)
-            run += 1
+    partial.unlink(missing_ok=True)
+    generate_log(partial, events=events, items_per_run=ITEMS_PER_RUN)
     partial.rename(path)
     return path
 

@@ -89,6 +89,20 @@ def drive_writers(log: Path, run_id: str, *, rate: float, writers: int, batch: i
     return appends, len(appends) * batch / max(span, 1e-9)
 
 
+def _probe(log: Path, run_id: str, appends: int, *, pause_s: tuple[float, ...]
+           ) -> list[tuple[float, int]]:
+    """One-delta appends to ``run_id``'s item, the pauses between them taken in turn;
+    (monotonic time before each, offset after it)."""
+    written = []
+    for number in range(appends):
+        time.sleep(pause_s[number % len(pause_s)])
+        started = time.monotonic()
+        end = append_events(log, [ev.ItemDelta(run_id=run_id, sequence=1,
+                                               text=f"chunk {number} ", ts=TS)])
+        written.append((started, end))
+    return written
+
+
 def _health(url: str) -> dict:
     return httpx.get(f"{url}/api/health", timeout=30).json()
 
@@ -114,13 +128,7 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
                             clients) as pool:
                 _wait_for_clients(url, clients)
                 loaded_rss = rss_mb(process.pid)
-                written = []
-                for number in range(appends):
-                    time.sleep(0.05 + 0.05 * (number % 2))
-                    started = time.monotonic()
-                    end = append_events(log, [ev.ItemDelta(run_id="fan", sequence=1,
-                                                           text=f"chunk {number} ", ts=TS)])
-                    written.append((started, end))
+                written = _probe(log, "fan", appends, pause_s=(0.05, 0.1))
                 arrivals = pool.arrivals(written[-1][1])
     samples = latencies_ms(written, arrivals)
     p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
@@ -188,13 +196,7 @@ def executor(items: int = 20_000, concurrency: int = 16, samples: int = 200
                         "config": {"seed": 1, "latencyMs": 0, "faultRate": 0, "chunks": 8}}
                 httpx.post(f"{url}/api/runs", json=body, timeout=30).raise_for_status()
                 time.sleep(0.5)  # let the executor reach full speed
-                written = []
-                for number in range(samples):
-                    time.sleep(0.01 + 0.01 * (number % 3))
-                    started = time.monotonic()
-                    end = append_events(log, [ev.ItemDelta(run_id="probe", sequence=1,
-                                                           text=f"p{number} ", ts=TS)])
-                    written.append((started, end))
+                written = _probe(log, "probe", samples, pause_s=(0.01, 0.02, 0.03))
                 arrivals = pool.arrivals(written[-1][1])
     samples_ms = latencies_ms(written, arrivals)
     p50, p99 = percentile(samples_ms, 0.5), percentile(samples_ms, 0.99)
