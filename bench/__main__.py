@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+from typing import Any
 
 from bench.common import machine
 
-BENCHMARKS = {
+# name -> (module, its main's arguments for a full run, for a --quick run)
+BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "latency": ("bench.latency", {"appends": 300}, {"appends": 50}),
     "replay": ("bench.replay", {"events": 1_000_000}, {"events": 100_000}),
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),

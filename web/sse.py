@@ -20,6 +20,7 @@ from typing import Literal
 import anyio
 import msgspec
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -83,7 +84,7 @@ def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[st
                          str(now))
 
 
-class LiveStream:
+class LiveStream(Response):
     """The ``text/event-stream`` response of one client: what it missed, then whatever
     the fan-out hands it, each piece in one write.
 
@@ -94,6 +95,7 @@ class LiveStream:
 
     def __init__(self, fanout: Fanout, client: StreamClient, opening: bytes, *,
                  position: str, counts: StreamCounts) -> None:
+        super().__init__()  # its headers are its own (no Content-Length: it never ends)
         self.fanout = fanout
         self.client = client
         self.opening = opening
