@@ -30,6 +30,7 @@ from events.position import Position
 from events.schema import Event
 from events.tailer import Chunk, Rotation
 from projections.messages import StreamMessage, messages_for
+from projections.problems import ProblemReport
 from projections.readmodels import ReadModels
 
 logger = logging.getLogger("harness.live")
@@ -76,8 +77,15 @@ def replay(reader: LogReader) -> ReadModels:
     with cyclic_gc_paused():
         for chunk in reader.read_new():
             if isinstance(chunk, Chunk):
-                models.apply_chunk(chunk, keep_records=False)
+                log_problems(models.apply_chunk(chunk, keep_records=False).problems)
     return models
+
+
+def log_problems(problems: Iterable[ProblemReport]) -> None:
+    """Each line that could not be read or applied, once, when it is first read."""
+    for report in problems:
+        logger.warning("skipped log line at %s (%s): %s", report.position, report.kind,
+                       report.message)
 
 
 class LiveLog:
@@ -123,6 +131,7 @@ class LiveLog:
                 await self._rebuild(chunk.reason)
                 break
             applied = self.models.apply_chunk(chunk)
+            log_problems(applied.problems)
             if applied.changes is not None and self.bus.statistics().subscribers:
                 self.bus.publish(LogBatch(applied.position, applied.records,
                                           messages_for(self.models, applied.changes)))

@@ -23,11 +23,13 @@ _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one chunk did: its records (every line that decoded to an event,
-    whether or not the runs accepted it) and what changed (not tracked in a replay)."""
+    whether or not the runs accepted it), what changed (not tracked in a replay), and
+    the problems it found (also counted in ``ReadModels.problems``)."""
 
     position: Position
     records: list[Record]
     changes: Changes | None
+    problems: list[ProblemReport]
 
 
 class ReadModels:
@@ -50,26 +52,27 @@ class ReadModels:
         resuming client is sent a little more than it missed, never less."""
         changes = Changes() if keep_records else None
         records: list[Record] = []
+        problems: list[ProblemReport] = []
         events = None if keep_records else decode_batch(chunk.data)
         if events is not None:
             for index, event in enumerate(events):
                 problem = self._apply(event, chunk.end, changes)
                 if problem is not None:
                     offset = line_starts(chunk.data, chunk.start)[index]
-                    self._problem(chunk.generation, offset, *problem)
+                    problems.append(self._problem(chunk.generation, offset, *problem))
         else:
             for decoded in decode_lines(chunk.data, chunk.start):
                 if type(decoded) is Problem:
-                    self._problem(chunk.generation, decoded.offset, decoded.kind,
-                                  decoded.message, decoded.excerpt)
+                    problems.append(self._problem(chunk.generation, decoded.offset,
+                                                  decoded.kind, decoded.message, decoded.excerpt))
                     continue
                 if keep_records:
                     records.append(decoded)  # type: ignore[arg-type]
                 problem = self._apply(decoded.event, decoded.end, changes)  # type: ignore[union-attr]
                 if problem is not None:
-                    self._problem(chunk.generation, decoded.start, *problem)  # type: ignore[union-attr]
+                    problems.append(self._problem(chunk.generation, decoded.start, *problem))  # type: ignore[union-attr]
         self.position = chunk.position
-        return Applied(self.position, records, changes)
+        return Applied(self.position, records, changes, problems)
 
     def _apply(self, event: ev.Event, at: int, changes: Changes | None
                ) -> tuple[str, str] | None:
@@ -95,7 +98,8 @@ class ReadModels:
         return problem
 
     def _problem(self, generation: str, offset: int, kind: str, message: str,
-                 excerpt: str = "") -> None:
-        position = str(Position(generation, offset))
-        self.problems.record(ProblemReport(position=position, kind=kind, message=message,
-                                           excerpt=excerpt))
+                 excerpt: str = "") -> ProblemReport:
+        report = ProblemReport(position=str(Position(generation, offset)), kind=kind,
+                               message=message, excerpt=excerpt)
+        self.problems.record(report)
+        return report

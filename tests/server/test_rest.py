@@ -8,6 +8,7 @@ import json
 from urllib.parse import quote, unquote
 
 import httpx
+import msgspec
 import orjson
 import pytest
 
@@ -158,6 +159,16 @@ def test_compare_shows_accuracy_and_the_items_runs_disagree_on(server: RunningSe
     assert [(r["id"], round(r["accuracy"], 2)) for r in body["runs"]] == [("x", 0.67), ("y", 0.33)]
     assert [d["sequence"] for d in body["disagreements"]] == [2]
     assert body["disagreements"][0]["answers"]["y"]["correct"] is False
+
+
+def test_runs_on_different_datasets_are_not_compared(server: RunningServer) -> None:
+    created, *rest = run_history("logic-run")
+    append(server.log_path, *run_history("x"),
+           msgspec.structs.replace(created, dataset_name="logic"), *rest)
+    server.settle()
+    response = httpx.get(f"{server.url}/api/runs/compare", params={"ids": "x,logic-run"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == {"datasets": ["arithmetic", "logic"]}
 
 
 def test_export_downloads_items_as_csv_and_jsonl(populated: RunningServer) -> None:
