@@ -14,7 +14,7 @@ import pytest
 
 from events import schema as ev
 from harness.cli import main as cli_main
-from tests.support.events import TS, append, run_history
+from tests.support.events import TS, append, at, run_history
 from tests.support.servers import RunningServer, start_server
 from tests.support.waiting import wait_until
 
@@ -121,7 +121,7 @@ def test_the_archive_filters_and_pages_newest_first(server: RunningServer) -> No
 
 def test_archive_rows_carry_accuracy_and_duration(server: RunningServer) -> None:
     events = run_history("a", total=2, answers=(True, False), finish=None)
-    events.append(ev.RunFinished(run_id="a", status="completed", ts="2026-03-06T19:43:13.623Z"))
+    events.append(ev.RunFinished(run_id="a", status="completed", ts=at("2026-03-06T19:43:13.623Z")))
     append(server.log_path, *events)
     server.settle()
     row = httpx.get(f"{server.url}/api/runs").json()["runs"][0]

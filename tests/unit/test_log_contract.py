@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -23,7 +24,7 @@ from events.log import EventLog
 from events.tailer import Chunk, Rotation
 from events.writer import append_events
 
-TS = "2026-03-06T19:43:11.123Z"
+TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
 
 
 @dataclass
