@@ -68,26 +68,28 @@ def test_a_reader_out_of_file_descriptors_survives_and_catches_up(tmp_path: Path
     server = ServerProcess(tmp_path, prefix=("prlimit", f"--nofile={limit}:{limit}"))
     server.data_dir.mkdir()
     append(server.log_path, *run_history("a"))
-    server.start()
-    assert server.process is not None
-    pid = server.process.pid
-    idle: list[socket.socket] = []
     try:
-        host, port = server.url.removeprefix("http://").split(":")
-        for _ in range(limit):  # idle connections, each a descriptor of the server's
-            idle.append(socket.create_connection((host, int(port))))
-        wait_until(lambda: open_fds(pid) >= limit, timeout_s=20,
-                   message="the server out of file descriptors")
-        append(server.log_path, *run_history("b"))  # the reader must open the log now
-        wait_until(lambda: "cannot read log" in server.logged(), timeout_s=20,
-                   message="the reader failing with EMFILE")
-        assert "Too many open files" in server.logged()
+        server.start()
+        assert server.process is not None
+        pid = server.process.pid
+        idle: list[socket.socket] = []
+        try:
+            host, port = server.url.removeprefix("http://").split(":")
+            for _ in range(limit):  # idle connections, each a descriptor of the server's
+                idle.append(socket.create_connection((host, int(port))))
+            wait_until(lambda: open_fds(pid) >= limit, timeout_s=20,
+                       message="the server out of file descriptors")
+            append(server.log_path, *run_history("b"))  # the reader must open the log now
+            wait_until(lambda: "cannot read log" in server.logged(), timeout_s=20,
+                       message="the reader failing with EMFILE")
+            assert "Too many open files" in server.logged()
+        finally:
+            for connection in idle:
+                connection.close()
+        size = server.log_path.stat().st_size
+        health = wait_until(lambda: (h := server.health())["position"].endswith(f":{size}") and h,
+                            timeout_s=20, message="the reader caught up")
+        assert health["status"] == "ok" and health["readerErrors"] >= 1
+        assert httpx.get(f"{server.url}/api/runs/b").status_code == 200
     finally:
-        for connection in idle:
-            connection.close()
-    size = server.log_path.stat().st_size
-    health = wait_until(lambda: (h := server.health())["position"].endswith(f":{size}") and h,
-                        timeout_s=20, message="the reader caught up")
-    assert health["status"] == "ok" and health["readerErrors"] >= 1
-    assert httpx.get(f"{server.url}/api/runs/b").status_code == 200
-    server.stop()
+        server.stop()

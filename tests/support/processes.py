@@ -44,7 +44,11 @@ class ServerProcess:
                                             cwd=self.cwd, env=env, stdout=output,
                                             stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._healthy, timeout_s=20, message="server answers /api/health")
+        try:  # generous: a shared machine can be slow to start a Python process
+            wait_until(self._healthy, timeout_s=60, message="server answers /api/health")
+        except BaseException:
+            self.stop()
+            raise
 
     def _healthy(self) -> bool:
         assert self.process is not None and self.process.poll() is None, (
