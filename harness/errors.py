@@ -7,6 +7,7 @@ place. Anything else that escapes a handler is a bug and becomes a 500.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 
@@ -85,8 +86,35 @@ class Invalid(HarnessError):
     code = "invalid"
 
 
-class Unavailable(HarnessError):
+class BadGateway(HarnessError):
     """A dependency outside the server failed (an MCP tool, a provider)."""
 
     status = 502
     code = "bad_gateway"
+
+
+class Unavailable(HarnessError):
+    """The log cannot take the command right now (the reader is down, or a write failed
+    for a reason that may pass); nothing was written, and the client may try again."""
+
+    status = 503
+    code = "log_unavailable"
+
+
+class InsufficientStorage(Unavailable):
+    """The disk (or the quota, or the file-size limit) is full: nothing was written."""
+
+    status = 507
+    code = "insufficient_storage"
+
+
+FULL_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_failed(error: OSError) -> Unavailable:
+    """The client-facing error for an append the OS refused."""
+    reason = error.strerror or type(error).__name__
+    details = {"errno": errno.errorcode.get(error.errno or 0), "reason": reason}
+    if error.errno in FULL_DISK_ERRNOS:
+        return InsufficientStorage(f"the log could not be written: {reason}", details=details)
+    return Unavailable(f"the log could not be written: {reason}", details=details)

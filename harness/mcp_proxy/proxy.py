@@ -22,7 +22,7 @@ from mcp import MCPError
 
 from events.schema import RunLog
 from events.writer import append_events, now_timestamp
-from harness.errors import Invalid, NotFound, Unavailable
+from harness.errors import BadGateway, Invalid, NotFound
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
 from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnection, ServerDown
 from harness.settings import Settings
@@ -148,13 +148,13 @@ class McpProxy:
             try:
                 result = await _guarded(connection, live,
                                         live.client.call_tool(tool, call.arguments))
-            except Unavailable as error:
+            except BadGateway as error:
                 await self._record(call, name, tool, f"error: {error.message}")
                 raise
             if result.is_error:
                 message = _text(result) or "the tool reported an error"
                 await self._record(call, name, tool, f"error: {message}")
-                raise Unavailable(f"tool {name}.{tool} failed: {message}",
+                raise BadGateway(f"tool {name}.{tool} failed: {message}",
                                   details={"server": name, "tool": tool, "message": message})
             elapsed_ms = round((time.perf_counter() - sent_at) * 1000)
             await self._record(call, name, tool, f"ok in {elapsed_ms} ms")
@@ -181,7 +181,7 @@ async def _session(connection: McpConnection) -> LiveSession:
     try:
         return await connection.session()
     except ServerDown as error:
-        raise Unavailable(str(error), details={"server": connection.name}) from None
+        raise BadGateway(str(error), details={"server": connection.name}) from None
 
 
 async def _guarded(connection: McpConnection, live: LiveSession, request: Awaitable[T]) -> T:
@@ -192,17 +192,17 @@ async def _guarded(connection: McpConnection, live: LiveSession, request: Awaita
     except MCPError as error:
         if error.code == mcp_types.CONNECTION_CLOSED:
             live.lost.set()
-        raise Unavailable(f"MCP server {connection.name!r}: {error}",
+        raise BadGateway(f"MCP server {connection.name!r}: {error}",
                           details={"server": connection.name}) from None
     except (OSError, anyio.ClosedResourceError, anyio.BrokenResourceError,
             anyio.EndOfStream) as error:
         live.lost.set()
-        raise Unavailable(f"MCP server {connection.name!r} connection failed: {error!r}",
+        raise BadGateway(f"MCP server {connection.name!r} connection failed: {error!r}",
                           details={"server": connection.name}) from None
 
 
-def _timed_out(connection: McpConnection) -> Unavailable:
-    return Unavailable(f"MCP server {connection.name!r} did not answer within "
+def _timed_out(connection: McpConnection) -> BadGateway:
+    return BadGateway(f"MCP server {connection.name!r} did not answer within "
                        f"{connection.spec.timeout_s} s", details={"server": connection.name})
 
 
