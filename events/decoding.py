@@ -75,6 +75,11 @@ def line_starts(data: bytes, start: int) -> list[int]:
     return offsets
 
 
+SIDE_LOG_UNDECODABLE = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
+"""What msgspec raises for a line it cannot decode: its own errors, and also invalid
+UTF-8 inside a string and nesting deeper than about 1,000 levels."""
+
+
 def decode_each(data: bytes, decoder: msgspec.json.Decoder[T]) -> tuple[list[T], int]:
     """The whole lines of a side log (memory, page feedback) decoded with ``decoder``,
     blank ones skipped; and how many lines could not be decoded."""
@@ -85,7 +90,7 @@ def decode_each(data: bytes, decoder: msgspec.json.Decoder[T]) -> tuple[list[T],
             continue
         try:
             decoded.append(decoder.decode(line))
-        except msgspec.MsgspecError:
+        except SIDE_LOG_UNDECODABLE:
             bad += 1
     return decoded, bad
 
