@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from events.filelog import FileLog
 from harness import __version__
+from harness.browser_harness import ImportsInFlight
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
 from harness.executor import Executor
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.secret = load_signing_key(settings)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
+        app.state.imports_in_flight = ImportsInFlight()
         app.state.started_at = time.monotonic()
         # Tasks the server cannot do without: restarted when they fail, shown in health.
         app.state.supervisor = supervisor = Supervisor()

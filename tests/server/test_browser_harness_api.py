@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 
 from harness.packs import PackItem, new_pack
 from harness.settings import Settings
+from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
 
 SECRET = "pack-signing-secret"
@@ -99,6 +101,23 @@ def test_the_same_import_twice_makes_one_run_and_writes_once(harness: RunningSer
     assert log_bytes(harness) == written
     archive = httpx.get(f"{harness.url}/api/runs").json()
     assert len(archive["runs"]) == 1
+
+
+def test_twenty_identical_imports_at_once_write_one_run(harness: RunningServer) -> None:
+    pack = make_pack(harness)
+    captures = [{"sequence": 1, "responseText": "Answer: B"},
+                {"sequence": 2, "responseText": "Answer: A"}]
+    # Another writer's burst keeps the reader busy, so that the imports' own events are
+    # folded late: the window in which a copy used to slip in.
+    append(harness.log_path, *[event for n in range(10000) for event in run_history(f"busy-{n}")])
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(lambda _: send(harness, pack, captures), range(20)))
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.headers["location"] for r in responses}) == 1
+    run_id = responses[0].json()["run"]["id"]
+    created = [line for line in log_bytes(harness).splitlines()
+               if json.loads(line)["type"] == "run_created" and run_id.encode() in line]
+    assert len(created) == 1, "the run was written once"
 
 
 def test_a_pack_with_one_changed_byte_is_422_and_writes_nothing(harness: RunningServer) -> None:
