@@ -38,6 +38,11 @@ class ServerProcess:
         return self.data_dir / "runs.jsonl"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer (``wait_ready`` does)."""
         port = free_port()
         env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
                "HARNESS_DATA_DIR": str(self.data_dir), "HARNESS_SEMANTIC_MEMORY": "0",
@@ -48,6 +53,8 @@ class ServerProcess:
                                             cwd=self.cwd, env=env, stdout=subprocess.DEVNULL,
                                             stderr=stderr, preexec_fn=self.preexec_fn)
         self.url = f"http://127.0.0.1:{port}"
+
+    def wait_ready(self) -> None:
         wait_until(self._answers, timeout_s=20, message="server answers /api/health")
 
     @property
