@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 from typing import Any
 
+from events.writer import TornWrite
+
 
 class HarnessError(Exception):
     """Base of every client-visible error; ``status`` and ``code`` say how it is reported."""
@@ -113,8 +115,10 @@ FULL_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def write_failed(error: OSError) -> Unavailable:
     """The client-facing error for an append the OS refused."""
-    reason = error.strerror or type(error).__name__
+    reason = error.strerror or str(error) or type(error).__name__
     details = {"errno": errno.errorcode.get(error.errno or 0), "reason": reason}
-    if error.errno in FULL_DISK_ERRNOS:
+    # A write to a regular file comes back short only when the disk or the file-size
+    # limit is full (the writer reports that as ``TornWrite``, without an errno).
+    if error.errno in FULL_DISK_ERRNOS or isinstance(error, TornWrite):
         return InsufficientStorage(f"the log could not be written: {reason}", details=details)
     return Unavailable(f"the log could not be written: {reason}", details=details)
