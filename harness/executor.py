@@ -42,7 +42,6 @@ from anyio.abc import TaskGroup
 from events.schema import (
     Event,
     FinalStatus,
-    ItemFaulted,
     QueueDispatched,
     RunFinished,
     RunResumed,
@@ -59,17 +58,12 @@ from harness.commands import (
     plan_dequeue,
     plan_enqueue,
     plan_retry,
-    provider_config,
-    resumed_sequences,
-    run_concurrency,
-    unfinished_sequences,
 )
 from harness.datasets import DatasetCatalog
 from harness.errors import Conflict, HarnessError, Unavailable, write_failed
 from harness.executor_lock import ExecutorLock
-from harness.item_runner import ItemRunner
 from harness.live import LiveLog
-from harness.providers import make_provider
+from harness.run_items import run_items
 from harness.settings import Settings
 from projections.queue import QueuedRun
 from projections.state import RunRecord
@@ -150,7 +144,8 @@ class Executor:
             executing=self.executing,
             lock_holder=None if self.lock.held else self.lock.holder(),
             waiting_to_write={run_id: waiting.error
-                              for run_id, waiting in self._interrupted.items()})
+                              for run_id, waiting in self._interrupted.items()
+                              if run_id not in self._active})
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -291,6 +286,9 @@ class Executor:
         """Start every run that should execute here and does not, and cancel those that
         another server was asked to cancel."""
         now = anyio.current_time()
+        runs = self.live.models.runs.runs
+        for run_id in [r for r in self._interrupted if r not in runs or not runs[r].active]:
+            del self._interrupted[run_id]  # ended meanwhile (canceled, or the log replaced)
         for record in self._own_active_runs():
             run_id = record.info.id
             active = self._active.get(run_id)
@@ -385,55 +383,9 @@ class Executor:
         record = find_run(self.live.models, active.run_id)
         if record.info.status == "pending":
             self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
-        try:
-            dataset = self.catalog.load(record.info.dataset_name)
-            provider = make_provider(record.info.provider_name, self.settings,
-                                     http_client=self.http_client)
-        except HarnessError as error:
-            return "failed", error.message
-        items = {item.sequence: item for item in dataset.items}
-        if active.resume:
-            todo, to_judge = resumed_sequences(record)
-        else:
-            todo, to_judge = unfinished_sequences(record), []
-        kept_faults = sum(1 for sequence in range(1, record.total + 1)
-                          if sequence not in todo and record.item(sequence).state == "faulted")
-        attempts = {sequence: record.item(sequence).attempts for sequence in todo}
-        runner = ItemRunner(run_id=active.run_id, provider=provider,
-                            model=record.info.model_name,
-                            config=provider_config(record.config), write=self._write,
-                            canceling=lambda: active.canceling)
-        for sequence in to_judge:
-            answered = record.item(sequence)
-            if sequence in items and answered.response_text is not None:
-                runner.judge_answered(items[sequence], answered.response_text)
-            else:
-                todo.append(sequence)  # nothing to judge it by: ask again
-        errors: list[str] = []
-        work = iter(todo)
-
-        async def worker() -> None:
-            for sequence in work:
-                item = items.get(sequence)
-                error: str | None
-                if item is None:
-                    error = f"dataset {dataset.name} no longer has item {sequence}"
-                    self._write([ItemFaulted(run_id=active.run_id, sequence=sequence,
-                                             error=error, ts=now_timestamp())])
-                else:
-                    error = await runner.run(item, attempt=attempts.get(sequence, 0) + 1)
-                if error is not None:
-                    errors.append(error)
-                # A provider that never waits must not starve the server's requests.
-                await anyio.lowlevel.checkpoint()
-
-        async with anyio.create_task_group() as workers:
-            for _ in range(min(run_concurrency(record.config), len(todo))):
-                workers.start_soon(worker)
-        if record.total and kept_faults + len(errors) == record.total:
-            last = errors[-1] if errors else "as before"
-            return "failed", f"every item faulted; the last: {last}"
-        return "completed", None
+        return await run_items(record, resume=active.resume, catalog=self.catalog,
+                               settings=self.settings, http_client=self.http_client,
+                               write=self._write, canceling=lambda: active.canceling)
 
 
 def _refused_write(error: BaseException) -> Unavailable | None:
