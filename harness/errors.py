@@ -96,14 +96,22 @@ class BadGateway(HarnessError):
 
 
 class Unavailable(HarnessError):
-    """The log cannot take the command right now (the reader is down, or a write failed
-    for a reason that may pass); nothing was written, and the client may try again."""
+    """The log cannot serve the command right now: the reader is down (the command's
+    events may be written but are not shown yet), or the OS refused the write
+    (``WriteRefused``: nothing was written). The client may try again."""
 
     status = 503
     code = "log_unavailable"
 
 
-class InsufficientStorage(Unavailable):
+class WriteRefused(Unavailable):
+    """The OS refused an append (an I/O error, no descriptors left): nothing was
+    written, and the same command may succeed later."""
+
+    code = "write_refused"
+
+
+class InsufficientStorage(WriteRefused):
     """The disk (or the quota, or the file-size limit) is full: nothing was written."""
 
     status = 507
@@ -113,7 +121,7 @@ class InsufficientStorage(Unavailable):
 FULL_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-def write_failed(error: OSError) -> Unavailable:
+def write_failed(error: OSError) -> WriteRefused:
     """The client-facing error for an append the OS refused."""
     reason = error.strerror or str(error) or type(error).__name__
     details = {"errno": errno.errorcode.get(error.errno or 0), "reason": reason}
@@ -121,4 +129,4 @@ def write_failed(error: OSError) -> Unavailable:
     # limit is full (the writer reports that as ``TornWrite``, without an errno).
     if error.errno in FULL_DISK_ERRNOS or isinstance(error, TornWrite):
         return InsufficientStorage(f"the log could not be written: {reason}", details=details)
-    return Unavailable(f"the log could not be written: {reason}", details=details)
+    return WriteRefused(f"the log could not be written: {reason}", details=details)

@@ -32,6 +32,7 @@ executing here; runs created directly start at once but do take a slot.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ from harness.commands import (
     plan_retry,
 )
 from harness.datasets import DatasetCatalog
-from harness.errors import Conflict, HarnessError, Unavailable, write_failed
+from harness.errors import Conflict, HarnessError, Unavailable, WriteRefused, write_failed
 from harness.executor_lock import ExecutorLock
 from harness.live import LiveLog
 from harness.run_items import run_items
@@ -210,7 +211,7 @@ class Executor:
             self._release(claim)
         else:
             await self._append([cancel_requested])
-            await self._until_finished(record)
+            await self._until_finished(run_id, deadline_s=CANCEL_WAIT_S)
         return record
 
     async def retry(self, run_id: str) -> RunRecord:
@@ -271,9 +272,10 @@ class Executor:
             return
         self._tasks.start_soon(self._execute, active, name=f"run {active.run_id}")
 
-    async def _until_finished(self, record: RunRecord) -> None:
-        with anyio.move_on_after(CANCEL_WAIT_S):
-            while record.active:
+    async def _until_finished(self, run_id: str, *, deadline_s: float) -> None:
+        """Until the read models show the run ended (or gone: the log was replaced)."""
+        with anyio.move_on_after(deadline_s):
+            while (record := self.live.models.runs.runs.get(run_id)) and record.active:
                 await anyio.sleep(FOLLOW_POLL_S)
 
     # -- taking up work from the log ------------------------------------------------------
@@ -302,7 +304,7 @@ class Executor:
                 continue
             try:
                 await self._take_up(record, interrupted=waiting is not None)
-            except Unavailable as error:
+            except WriteRefused as error:
                 self._note_write_failure(run_id, error)
 
     async def _take_up(self, record: RunRecord, *, interrupted: bool) -> None:
@@ -321,7 +323,7 @@ class Executor:
             self._active[run_id] = active = ActiveRun(run_id)
             self._launch(active)
 
-    def _note_write_failure(self, run_id: str, error: Unavailable) -> None:
+    def _note_write_failure(self, run_id: str, error: WriteRefused) -> None:
         waiting = self._interrupted.setdefault(run_id, Interrupted())
         waiting.failures += 1
         waiting.error = error.message
@@ -365,8 +367,15 @@ class Executor:
                     raise
                 logger.exception("run %s crashed", run_id)
                 status, error = "failed", f"internal error: {crash!r}"
-            await self._append([RunFinished(run_id=run_id, status=status, error=error,
-                                            ts=now_timestamp())])
+            try:
+                await self._append([RunFinished(run_id=run_id, status=status, error=error,
+                                                ts=now_timestamp())])
+            except Unavailable as unseen:
+                if isinstance(unseen, WriteRefused):
+                    raise
+                # Written, but the reader has not shown it yet: the run stays claimed
+                # until it does, so that no pass takes it up again meanwhile.
+                await self._until_finished(run_id, deadline_s=math.inf)
             self._interrupted.pop(run_id, None)
         except Exception as failure:
             refused = _refused_write(failure)
@@ -388,9 +397,9 @@ class Executor:
                                write=self._write, canceling=lambda: active.canceling)
 
 
-def _refused_write(error: BaseException) -> Unavailable | None:
+def _refused_write(error: BaseException) -> WriteRefused | None:
     """The refused write that stopped a run, raised alone or from its task groups."""
-    if isinstance(error, Unavailable):
+    if isinstance(error, WriteRefused):
         return error
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:

@@ -33,7 +33,7 @@ from events.schema import (
 from events.writer import now_timestamp
 from harness.commands import CANCELED
 from harness.datasets import DatasetItem, render_prompt
-from harness.errors import Unavailable
+from harness.errors import WriteRefused
 from harness.judge import judge_choice
 from harness.providers.base import Prompt, Provider, ProviderError
 
@@ -71,7 +71,7 @@ class ItemRunner:
             raise
         except ProviderError as error:
             return self._fault(sequence, error.message)
-        except Unavailable:
+        except WriteRefused:
             raise  # the log refused a write: the executor stops the run and resumes it later
         except Exception as error:  # a provider's bug faults its item, not the whole run
             logger.exception("provider %s failed on run %s item %d",
