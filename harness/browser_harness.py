@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import anyio
 
 from harness.datasets import Dataset, DatasetCatalog, render_prompt
-from harness.errors import Invalid
+from harness.errors import Invalid, LogUnavailable
 from harness.judge import Verdict, judge_choice
 from harness.live import LiveLog
 from harness.packs import (
@@ -55,10 +55,13 @@ async def build_pack(*, datasets: DatasetCatalog, key: bytes, dataset_name: str,
 
 class ImportsInFlight:
     """The imports this process is writing, by run id: an identical import that arrives
-    meanwhile waits for the first and answers with its run, instead of writing a copy."""
+    meanwhile waits for the first and answers with its run, instead of writing a copy.
+    ``unseen`` are the imports written whose events the reader has not shown yet (their
+    append ran out of time): sending them again must not write them again."""
 
     def __init__(self) -> None:
         self._writing: dict[str, anyio.Event] = {}
+        self.unseen: set[str] = set()
 
     @asynccontextmanager
     async def writing(self, run_id: str) -> AsyncIterator[None]:
@@ -88,10 +91,18 @@ async def import_captures(*, live: LiveLog, datasets: DatasetCatalog, key: bytes
     run_id = import_run_id(pack, captures)
     async with in_flight.writing(run_id):
         if (existing := live.models.runs.runs.get(run_id)) is not None:
+            in_flight.unseen.discard(run_id)
             return Imported(existing, created=False)
+        if run_id in in_flight.unseen:
+            raise LogUnavailable("this import was written, but the log reader has not shown "
+                                 "it yet; send it again shortly", details={"runId": run_id})
         dataset = await _load(datasets, pack.dataset_name)
         verdicts = _judge(dataset, pack, captures)
-        await live.append(import_events(pack, captures, verdicts, run_id=run_id, now=now))
+        try:
+            await live.append(import_events(pack, captures, verdicts, run_id=run_id, now=now))
+        except LogUnavailable:
+            in_flight.unseen.add(run_id)
+            raise
     return Imported(live.models.runs.runs[run_id], created=True)
 
 

@@ -88,23 +88,22 @@ class Invalid(HarnessError):
     code = "invalid"
 
 
-class BadGateway(HarnessError):
+class Unavailable(HarnessError):
     """A dependency outside the server failed (an MCP tool, a provider)."""
 
     status = 502
     code = "bad_gateway"
 
 
-class Unavailable(HarnessError):
-    """The log cannot serve the command right now: the reader is down (the command's
-    events may be written but are not shown yet), or the OS refused the write
-    (``WriteRefused``: nothing was written). The client may try again."""
+class LogUnavailable(HarnessError):
+    """The log cannot be read or written right now (its reader is down, its server away);
+    the client may retry later."""
 
     status = 503
     code = "log_unavailable"
 
 
-class WriteRefused(Unavailable):
+class WriteRefused(LogUnavailable):
     """The OS refused an append (an I/O error, no descriptors left): nothing was
     written, and the same command may succeed later."""
 

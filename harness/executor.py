@@ -61,7 +61,7 @@ from harness.commands import (
     plan_retry,
 )
 from harness.datasets import DatasetCatalog
-from harness.errors import Conflict, HarnessError, Unavailable, WriteRefused, write_failed
+from harness.errors import Conflict, HarnessError, LogUnavailable, WriteRefused, write_failed
 from harness.executor_lock import ExecutorLock
 from harness.live import LiveLog
 from harness.run_items import run_items
@@ -173,7 +173,7 @@ class Executor:
                     try:
                         await self._take_up_runs()
                         await self._dispatch_queued()
-                    except Unavailable as error:
+                    except LogUnavailable as error:
                         logger.warning("the log refused a write (%s); trying again", error)
                     with anyio.move_on_after(PASS_S):
                         await self._wake.wait()
@@ -244,9 +244,9 @@ class Executor:
         except OSError as error:
             raise write_failed(error) from error
 
-    def _write(self, events: list[Event]) -> None:
+    async def _write(self, events: list[Event]) -> None:
         try:
-            self.live.append_nowait(events)
+            await self.live.append_nowait(events)
         except OSError as error:
             raise write_failed(error) from error
 
@@ -370,7 +370,7 @@ class Executor:
             try:
                 await self._append([RunFinished(run_id=run_id, status=status, error=error,
                                                 ts=now_timestamp())])
-            except Unavailable as unseen:
+            except LogUnavailable as unseen:
                 if isinstance(unseen, WriteRefused):
                     raise
                 # Written, but the reader has not shown it yet: the run stays claimed
@@ -391,7 +391,7 @@ class Executor:
         """Run the run's unfinished items; its final status and error."""
         record = find_run(self.live.models, active.run_id)
         if record.info.status == "pending":
-            self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
+            await self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
         return await run_items(record, resume=active.resume, catalog=self.catalog,
                                settings=self.settings, http_client=self.http_client,
                                write=self._write, canceling=lambda: active.canceling)

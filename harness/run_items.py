@@ -7,7 +7,7 @@ has without asking the model again, and runs only what was pending or running.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -30,7 +30,7 @@ from projections.state import RunRecord
 
 async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
                     settings: Settings, http_client: Any,
-                    write: Callable[[list[Event]], None],
+                    write: Callable[[list[Event]], Awaitable[None]],
                     canceling: Callable[[], bool]) -> tuple[FinalStatus, str | None]:
     """Run ``record``'s items as ``resume`` says, writing their events with ``write``;
     the status the run ends with, and its error. A run is ``failed`` when every one of
@@ -55,7 +55,7 @@ async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
     for sequence in to_judge:
         answered = record.item(sequence)
         if sequence in items and answered.response_text is not None:
-            runner.judge_answered(items[sequence], answered.response_text)
+            await runner.judge_answered(items[sequence], answered.response_text)
         else:
             todo.append(sequence)  # nothing to judge it by: ask again
     errors: list[str] = []
@@ -67,8 +67,8 @@ async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
             error: str | None
             if item is None:
                 error = f"dataset {dataset.name} no longer has item {sequence}"
-                write([ItemFaulted(run_id=run_id, sequence=sequence, error=error,
-                                   ts=now_timestamp())])
+                await write([ItemFaulted(run_id=run_id, sequence=sequence, error=error,
+                                         ts=now_timestamp())])
             else:
                 error = await runner.run(item, attempt=attempts.get(sequence, 0) + 1)
             if error is not None:

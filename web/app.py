@@ -21,7 +21,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events.filelog import FileLog
+from events.log import open_log
 from harness import __version__
 from harness.browser_harness import ImportsInFlight
 from harness.datasets import DatasetCatalog
@@ -56,7 +56,9 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(FileLog(settings.log_path), bus_buffer=settings.stream_buffer)
+        live = LiveLog(open_log(settings.log, settings.data_dir),
+                       bus_buffer=settings.stream_buffer,
+                       append_deadline_s=settings.append_deadline_s)
         await live.start()
         app.state.settings = settings
         app.state.live = live
@@ -95,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
                 finally:
                     live.bus.close()
                     tasks.cancel_scope.cancel()
+            await live.log.aclose()
         finally:
             lock.release()
 

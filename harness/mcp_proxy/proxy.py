@@ -20,9 +20,10 @@ from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from mcp import MCPError
 
+from events.log import EventLog, open_log
 from events.schema import LogLevel, RunLog
-from events.writer import append_events, now_timestamp
-from harness.errors import BadGateway, Invalid, NotFound
+from events.writer import now_timestamp
+from harness.errors import Invalid, NotFound, Unavailable
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
 from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnection, ServerDown
 from harness.settings import Settings
@@ -85,6 +86,7 @@ class McpProxy:
     def __init__(self, settings: Settings, *, record_log: RecordLog | None = None) -> None:
         self.settings = settings
         self._record_log = record_log or self._append_to_runs_log
+        self._log: EventLog | None = None  # the runs log, opened on first use by default
         self._config = McpConfig({}, {})
         self._connections: dict[str, McpConnection] = {}
         self._stack = AsyncExitStack()
@@ -148,13 +150,13 @@ class McpProxy:
             try:
                 result = await _guarded(connection, live,
                                         live.client.call_tool(tool, call.arguments))
-            except BadGateway as error:
+            except Unavailable as error:
                 await self._record(call, name, tool, f"error: {error.message}")
                 raise
             if result.is_error:
                 message = _text(result) or "the tool reported an error"
                 await self._record(call, name, tool, f"error: {message}")
-                raise BadGateway(f"tool {name}.{tool} failed: {message}",
+                raise Unavailable(f"tool {name}.{tool} failed: {message}",
                                   details={"server": name, "tool": tool, "message": message})
             elapsed_ms = round((time.perf_counter() - sent_at) * 1000)
             await self._record(call, name, tool, f"ok in {elapsed_ms} ms")
@@ -170,18 +172,22 @@ class McpProxy:
             return
         message = f"mcp {server}.{tool} → {outcome}"[:MAX_LOGGED_MESSAGE_CHARS]
         level: LogLevel = "error" if outcome.startswith("error") else "info"
-        await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
-                                      ts=now_timestamp()))
+        with anyio.CancelScope(shield=True):  # also when recording why a call was cut off
+            await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
+                                          ts=now_timestamp()))
 
     async def _append_to_runs_log(self, event: RunLog) -> None:
-        await anyio.to_thread.run_sync(append_events, self.settings.log_path, [event])
+        if self._log is None:
+            self._log = open_log(self.settings.log, self.settings.data_dir)
+            self._stack.push_async_callback(self._log.aclose)
+        await self._log.append([event])
 
 
 async def _session(connection: McpConnection) -> LiveSession:
     try:
         return await connection.session()
     except ServerDown as error:
-        raise BadGateway(str(error), details={"server": connection.name}) from None
+        raise Unavailable(str(error), details={"server": connection.name}) from None
 
 
 async def _guarded(connection: McpConnection, live: LiveSession, request: Awaitable[T]) -> T:
@@ -192,17 +198,17 @@ async def _guarded(connection: McpConnection, live: LiveSession, request: Awaita
     except MCPError as error:
         if error.code == mcp_types.CONNECTION_CLOSED:
             live.lost.set()
-        raise BadGateway(f"MCP server {connection.name!r}: {error}",
+        raise Unavailable(f"MCP server {connection.name!r}: {error}",
                           details={"server": connection.name}) from None
     except (OSError, anyio.ClosedResourceError, anyio.BrokenResourceError,
             anyio.EndOfStream) as error:
         live.lost.set()
-        raise BadGateway(f"MCP server {connection.name!r} connection failed: {error!r}",
+        raise Unavailable(f"MCP server {connection.name!r} connection failed: {error!r}",
                           details={"server": connection.name}) from None
 
 
-def _timed_out(connection: McpConnection) -> BadGateway:
-    return BadGateway(f"MCP server {connection.name!r} did not answer within "
+def _timed_out(connection: McpConnection) -> Unavailable:
+    return Unavailable(f"MCP server {connection.name!r} did not answer within "
                        f"{connection.spec.timeout_s} s", details={"server": connection.name})
 
 

@@ -20,11 +20,6 @@ import pytest
 from tests.support.processes import REPO, ServerProcess
 from tests.support.waiting import wait_until
 
-# Until the writer cuts a failed append back (core-log's part of issue #9), the log keeps
-# half an append: these tests say so, and start passing (XPASS, strict) when it lands.
-needs_whole_appends = pytest.mark.xfail(
-    strict=True, reason="the writer leaves half of a refused append in the log")
-
 FILE_SIZE_HEADROOM = 60
 """Bytes left under the file-size limit: less than any one event's line, so the next
 append is cut in its middle and every later one is refused."""
@@ -90,7 +85,6 @@ def assert_insufficient_storage(response: httpx.Response) -> None:
     assert set(error) == {"code", "message", "details"}
 
 
-@needs_whole_appends
 def test_a_run_that_hits_the_file_size_limit_waits_and_completes_once_it_is_lifted(
         server_process: ServerProcess) -> None:
     server_process.start()
@@ -132,7 +126,6 @@ def test_a_run_that_hits_the_file_size_limit_waits_and_completes_once_it_is_lift
     assert_log_replays_to_what_the_server_shows(server_process, run_id)
 
 
-@needs_whole_appends
 def test_an_import_refused_by_a_full_disk_is_made_whole_by_its_retry(
         tmp_path: Path, small_disk: Path) -> None:
     server = ServerProcess(tmp_path, data_dir=small_disk / "data")

@@ -5,36 +5,43 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.events import append, run_history
-from tests.support.servers import RunningServer
+from harness.settings import Settings
+from tests.support.servers import start_server
 from tests.support.waiting import wait_until
 
+RUN = {"providerName": "simulated", "modelName": "gpt-test", "datasetName": "arithmetic",
+       "limit": 5, "config": {"seed": 1, "latencyMs": 0, "faultRate": 0}}
 
-def test_a_log_reader_that_fails_is_restarted_and_recovers_when_the_log_does(
-        server: RunningServer) -> None:
-    append(server.log_path, *run_history("a"))
-    server.settle()
-    server.log_path.unlink()
-    server.log_path.mkdir()  # the log replaced by something that cannot be read
 
-    def health() -> httpx.Response:
-        return httpx.get(f"{server.url}/api/health")
+def test_an_executor_that_cannot_start_is_restarted_and_then_runs_what_was_asked_meanwhile(
+        settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True)
+    lock = settings.data_dir / "executor.lock"
+    lock.mkdir()  # the executor's lock file cannot be opened: it fails at every start
+    server = start_server(settings)
+    try:
+        def health() -> httpx.Response:
+            return httpx.get(f"{server.url}/api/health")
 
-    failing = wait_until(lambda: (h := health()).status_code == 503 and h,
-                         message="health reporting the failure").json()
-    assert failing["status"] == "failed"
-    assert "IsADirectoryError" in failing["failures"]["log reader"]
-    wait_until(lambda: health().json()["tasks"]["log reader"]["restarts"] >= 2,
-               message="the reader restarted again and again")
-    assert health().status_code == 503, "still failing while the log cannot be read"
+        failing = health()
+        assert failing.status_code == 503, "the server came up, saying what is wrong"
+        assert "IsADirectoryError" in failing.json()["failures"]["executor"]
+        wait_until(lambda: health().json()["tasks"]["executor"]["restarts"] >= 2,
+                   message="the executor restarted again and again")
+        created = httpx.post(f"{server.url}/api/runs", json=RUN)
+        assert created.status_code == 201, "a run may be created while nothing executes"
+        run_id = created.json()["run"]["id"]
+        assert created.json()["run"]["status"] == "pending"
 
-    server.log_path.rmdir()
-    append(server.log_path, *run_history("b"))
-    recovered = wait_until(lambda: (h := health()).status_code == 200 and h,
-                           message="health ok again").json()
-    assert recovered["failures"] == {}
-    reader = recovered["tasks"]["log reader"]
-    assert reader["failure"] is None and "IsADirectoryError" in reader["lastFailure"]
-    wait_until(lambda: httpx.get(f"{server.url}/api/runs/b").status_code == 200,
-               message="the new log is served")
-    assert httpx.get(f"{server.url}/api/runs/a").status_code == 404
+        lock.rmdir()
+        recovered = wait_until(lambda: (h := health()).status_code == 200 and h,
+                               timeout_s=15, message="health ok again").json()
+        assert recovered["failures"] == {} and recovered["executor"]["executing"]
+        executor = recovered["tasks"]["executor"]
+        assert executor["failure"] is None and "IsADirectoryError" in executor["lastFailure"]
+        assert executor["restarts"] >= 2
+        wait_until(lambda: httpx.get(f"{server.url}/api/runs/{run_id}").json()
+                   ["run"]["status"] == "completed", timeout_s=15,
+                   message="the run asked for meanwhile ran")
+    finally:
+        server.stop()
