@@ -94,14 +94,14 @@ def test_a_run_that_hits_the_file_size_limit_waits_and_completes_once_it_is_lift
             "config": {"seed": 7, "latencyMs": 20, "chunks": 3, "faultRate": 0}}
     run_id = httpx.post(f"{url}/api/runs", json=body).json()["run"]["id"]
     wait_until(lambda: httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["completed"] >= 5,
-               timeout_s=20, message="some items judged")
+               timeout_s=120, message="some items judged")
     pid = server_process.process.pid  # type: ignore[union-attr]
     limit = server_process.log_path.stat().st_size + FILE_SIZE_HEADROOM
     # Only the soft limit: raising a hard limit again needs a capability a container may lack.
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
         wait_until(lambda: run_id in server_process.health()["executor"]["waitingToWrite"],
-                   timeout_s=20, message="the run waiting for the log to take writes")
+                   timeout_s=120, message="the run waiting for the log to take writes")
         assert_insufficient_storage(httpx.post(f"{url}/api/runs", json=body))
         assert_insufficient_storage(httpx.post(f"{url}/api/feedback",
                                                json={"runId": run_id, "rating": "up"}))
@@ -114,7 +114,7 @@ def test_a_run_that_hits_the_file_size_limit_waits_and_completes_once_it_is_lift
     detail = wait_until(
         lambda: (d := httpx.get(f"{url}/api/runs/{run_id}").json())
         ["run"]["status"] not in ("pending", "running") and d,
-        timeout_s=40, message="the run finished once writes worked again")
+        timeout_s=120, message="the run finished once writes worked again")
     assert detail["run"]["status"] == "completed"
     assert detail["progress"]["completed"] == 60
     assert detail["lifecycle"]["resumedCount"] == 1

@@ -64,7 +64,7 @@ def test_two_servers_on_one_directory_judge_every_item_once(tmp_path: Path) -> N
         slow = {**RUN, "config": {**RUN["config"], "latencyMs": 300}}
         interrupted = httpx.post(f"{crashed.url}/api/runs", json=slow).json()["run"]["id"]
         wait_until(lambda: httpx.get(f"{crashed.url}/api/runs/{interrupted}").json()
-                   ["progress"]["completed"] >= 3, timeout_s=20, message="the run is going")
+                   ["progress"]["completed"] >= 3, timeout_s=120, message="the run is going")
         crashed.kill()
         first.launch()
         second.launch()
@@ -77,7 +77,7 @@ def test_two_servers_on_one_directory_judge_every_item_once(tmp_path: Path) -> N
             runs.append(response.json()["run"]["id"])
         for run_id in runs:
             for server in (first, second):
-                detail = wait_until(lambda s=server, r=run_id: finished(s, r), timeout_s=60,
+                detail = wait_until(lambda s=server, r=run_id: finished(s, r), timeout_s=120,
                                     message=f"run {run_id} finished on {server.url}")
                 assert detail["run"]["status"] == "completed"
                 assert detail["progress"]["completed"] == 30
@@ -105,8 +105,8 @@ def test_a_cancel_through_the_server_that_does_not_execute_ends_the_run(
     slow = {**RUN, "limit": 50, "concurrency": 1, "config": {**RUN["config"], "latencyMs": 200}}
     run_id = httpx.post(f"{second.url}/api/runs", json=slow).json()["run"]["id"]
     wait_until(lambda: httpx.get(f"{second.url}/api/runs/{run_id}").json()
-               ["progress"]["completed"] >= 1, timeout_s=20, message="the run is going")
-    response = httpx.post(f"{second.url}/api/runs/{run_id}/cancel", timeout=40)
+               ["progress"]["completed"] >= 1, timeout_s=120, message="the run is going")
+    response = httpx.post(f"{second.url}/api/runs/{run_id}/cancel", timeout=150)
     assert response.status_code == 200, response.text
     assert response.json()["run"]["status"] == "canceled"
     assert finished(first, run_id)["run"]["status"] == "canceled"  # type: ignore[index]
@@ -120,11 +120,11 @@ def test_the_other_server_takes_over_when_the_executing_one_dies(
     slow = {**RUN, "config": {**RUN["config"], "latencyMs": 100}}
     run_id = httpx.post(f"{first.url}/api/runs", json=slow).json()["run"]["id"]
     wait_until(lambda: httpx.get(f"{second.url}/api/runs/{run_id}").json()
-               ["progress"]["completed"] >= 3, timeout_s=20, message="the run is going")
+               ["progress"]["completed"] >= 3, timeout_s=120, message="the run is going")
     first.kill()
-    wait_until(lambda: second.health()["executor"]["executing"], timeout_s=20,
+    wait_until(lambda: second.health()["executor"]["executing"], timeout_s=120,
                message="the second server executes")
-    detail = wait_until(lambda: finished(second, run_id), timeout_s=60,
+    detail = wait_until(lambda: finished(second, run_id), timeout_s=120,
                         message="the run finished under the second server")
     assert detail["run"]["status"] == "completed"
     assert detail["lifecycle"]["resumedCount"] == 1

@@ -55,7 +55,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_ready(self) -> None:
-        wait_until(self._answers, timeout_s=20, message="server answers /api/health")
+        wait_until(self._answers, timeout_s=60, message="server answers /api/health")
 
     @property
     def output(self) -> str:
