@@ -44,6 +44,13 @@ class Forbidden(HarnessError):
     code = "forbidden_origin"
 
 
+class Exposed(HarnessError):
+    """The server was reached beyond loopback and has no write token to guard it."""
+
+    status = 403
+    code = "exposed_without_token"
+
+
 class NotFound(HarnessError):
     status = 404
     code = "not_found"
@@ -69,6 +76,13 @@ class BodyTooLarge(HarnessError):
             f"request body is over the limit of {limit_bytes} bytes",
             details={"limitBytes": limit_bytes},
         )
+
+
+class UnknownHost(HarnessError):
+    """A ``Host`` this server does not answer to (DNS rebinding, or a misrouted request)."""
+
+    status = 421
+    code = "unknown_host"
 
 
 class UnsupportedMediaType(HarnessError):

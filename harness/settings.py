@@ -32,6 +32,9 @@ class Settings:
     SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
     memory search load the embedding model when the ``semantic`` extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
+    ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
+    the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
+    serve beyond loopback without ``token``.
     """
 
     host: str = "127.0.0.1"
@@ -41,6 +44,7 @@ class Settings:
     max_runs: int = 4
     token: str | None = None
     allow_unauthenticated: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     demo: bool = False
     max_body_bytes: int = 1 << 20
     stream_buffer: int = 1024
@@ -87,6 +91,11 @@ class Settings:
             kwargs["max_runs"] = _int(values, "HARNESS_MAX_RUNS", minimum=1)
         if values.get("HARNESS_TOKEN"):
             kwargs["token"] = values["HARNESS_TOKEN"]
+        if values.get("HARNESS_ALLOW_UNAUTHENTICATED"):
+            kwargs["allow_unauthenticated"] = values["HARNESS_ALLOW_UNAUTHENTICATED"] not in _NO
+        if values.get("HARNESS_ALLOWED_HOSTS"):
+            kwargs["allowed_hosts"] = tuple(
+                name.strip() for name in values["HARNESS_ALLOWED_HOSTS"].split(",") if name.strip())
         if values.get("HARNESS_SEMANTIC_MEMORY"):
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from harness.errors import (
     BodyTooLarge,
@@ -32,6 +33,7 @@ from harness.errors import (
 T = TypeVar("T")
 JSON = "application/json"
 POSITION_HEADER = "X-Harness-Position"
+POLICY_VIOLATION = 1008  # WebSocket close code
 
 _encoder = msgspec.json.Encoder()
 
@@ -43,6 +45,15 @@ def encode(value: Any) -> bytes:
 def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
     return Response(encode(value), status_code=status, media_type=JSON, headers=headers)
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, error: HarnessError) -> None:
+    """Refuse a connection from ASGI middleware: ``error`` in the SPEC shape, or, for a
+    WebSocket handshake, a close before accepting (the client sees a 403)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+        return
+    await json_response(error.to_json(), status=error.status)(scope, receive, send)
 
 
 def read_model(request: Request, value: Any, *, position: object,
