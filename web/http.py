@@ -34,6 +34,9 @@ T = TypeVar("T")
 JSON = "application/json"
 POSITION_HEADER = "X-Harness-Position"
 POLICY_VIOLATION = 1008  # WebSocket close code
+# Arrays and objects inside one another in a request body; the deepest legitimate body
+# (an MCP tool's arguments) is far shallower.
+MAX_BODY_DEPTH = 64
 
 _encoder = msgspec.json.Encoder()
 
@@ -136,15 +139,52 @@ async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
         if size > limit_bytes:
             raise BodyTooLarge(limit_bytes)
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        document = msgspec.json.decode(raw)
-    except msgspec.DecodeError as error:
-        raise MalformedBody(f"request body is not valid JSON: {error}") from None
+    document = _decode(b"".join(chunks))
     try:
         return msgspec.convert(_integral_floats_as_ints(document), model)
     except msgspec.ValidationError as error:
         raise invalid(error, "body") from None
+
+
+def _decode(raw: bytes) -> Any:
+    """The JSON document in ``raw``; 400 for anything that is not JSON we would keep.
+
+    msgspec raises more than its ``DecodeError``: ``UnicodeDecodeError`` for invalid
+    UTF-8 in a string, ``RecursionError`` past ~1,000 levels of nesting. Documents
+    nested deeper than ``MAX_BODY_DEPTH`` are refused too: no request needs them, and
+    everything after this point (conversion, the log, its readers) may recurse.
+    """
+    try:
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        raise MalformedBody(f"request body is not valid JSON: {error}") from None
+    except UnicodeDecodeError as error:
+        raise MalformedBody(f"request body is not valid UTF-8: {error}") from None
+    except RecursionError:
+        document = None  # deeper than the decoder goes: certainly too deep
+    else:
+        if _depth_within(document, MAX_BODY_DEPTH):
+            return document
+    raise MalformedBody(f"request body is nested deeper than {MAX_BODY_DEPTH} levels",
+                        details={"maxDepth": MAX_BODY_DEPTH})
+
+
+def _depth_within(document: Any, limit: int) -> bool:
+    """Whether no array or object in ``document`` lies deeper than ``limit`` (iterative,
+    so that checking cannot itself overflow the stack)."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if type(value) is dict:
+            children: Any = value.values()
+        elif type(value) is list:
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
