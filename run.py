@@ -39,17 +39,26 @@ def main(argv: list[str] | None = None) -> int:
     except Invalid as error:
         print(f"harness: {error.message}", file=sys.stderr)
         return 2
+    from web.connections import max_connections_for_this_process, uvicorn_options
+
+    options = uvicorn_options(
+        max_connections=max_connections_for_this_process(settings.max_connections))
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, so the
-        # settings are read again there from the same environment.
+        # settings are read again there from the same environment, and the protocol
+        # is named rather than passed (it cannot be pickled across).
         os.environ["HARNESS_DEMO"] = "1" if settings.demo else ""
+        os.environ["HARNESS_ALLOW_UNAUTHENTICATED"] = "1" if settings.allow_unauthenticated else ""
+        os.environ["HOST"] = settings.host
+        options["http"] = "web.connections:HttpProtocol"
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
-                    reload_dirs=["harness", "events", "projections", "web"], factory=False)
+                    reload_dirs=["harness", "events", "projections", "web"], factory=False,
+                    **options)
         return 0
     from web.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", ws_per_message_deflate=False)
+                log_level="info", **options)
     return 0
 
 

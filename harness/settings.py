@@ -34,7 +34,8 @@ class Settings:
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
     ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
     the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
-    serve beyond loopback without ``token``.
+    serve beyond loopback without ``token``. ``max_connections`` caps open connections
+    (lowered to leave file descriptors free under the process limit).
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +49,7 @@ class Settings:
     demo: bool = False
     max_body_bytes: int = 1 << 20
     stream_buffer: int = 1024
+    max_connections: int = 1000
     sse_ping_s: float = 10.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
@@ -96,6 +98,8 @@ class Settings:
         if values.get("HARNESS_ALLOWED_HOSTS"):
             kwargs["allowed_hosts"] = tuple(
                 name.strip() for name in values["HARNESS_ALLOWED_HOSTS"].split(",") if name.strip())
+        if "HARNESS_MAX_CONNECTIONS" in values:
+            kwargs["max_connections"] = _int(values, "HARNESS_MAX_CONNECTIONS", minimum=8)
         if values.get("HARNESS_SEMANTIC_MEMORY"):
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):

@@ -15,6 +15,7 @@ import anyio
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from events.bus import Subscription
 from events.decoding import Record, decode_lines
 from events.log import EventLog
 from events.position import Position
@@ -22,6 +23,9 @@ from harness.live import LiveLog, LogBatch, LogReset
 from web.streams import StreamCounts
 
 CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last position seen
+SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is closed (1013)
+CLOSE_WAIT_S = 5.0     # bound on handing the close frame over (without web.connections'
+                       # protocol, uvicorn holds it until the client reads)
 
 
 def record_frames(records: Iterable[Record], generation: str) -> str:
@@ -63,19 +67,27 @@ async def ws_runs(websocket: WebSocket) -> None:
         with subscription:
             await websocket.accept()
             backlog = await _backlog(live, websocket.query_params.get("after"), now)
+            too_slow = False
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
-                for message in backlog:
-                    await websocket.send_text(message)
-                async for batch in subscription:
-                    if isinstance(batch, LogReset):
-                        await websocket.send_text(reset_message(batch.position))
-                        continue
-                    for message in batch_messages(batch):
-                        await websocket.send_text(message)
+                tasks.start_soon(_until_cut_off, subscription, tasks.cancel_scope)
+                try:
+                    for message in backlog:
+                        await _send(websocket, message)
+                    async for batch in subscription:
+                        if isinstance(batch, LogReset):
+                            await _send(websocket, reset_message(batch.position))
+                            continue
+                        for message in batch_messages(batch):
+                            await _send(websocket, message)
+                except TimeoutError:
+                    too_slow = True
                 tasks.cancel_scope.cancel()
-            if subscription.dropped:
-                await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
+            if too_slow or subscription.dropped:
+                # Queued at once, even behind unread data (web.connections); a client
+                # that never reads it is aborted after the close and drain timeouts.
+                with anyio.move_on_after(CLOSE_WAIT_S):
+                    await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
     except WebSocketDisconnect:
         pass
     finally:
@@ -92,6 +104,21 @@ async def _backlog(live: LiveLog, after: str | None, now: Position) -> list[str]
     start = cursor.offset if cursor.generation == now.generation else 0
     return await anyio.to_thread.run_sync(read_back, live.log, start, now.offset,
                                           now.generation)
+
+
+async def _send(websocket: WebSocket, message: str) -> None:
+    """Send ``message``, or raise ``TimeoutError`` if the client has not made room for it
+    within ``SEND_TIMEOUT_S`` (it stopped reading)."""
+    with anyio.fail_after(SEND_TIMEOUT_S):
+        await websocket.send_text(message)
+
+
+async def _until_cut_off(subscription: Subscription[LogBatch | LogReset],
+                         scope: anyio.CancelScope) -> None:
+    """Stop sending as soon as the bus drops this client, rather than after it has
+    read its way through what was queued for it."""
+    await subscription.cut_off.wait()
+    scope.cancel()
 
 
 async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:

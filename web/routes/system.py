@@ -15,6 +15,7 @@ from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -43,6 +44,16 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
     status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
     failures: dict[str, str]
@@ -54,6 +65,7 @@ class Health(msgspec.Struct, rename="camel"):
     recent_problems: list[ProblemReport]
     resets: int
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float
 
@@ -87,6 +99,7 @@ async def health(request: Request) -> Response:
         recent_problems=list(models.problems.recent),
         resets=live.resets,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
@@ -95,6 +108,13 @@ async def health(request: Request) -> Response:
     if failures:
         response.status_code = 503
     return response
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [
