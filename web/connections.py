@@ -109,7 +109,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {USAGE_EXTENSION: self.usage}  # type: ignore[typeddict-unknown-key]
+        self.scope["extensions"] = {USAGE_EXTENSION: self.usage}  # type: ignore[dict-item]
         self._start_header_deadline()
 
     def on_headers_complete(self) -> None:
