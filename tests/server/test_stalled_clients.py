@@ -16,6 +16,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from bench.resume import stalled_sse_client
 from events import schema as ev
 from harness.settings import Settings
 from tests.support.events import TS, append
@@ -23,7 +24,7 @@ from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
 from web.connections import DRAIN_TIMEOUT_S, WS_CLOSE_TIMEOUT_S
 
-BIG_MESSAGE = "x" * 60_000
+BIG_TEXT = "x" * 60_000
 MAX_APPENDS = 600  # 36 MB at the most: far beyond what loopback buffers hold
 
 
@@ -82,9 +83,11 @@ def health(server: RunningServer) -> dict:
 def flood_until_cut_off(server: RunningServer) -> None:
     """Append big records one batch at a time until the bus drops a subscriber."""
     append(server.log_path, ev.RunCreated(run_id="r", provider_name="p", model_name="m",
-                                          dataset_name="d", total=1, ts=TS))
-    for _ in range(MAX_APPENDS):
-        append(server.log_path, ev.RunLog(run_id="r", level="info", message=BIG_MESSAGE, ts=TS))
+                                          dataset_name="d", total=MAX_APPENDS, ts=TS))
+    for sequence in range(1, MAX_APPENDS + 1):
+        # A big record for the WebSocket feed, and a big run_item message for SSE.
+        append(server.log_path, ev.ItemStarted(run_id="r", sequence=sequence,
+                                               prompt_text=BIG_TEXT, ts=TS))
         server.settle()
         if health(server)["subscribers"]["dropped"]:
             return
@@ -123,5 +126,21 @@ def test_a_websocket_client_that_never_reads_again_is_aborted(
                    interval_s=0.2, message="the stalled connection is closed")
         with pytest.raises((ConnectionResetError, EOFError)):
             client.read_until_close()  # the data it never read was dropped with it
+    finally:
+        client.close()
+
+
+def test_an_sse_client_that_stops_reading_is_cut_off_and_aborted(
+        slow_server: RunningServer) -> None:
+    baseline = health(slow_server)["connections"]["open"]
+    client = stalled_sse_client(slow_server.url, "/api/events")
+    try:
+        wait_until(lambda: health(slow_server)["subscribers"]["sse"] == 1)
+        flood_until_cut_off(slow_server)
+        # Its kernel buffers are full; closing alone would wait for it to read forever.
+        wait_until(lambda: health(slow_server)["connections"]["open"] <= baseline,
+                   timeout_s=DRAIN_TIMEOUT_S + 10, interval_s=0.2,
+                   message="the stalled SSE connection is closed")
+        assert health(slow_server)["subscribers"]["sse"] == 0
     finally:
         client.close()
