@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from harness.errors import Invalid
 from harness.settings import Settings
+
+ROOT = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -44,16 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     options = uvicorn_options(
         max_connections=max_connections_for_this_process(settings.max_connections))
     if args.reload:
-        # uvicorn's reloader imports the app by name in a fresh process, so the
-        # settings are read again there from the same environment, and the protocol
-        # is named rather than passed (it cannot be pickled across).
-        os.environ["HARNESS_DEMO"] = "1" if settings.demo else ""
-        os.environ["HARNESS_ALLOW_UNAUTHENTICATED"] = "1" if settings.allow_unauthenticated else ""
-        os.environ["HOST"] = settings.host
+        # uvicorn's reloader imports the app by name in a fresh process, which reads its
+        # settings from the environment again: hand the flags down through it. The
+        # protocol is named rather than passed (it cannot be pickled across).
+        os.environ.update(HOST=settings.host, PORT=str(settings.port),
+                          HARNESS_DATA_DIR=str(settings.data_dir),
+                          HARNESS_DEMO="1" if settings.demo else "",
+                          HARNESS_ALLOW_UNAUTHENTICATED="1" if settings.allow_unauthenticated
+                          else "")
         options["http"] = "web.connections:HttpProtocol"
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
-                    reload_dirs=["harness", "events", "projections", "web"], factory=False,
-                    **options)
+                    reload_dirs=[str(ROOT / name) for name in
+                                 ("harness", "events", "projections", "web")],
+                    factory=False, **options)
         return 0
     from web.app import create_app
 
