@@ -60,6 +60,13 @@ class NotFound(HarnessError):
                          details={"kind": kind, "id": identifier})
 
 
+class RequestTimeout(HarnessError):
+    """The request's body did not arrive in time."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class Conflict(HarnessError):
     """A command that the current state forbids (cancel a finished run, retry an active one)."""
 

@@ -24,7 +24,8 @@ class Settings:
     """Everything the server can be told from outside.
 
     ``max_body_bytes`` bounds every request body (a larger one is a 413 before it is
-    parsed); ``max_runs`` is how many runs execute at once before the queue waits.
+    parsed) and ``body_timeout_s`` the time it may take to arrive (408); ``max_runs``
+    is how many runs execute at once before the queue waits.
     ``openai_base_url`` and ``openai_api_key`` are where the ``openai`` provider sends
     chat completions (any OpenAI-compatible server) and the key it sends, if any.
     ``stream_buffer`` is how many batches a live-stream client may lag behind before it
@@ -48,6 +49,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     demo: bool = False
     max_body_bytes: int = 1 << 20
+    body_timeout_s: float = 30.0
     stream_buffer: int = 1024
     max_connections: int = 1000
     sse_ping_s: float = 10.0

@@ -14,6 +14,7 @@ import re
 import typing
 from typing import Any, TypeVar
 
+import anyio
 import msgspec
 import msgspec.inspect
 from starlette.exceptions import HTTPException
@@ -27,6 +28,7 @@ from harness.errors import (
     HarnessError,
     Invalid,
     MalformedBody,
+    RequestTimeout,
     UnsupportedMediaType,
 )
 
@@ -124,9 +126,12 @@ def parse_query(request: Request, model: type[StructT]) -> StructT:
         raise invalid(error, "query") from None
 
 
-async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
+async def read_body(request: Request, model: type[T], *, limit_bytes: int,
+                    timeout_s: float = 30.0) -> T:
     """The JSON body as ``model``: 413 over ``limit_bytes``, 400 if not JSON, 422 if
-    a field is missing or out of its type or range. Nothing is buffered past the limit.
+    a field is missing or out of its type or range, 408 if it has not all arrived
+    within ``timeout_s`` (a client trickling a body holds a connection and a task).
+    Nothing is buffered past the limit.
     """
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != JSON and not media_type.endswith("+json"):
@@ -138,11 +143,15 @@ async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
         raise BodyTooLarge(limit_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit_bytes:
-            raise BodyTooLarge(limit_bytes)
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout_s) as deadline:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit_bytes:
+                raise BodyTooLarge(limit_bytes)
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise RequestTimeout(f"the request body did not arrive within {timeout_s:g} s",
+                             details={"timeoutS": timeout_s})
     document = _decode(b"".join(chunks))
     try:
         return msgspec.convert(_integral_floats_as_ints(document), model)
