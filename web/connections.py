@@ -88,7 +88,8 @@ class DrainBoundTransport:
 class HttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the cap, the header deadline and bounded drain."""
 
-    max_connections = DEFAULT_MAX_CONNECTIONS
+    # Named on uvicorn's command line, the class is used as it is: lowered here too.
+    max_connections = max_connections_for_this_process()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
