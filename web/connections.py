@@ -110,7 +110,8 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {USAGE_EXTENSION: self.usage}  # type: ignore[dict-item]
+        extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+        extensions[USAGE_EXTENSION] = self.usage
         self._start_header_deadline()
 
     def on_headers_complete(self) -> None:
