@@ -12,8 +12,8 @@ protocols here are uvicorn's own (httptools, websockets-sansio) with three addit
   and new clients still get in while silent sockets pile up.
 - **a header-read deadline**: a request's headers must arrive within ``HEADER_TIMEOUT_S``
   of its first byte (or of the connection opening); a slowloris client is aborted.
-- **bounded draining**: a closed connection whose peer has not taken its data within
-  ``DRAIN_TIMEOUT_S`` is aborted (RST), which frees its kernel buffers at once.
+- **bounded draining**: a closed connection whose peer has taken none of its remaining
+  data for ``DRAIN_TIMEOUT_S`` is aborted (RST), which frees its buffers at once.
 
 and one change: a WebSocket close frame is queued even while the peer is not reading,
 so a client cut off for being slow is told 1013 at once rather than when it reads again.
@@ -61,7 +61,8 @@ def open_files() -> tuple[int, int | None]:
 
 
 class DrainBoundTransport:
-    """A transport whose ``close()`` becomes ``abort()`` after ``DRAIN_TIMEOUT_S``.
+    """A transport whose ``close()`` becomes ``abort()`` when what it still has to send
+    has not moved for ``DRAIN_TIMEOUT_S`` (a slow reader that keeps reading may finish).
 
     Everything else is the wrapped transport's; uvicorn's protocols (and the WebSocket
     protocol a connection is upgraded to) hold this object as their transport.
@@ -70,13 +71,24 @@ class DrainBoundTransport:
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._abort_later: asyncio.TimerHandle | None = None
+        self._closing = False
 
     def close(self) -> None:
         self._transport.close()
-        if self._abort_later is None:
-            # Aborting a transport that has meanwhile closed is a no-op.
-            self._abort_later = self._loop.call_later(DRAIN_TIMEOUT_S, self._transport.abort)
+        if not self._closing:
+            self._closing = True
+            self._watch_drain(self._transport.get_write_buffer_size())
+
+    def _watch_drain(self, unsent: int) -> None:
+        if unsent:  # once nothing is left the transport closes on its own
+            self._loop.call_later(DRAIN_TIMEOUT_S, self._abort_unless_moved, unsent)
+
+    def _abort_unless_moved(self, unsent_before: int) -> None:
+        unsent = self._transport.get_write_buffer_size()
+        if unsent and unsent >= unsent_before:
+            self._transport.abort()
+        else:
+            self._watch_drain(unsent)
 
     def abort(self) -> None:
         self._transport.abort()
