@@ -30,7 +30,8 @@ class Settings:
     chat completions (any OpenAI-compatible server) and the key it sends, if any.
     ``stream_buffer`` is how many batches a live-stream client may lag behind before it
     is cut off (it resumes from its last event id); ``sse_ping_s`` is how often an idle
-    SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
+    SSE stream pings (the SPEC asks for at least every 15 s); a live-stream client that
+    takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013); ``semantic_memory`` lets
     memory search load the embedding model when the ``semantic`` extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
     ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
@@ -53,6 +54,7 @@ class Settings:
     stream_buffer: int = 1024
     max_connections: int = 1000
     sse_ping_s: float = 10.0
+    send_timeout_s: float = 10.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 import anyio
 import msgspec
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import SendTimeoutError
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -34,8 +35,6 @@ from projections.messages import (
 )
 from web.api import endpoint
 from web.streams import StreamCounts
-
-SEND_TIMEOUT_S = 30
 
 
 class ResetMessage(msgspec.Struct):
@@ -138,6 +137,8 @@ class LiveStreamResponse(EventSourceResponse):
                 tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
                 await super().__call__(scope, receive, send)
                 tasks.cancel_scope.cancel()
+        except* SendTimeoutError:
+            pass  # it stopped reading: hang up (web.connections aborts what never drains)
         finally:
             # The stream closes it too, but a HEAD request never starts the stream.
             self.subscription.close()
@@ -167,7 +168,7 @@ async def events(request: Request, query: EventsQuery) -> LiveStreamResponse:
         subscription=subscription,
         ping=request.app.state.settings.sse_ping_s,
         ping_message_factory=_ping,
-        send_timeout=SEND_TIMEOUT_S,
+        send_timeout=request.app.state.settings.send_timeout_s,
         headers={"X-Harness-Position": str(live.position)},
     )
 

@@ -23,7 +23,6 @@ from harness.live import LiveLog, LogBatch, LogReset
 from web.streams import StreamCounts
 
 CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last position seen
-SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is closed (1013)
 CLOSE_WAIT_S = 5.0     # bound on handing the close frame over (without web.connections'
                        # protocol, uvicorn holds it until the client reads)
 
@@ -67,19 +66,20 @@ async def ws_runs(websocket: WebSocket) -> None:
         with subscription:
             await websocket.accept()
             backlog = await _backlog(live, websocket.query_params.get("after"), now)
+            timeout_s = websocket.app.state.settings.send_timeout_s
             too_slow = False
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
                 tasks.start_soon(_until_cut_off, subscription, tasks.cancel_scope)
                 try:
                     for message in backlog:
-                        await _send(websocket, message)
+                        await _send(websocket, message, timeout_s)
                     async for batch in subscription:
                         if isinstance(batch, LogReset):
-                            await _send(websocket, reset_message(batch.position))
+                            await _send(websocket, reset_message(batch.position), timeout_s)
                             continue
                         for message in batch_messages(batch):
-                            await _send(websocket, message)
+                            await _send(websocket, message, timeout_s)
                 except TimeoutError:
                     too_slow = True
                 tasks.cancel_scope.cancel()
@@ -106,10 +106,10 @@ async def _backlog(live: LiveLog, after: str | None, now: Position) -> list[str]
                                           now.generation)
 
 
-async def _send(websocket: WebSocket, message: str) -> None:
+async def _send(websocket: WebSocket, message: str, timeout_s: float) -> None:
     """Send ``message``, or raise ``TimeoutError`` if the client has not made room for it
-    within ``SEND_TIMEOUT_S`` (it stopped reading)."""
-    with anyio.fail_after(SEND_TIMEOUT_S):
+    within ``timeout_s`` (it stopped reading)."""
+    with anyio.fail_after(timeout_s):
         await websocket.send_text(message)
 
 

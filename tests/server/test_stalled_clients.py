@@ -8,9 +8,11 @@ WebSocket handshake and then reads nothing, until the test says so.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
@@ -80,8 +82,11 @@ def health(server: RunningServer) -> dict:
     return httpx.get(f"{server.url}/api/health", timeout=5).json()
 
 
-def flood_until_cut_off(server: RunningServer) -> None:
-    """Append big records one batch at a time until the bus drops a subscriber."""
+def flood_until_cut_off(server: RunningServer, *,
+                        cut_off: Callable[[dict], bool] = lambda h: h["subscribers"]["dropped"]
+                        ) -> None:
+    """Append big records one batch at a time until ``cut_off(health)`` (by default,
+    until the bus drops a subscriber)."""
     append(server.log_path, ev.RunCreated(run_id="r", provider_name="p", model_name="m",
                                           dataset_name="d", total=MAX_APPENDS, ts=TS))
     for sequence in range(1, MAX_APPENDS + 1):
@@ -89,7 +94,7 @@ def flood_until_cut_off(server: RunningServer) -> None:
         append(server.log_path, ev.ItemStarted(run_id="r", sequence=sequence,
                                                prompt_text=BIG_TEXT, ts=TS))
         server.settle()
-        if health(server)["subscribers"]["dropped"]:
+        if cut_off(health(server)):
             return
     raise AssertionError(f"no subscriber was cut off after {MAX_APPENDS} appends")
 
@@ -144,3 +149,39 @@ def test_an_sse_client_that_stops_reading_is_cut_off_and_aborted(
         assert health(slow_server)["subscribers"]["sse"] == 0
     finally:
         client.close()
+
+
+@pytest.fixture
+def patient_bus_server(server_factory, settings: Settings) -> RunningServer:
+    # The bus would wait for 4096 batches: the send timeout is what ends a stall here.
+    return server_factory(replace(settings, stream_buffer=4096, send_timeout_s=1.0))
+
+
+def test_a_websocket_client_that_takes_nothing_for_the_send_timeout_gets_1013(
+        patient_bus_server: RunningServer) -> None:
+    client = StalledWebSocket(patient_bus_server.settings.port, "/ws/runs")
+    try:
+        wait_until(lambda: health(patient_bus_server)["subscribers"]["websocket"] == 1)
+        flood_until_cut_off(patient_bus_server,
+                            cut_off=lambda h: h["subscribers"]["websocket"] == 0)
+        assert health(patient_bus_server)["subscribers"]["dropped"] == 0  # not the bus
+        assert client.read_until_close() == 1013
+    finally:
+        client.close()
+
+
+def test_an_sse_client_that_takes_nothing_for_the_send_timeout_is_hung_up_quietly(
+        patient_bus_server: RunningServer, caplog: pytest.LogCaptureFixture) -> None:
+    server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate
+    server_log.addHandler(caplog.handler)
+    client = stalled_sse_client(patient_bus_server.url, "/api/events")
+    try:
+        wait_until(lambda: health(patient_bus_server)["subscribers"]["sse"] == 1)
+        flood_until_cut_off(patient_bus_server, cut_off=lambda h: h["subscribers"]["sse"] == 0)
+        assert health(patient_bus_server)["subscribers"]["dropped"] == 0
+    finally:
+        client.close()
+        server_log.removeHandler(caplog.handler)
+    # A stalled client is an ordinary event, not an "Exception in ASGI application".
+    # (uvicorn still says that the response was left incomplete, which it was.)
+    assert not [r for r in caplog.records if r.exc_info], caplog.text[-2000:]
