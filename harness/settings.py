@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from events.log import UnknownLog, check_log_setting
 from harness.errors import Invalid
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -31,9 +32,14 @@ class Settings:
     ``stream_buffer`` is how many batches a live-stream client may lag behind before it
     is cut off (it resumes from its last event id); ``sse_ping_s`` is how often an idle
     SSE stream pings (the SPEC asks for at least every 15 s); a live-stream client that
-    takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013); ``semantic_memory`` lets
-    memory search load the embedding model when the ``semantic`` extra is installed
+    takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013);
+    ``semantic_memory`` lets memory search load the embedding model when the ``semantic``
+    extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
+    ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
+    ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
+    ``append_deadline_s`` is how long a command waits for the log reader to show its
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
     ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
     the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
     serve beyond loopback without ``token``. ``max_connections`` caps open connections
@@ -58,6 +64,8 @@ class Settings:
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
+    log: str = "file"
+    append_deadline_s: float = 5.0
 
     @property
     def log_path(self) -> Path:
@@ -108,6 +116,10 @@ class Settings:
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):
             kwargs["demo"] = values["HARNESS_DEMO"] not in _NO
+        if values.get("HARNESS_LOG"):
+            kwargs["log"] = values["HARNESS_LOG"]
+        if values.get("HARNESS_APPEND_DEADLINE_S"):
+            kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):
@@ -115,6 +127,10 @@ class Settings:
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in kwargs:
             kwargs["data_dir"] = Path(kwargs["data_dir"])  # type: ignore[arg-type]
+        try:
+            check_log_setting(str(kwargs.get("log", "file")))
+        except UnknownLog as error:
+            raise Invalid(str(error)) from None
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -126,3 +142,13 @@ def _int(values: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
     if number < minimum:
         raise Invalid(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _seconds(values: Mapping[str, str], name: str) -> float:
+    try:
+        seconds = float(values[name])
+    except ValueError:
+        raise Invalid(f"{name} must be a number of seconds, got {values[name]!r}") from None
+    if not seconds > 0:
+        raise Invalid(f"{name} must be more than 0, got {seconds}")
+    return seconds

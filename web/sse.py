@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from events.bus import Subscription
-from events.position import Position
+from events.position import CursorRefused, Position, judge_cursor
 from harness.live import LiveLog, LogBatch, LogReset
 from projections.messages import (
     QueueMessage,
@@ -82,11 +82,12 @@ def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[st
     if not cursor_text:
         return iter(())
     now = live.position
-    cursor = Position.parse(cursor_text)
-    if cursor is None or not now.admits(cursor):
+    try:
+        cursor = judge_cursor(cursor_text, now)
+    except CursorRefused:
         return iter((reset_frame(now),))
-    since = cursor.offset if cursor.generation == now.generation else 0
-    return _with_last_id(messages_since_in_slices(live.models, since, run_ids), str(now))
+    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids),
+                         str(now))
 
 
 def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterator[bytes]:
