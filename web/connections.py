@@ -72,6 +72,9 @@ class DrainBoundTransport:
         self._transport = transport
         self._loop = loop
         self._closing = False
+        # The calls made per chunk sent, bound here rather than looked up by __getattr__.
+        self.write = transport.write
+        self.is_closing = transport.is_closing
 
     def close(self) -> None:
         self._transport.close()
