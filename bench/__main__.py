@@ -17,6 +17,7 @@ BENCHMARKS = {
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
+    "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
 }
 
 

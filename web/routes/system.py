@@ -17,6 +17,7 @@ from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -46,6 +47,16 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
     status: str  # "ok", or "failed" while a task the server needs is down (then 503)
     failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
@@ -61,6 +72,7 @@ class Health(msgspec.Struct, rename="camel"):
     reader_errors: int  # OS errors met while reading the log, each retried with backoff
     reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float
 
@@ -102,6 +114,7 @@ async def health(request: Request) -> Response:
         reader_error=live.reader_error,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
                                 streams.websocket_skipped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
@@ -110,6 +123,13 @@ async def health(request: Request) -> Response:
     if failures:
         response.status_code = 503
     return response
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [
