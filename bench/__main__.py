@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
+    "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
     # Issue #12: one node at any size.
     "restart": ("bench.restart", {"sizes": (1_000_000, 10_000_000)}, {"sizes": (100_000,)}),
     "reads": ("bench.reads", {"events": 1_000_000}, {"events": 100_000, "seconds": 2}),

@@ -14,10 +14,11 @@ the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import anyio
+import anyio.lowlevel
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,7 +33,7 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
     StreamMessage,
-    messages_since,
+    messages_since_in_slices,
 )
 from web.api import endpoint
 from web.fanout import Fanout, StreamClient
@@ -55,10 +56,10 @@ class EventsQuery(msgspec.Struct, rename="camel"):
     view: Literal["all", "board"] = "all"
 
 
-def encode_frames(messages: Iterable[StreamMessage], last_id: str) -> bytes:
-    """SSE frames for ``messages``, the last one carrying ``id: last_id``."""
+def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> bytes:
+    """SSE frames for ``messages``, the last one carrying ``id: last_id`` if given."""
     frames = [b"event: %s\ndata: %s\n\n" % (m.event.encode(), m.data) for m in messages]
-    if frames:
+    if frames and last_id is not None:
         frames[-1] = frames[-1][:-1] + b"id: %s\n\n" % last_id.encode()
     return b"".join(frames)
 
@@ -70,18 +71,32 @@ def reset_frame(position: Position) -> bytes:
 
 
 def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str], *,
-                   items: bool = True) -> bytes:
+                   items: bool = True) -> Iterator[bytes]:
     """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is
-    unknowable; ``items=False`` leaves out ``run_item`` messages."""
+    unknowable, as bounded chunks built one by one as the client takes them (a resume
+    from the start of a long log is many of them). Only the last carries the id: a
+    client that leaves halfway resumes from where it came. ``items=False`` leaves out
+    ``run_item`` messages."""
     if not cursor_text:
-        return b""
+        return iter(())
     now = live.position
     try:
         cursor = judge_cursor(cursor_text, now)
     except CursorRefused:
-        return reset_frame(now)
-    return encode_frames(messages_since(live.models, cursor.offset, run_ids, items=items),
+        return iter((reset_frame(now),))
+    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids,
+                                                   items=items),
                          str(now))
+
+
+def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterator[bytes]:
+    previous: list[StreamMessage] | None = None
+    for part in slices:
+        if previous is not None:
+            yield encode_frames(previous, None)
+        previous = part
+    if previous is not None:
+        yield encode_frames(previous, last_id)
 
 
 class LiveStream(Response):
@@ -93,7 +108,7 @@ class LiveStream(Response):
     middle of a send to a socket that no longer drains.
     """
 
-    def __init__(self, fanout: Fanout, client: StreamClient, opening: bytes, *,
+    def __init__(self, fanout: Fanout, client: StreamClient, opening: Iterator[bytes], *,
                  position: str, counts: StreamCounts) -> None:
         super().__init__()  # its headers are its own (no Content-Length: it never ends)
         self.fanout = fanout
@@ -132,8 +147,12 @@ class LiveStream(Response):
 
     async def _pump(self, send: Send) -> None:
         client = self.client
-        if self.opening:
-            await send({"type": "http.response.body", "body": self.opening, "more_body": True})
+        for chunk in self.opening:
+            client.sending_since = time.monotonic()
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            client.sending_since = None
+            # A send to a fast socket never suspends: let other requests in between.
+            await anyio.lowlevel.checkpoint()
         while True:
             await client.wake.wait()
             if client.cut_off and not client.pending:

@@ -9,12 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.executor import ExecutorStatus
 from harness.live import LiveLog
+from harness.supervisor import Supervisor, TaskHealth
 from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -44,9 +47,21 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
-    failures: dict[str, str]
+    status: str  # "ok", or "failed" while a task the server needs is down (then 503)
+    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
+    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
+    executor: ExecutorStatus
     log: str
     position: str
     events_read: int
@@ -57,6 +72,7 @@ class Health(msgspec.Struct, rename="camel"):
     reader_errors: int  # OS errors met while reading the log, each retried with backoff
     reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float
 
@@ -76,7 +92,8 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = dict(request.app.state.failures)
+    supervisor: Supervisor = request.app.state.supervisor
+    failures = supervisor.failures
     if live.reader_error is not None:  # retried with backoff; shown while it lasts
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
@@ -84,6 +101,8 @@ async def health(request: Request) -> Response:
     body = Health(
         status="failed" if failures else "ok",
         failures=failures,
+        tasks=supervisor.health,
+        executor=request.app.state.executor.status(),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -96,6 +115,7 @@ async def health(request: Request) -> Response:
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers,
                                 bus.dropped + request.app.state.fanout.dropped,
                                 streams.websocket_skipped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
@@ -104,6 +124,13 @@ async def health(request: Request) -> Response:
     if failures:
         response.status_code = 503
     return response
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [
