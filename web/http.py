@@ -27,6 +27,7 @@ from harness.errors import (
     Invalid,
     MalformedBody,
     UnsupportedMediaType,
+    write_failed,
 )
 
 T = TypeVar("T")
@@ -208,4 +209,20 @@ def _allowed_methods(request: Request) -> set[str]:
     return allowed
 
 
-EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error}
+async def os_error(request: Request, exc: Exception) -> Response:
+    """An OS error that reached a handler is a write the disk refused (the log and the
+    side logs are the only files a command writes): 507 when the disk is full, else 503,
+    both in the SPEC's shape and saying that nothing was written."""
+    assert isinstance(exc, OSError)
+    return await harness_error(request, write_failed(exc))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: still answered in the SPEC's shape (Starlette logs the traceback)."""
+    body = {"error": {"code": "internal_error", "message": "internal server error",
+                      "details": None}}
+    return json_response(body, status=500)
+
+
+EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error,
+                      OSError: os_error, Exception: internal_error}

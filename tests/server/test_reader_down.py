@@ -80,9 +80,9 @@ def test_a_reader_out_of_file_descriptors_survives_and_catches_up(tmp_path: Path
             wait_until(lambda: open_fds(pid) >= limit, timeout_s=20,
                        message="the server out of file descriptors")
             append(server.log_path, *run_history("b"))  # the reader must open the log now
-            wait_until(lambda: "cannot read log" in server.logged(), timeout_s=20,
+            wait_until(lambda: "cannot read log" in server.output, timeout_s=20,
                        message="the reader failing with EMFILE")
-            assert "Too many open files" in server.logged()
+            assert "Too many open files" in server.output
         finally:
             for connection in idle:
                 connection.close()

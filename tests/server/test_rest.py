@@ -278,21 +278,6 @@ def test_the_replay_cli_prints_what_the_live_server_shows(server: RunningServer,
     assert board["position"] == httpx.get(f"{server.url}/api/health").json()["position"]
 
 
-def test_health_fails_loudly_when_the_log_reader_has_stopped(server: RunningServer) -> None:
-    append(server.log_path, *run_history("a"))
-    server.settle()
-    server.log_path.unlink()
-    server.log_path.mkdir()  # the log replaced by something that cannot be read
-
-    def failed() -> httpx.Response | None:
-        health = httpx.get(f"{server.url}/api/health")
-        return health if health.status_code == 503 else None
-
-    health = wait_until(failed, message="health reporting the failure").json()
-    assert health["status"] == "failed"
-    assert "IsADirectoryError" in health["failures"]["log reader"]
-
-
 def test_health_counts_unreadable_lines_of_the_side_logs(settings) -> None:
     settings.data_dir.mkdir(parents=True)
     (settings.data_dir / "memory.jsonl").write_bytes(b"not json\n")

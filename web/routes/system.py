@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.executor import ExecutorStatus
 from harness.live import LiveLog
+from harness.supervisor import Supervisor, TaskHealth
 from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
@@ -45,8 +47,10 @@ class SideLogs(msgspec.Struct, rename="camel"):
 
 
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
-    failures: dict[str, str]
+    status: str  # "ok", or "failed" while a task the server needs is down (then 503)
+    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
+    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
+    executor: ExecutorStatus
     log: str
     position: str
     events_read: int
@@ -76,7 +80,8 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = dict(request.app.state.failures)
+    supervisor: Supervisor = request.app.state.supervisor
+    failures = supervisor.failures
     if live.reader_error is not None:  # retried with backoff; shown while it lasts
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
@@ -84,6 +89,8 @@ async def health(request: Request) -> Response:
     body = Health(
         status="failed" if failures else "ok",
         failures=failures,
+        tasks=supervisor.health,
+        executor=request.app.state.executor.status(),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
