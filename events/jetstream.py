@@ -82,17 +82,19 @@ class JetStreamLog:
     def __init__(self, address: NatsAddress | str, *, recheck_s: float = 1.0,
                  connect_timeout_s: float = 5.0) -> None:
         self.address = NatsAddress.parse(address) if isinstance(address, str) else address
+        self.name = str(self.address)
         self.stream = self.address.stream
         self.subject = f"{self.address.subject_prefix}.events"
         self.recheck_s = recheck_s
         self.connection = NatsConnection(self.address, connect_timeout_s=connect_timeout_s)
         self._history: StreamHistory | None = None
-        self._append_lock: asyncio.Lock | None = None
+        self._append_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._wake: anyio.Event | None = None
 
-    @property
-    def name(self) -> str:
-        return str(self.address)
+    @classmethod
+    def from_url(cls, url: str) -> JetStreamLog:
+        """The log ``url`` (``HARNESS_LOG``) names; ``BadAddress`` if it names none."""
+        return cls(NatsAddress.parse(url))
 
     @property
     def known_history(self) -> StreamHistory | None:
@@ -176,10 +178,11 @@ class JetStreamLog:
         """
         if not events:
             raise ValueError("nothing to append")
-        if self._append_lock is None:
-            self._append_lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._append_lock is None or self._append_lock[0] is not loop:
+            self._append_lock = (loop, asyncio.Lock())
         messages = [(_encoder.encode(event), message_id(event)) for event in events]
-        async with self._append_lock:
+        async with self._append_lock[1]:
             if self._history is None:
                 await self.history()  # creates the stream on first use
             js = await self.jetstream()

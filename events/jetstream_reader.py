@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from events.jetstream import JetStreamLog
 
 PULL_TIMEOUT_S = 5.0
+PULL_BATCH = 4096  # messages asked for at once: bounds what waits in the inbox
 CONSUMER_IDLE_S = 300.0  # the server removes a consumer idle this long; we make another
 _END_OF_BATCH = ("404", "408")  # no messages (now) / the request expired
 
@@ -82,7 +83,8 @@ class JetStreamReader:
         try:
             while len(raws) < max_records and size < max_bytes:
                 if not self._buffer:
-                    wanted = min(max_records - len(raws), history.last_seq - self._received_to)
+                    wanted = min(max_records - len(raws), history.last_seq - self._received_to,
+                                 PULL_BATCH)
                     if wanted <= 0 or not await self._pull(wanted, ends[-1] if ends else
                                                            self._offset):
                         break

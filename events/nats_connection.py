@@ -50,7 +50,8 @@ class NatsConnection:
         self.connect_timeout_s = connect_timeout_s
         self.reconnect_wait_s = reconnect_wait_s
         self._client: Client | None = None
-        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
         self._outages = 0
         self._down_since: float | None = None
         self._last_outage_s: float | None = None
@@ -61,9 +62,17 @@ class NatsConnection:
         self._closing = False
 
     async def client(self) -> Client:
-        """The open client; connects (once, under a lock) on first use."""
+        """The open client; connects (once, under a lock) on first use.
+
+        A client belongs to the event loop it was made in: a caller in another loop (a
+        CLI that runs ``anyio.run`` twice) gets a connection of its own loop.
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._lock, self._client = loop, asyncio.Lock(), None
         if self._client is not None and not self._client.is_closed:
             return self._client
+        assert self._lock is not None
         async with self._lock:
             if self._client is None or self._client.is_closed:
                 self._client = await self._connect()
@@ -75,10 +84,15 @@ class NatsConnection:
                                 self._last_outage_s, self._last_error)
 
     async def close(self) -> None:
+        """Close the client (dropping what it buffered to resend); the next ``client``
+        call connects again."""
         self._closing = True
-        if self._client is not None and not self._client.is_closed:
-            await self._client.close()
-        self._client = None
+        try:
+            if self._client is not None and not self._client.is_closed:
+                await self._client.close()
+        finally:
+            self._client = None
+            self._closing = False
 
     async def _connect(self) -> Client:
         try:
