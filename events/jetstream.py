@@ -31,6 +31,7 @@ import msgspec
 import nats
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
+from nats.js.kv import KeyValue
 
 from events.jetstream_reader import JetStreamReader
 from events.nats_address import NatsAddress
@@ -136,8 +137,8 @@ class JetStreamLog:
         ``LogUnavailable`` errors that say what was being done and why it failed."""
         try:
             return await request
-        except nats.js.errors.NotFoundError:
-            raise
+        except (nats.js.errors.NotFoundError, nats.js.errors.KeyValueError):
+            raise  # answers, not failures: the caller decides
         except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
             raise LogUnavailable(f"cannot {doing} at {self.name}: JetStream is not enabled "
                                  "there (start nats-server with -js)") from None
@@ -156,6 +157,23 @@ class JetStreamLog:
                 nats.errors.ConnectionReconnectingError) as error:
             raise LogUnavailable(f"cannot {doing} at {self.name}: {type(error).__name__}"
                                  ) from None
+
+    async def key_value(self, purpose: str, *, ttl_s: float | None = None) -> KeyValue:
+        """The key-value bucket ``STREAM-purpose`` beside the stream, created when absent
+        (``ttl_s``: how long a key lives without an update; an existing bucket is used
+        as it is)."""
+        js = await self.jetstream()
+        bucket = f"{self.stream}-{purpose}"
+        try:
+            return await self.call(js.key_value(bucket), f"open the {bucket} bucket")
+        except nats.js.errors.NotFoundError:
+            pass
+        try:
+            return await self.call(js.create_key_value(
+                bucket=bucket, ttl=ttl_s, replicas=self.address.replicas,
+                storage=StorageType.FILE), f"create the {bucket} bucket")
+        except nats.js.errors.BadRequestError:  # another process made it first
+            return await self.call(js.key_value(bucket), f"open the {bucket} bucket")
 
     # -- EventLog -------------------------------------------------------------------
 
