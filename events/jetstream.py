@@ -24,16 +24,18 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
 import nats
+from nats.aio.client import Client
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
 from nats.js.kv import KeyValue
 
-from events.jetstream_reader import JetStreamReader
+from events.jetstream_reader import JetStreamReader, quietly
 from events.nats_address import NatsAddress
 from events.nats_connection import ConnectionReport, LogUnavailable, NatsConnection
 from events.position import Position
@@ -67,7 +69,7 @@ def history_of(info: StreamInfo) -> StreamHistory:
                          state.last_seq)
 
 
-def message_id(event: Event | dict) -> str:
+def message_id(event: Event | dict[str, Any]) -> str:
     """The de-duplication id of ``event``: its ``eventId``, else a fresh one."""
     given = event.get("eventId") if isinstance(event, dict) else event.event_id
     return given if isinstance(given, str) and given else uuid.uuid4().hex
@@ -184,7 +186,7 @@ class JetStreamLog:
         history = await self.history()
         return Position(history.generation, history.last_seq)
 
-    async def append(self, events: Sequence[Event | dict]) -> Position:
+    async def append(self, events: Sequence[Event | dict[str, Any]]) -> Position:
         """Publish ``events`` in order and wait for every ack (stored durably).
 
         Appends of this process are serialised, so one append's events are consecutive
@@ -258,22 +260,35 @@ class JetStreamLog:
 
         A plain subscription to the stream's subjects sees every publish as it happens;
         it is only a doorbell (readers read the stream itself), so a message it misses
-        while reconnecting costs at most ``recheck_s``.
+        while reconnecting costs at most ``recheck_s``. nats-py renews the subscription
+        across reconnects; a client closed and made again gets a new one.
         """
-        client = await self.connection.client()
+        started = False
+        while True:
+            client: Client | None = None
+            subscription: Subscription | None = None
+            try:
+                client = await self.connection.client()
+                subscription = await client.subscribe(
+                    f"{self.address.subject_prefix}.>", cb=self._ring,
+                    pending_msgs_limit=1 << 20)
+            except (LogUnavailable, nats.errors.Error):
+                client = None
+            if not started:
+                task_status.started()
+                started = True
+            try:
+                while client is not None and not client.is_closed:
+                    await anyio.sleep(self.recheck_s)
+                if client is None:
+                    await anyio.sleep(self.recheck_s)
+            finally:
+                if subscription is not None and client is not None and not client.is_closed:
+                    with anyio.CancelScope(shield=True):
+                        await quietly(subscription.unsubscribe())
 
-        async def ring(_message: object) -> None:
-            self._event().set()
-
-        subscription = await client.subscribe(f"{self.address.subject_prefix}.>", cb=ring,
-                                              pending_msgs_limit=1 << 20)
-        task_status.started()
-        try:
-            await anyio.sleep_forever()
-        finally:
-            with anyio.CancelScope(shield=True):
-                if not client.is_closed:
-                    await subscription.unsubscribe()
+    async def _ring(self, _message: object) -> None:
+        self._event().set()
 
     def _event(self) -> anyio.Event:
         if self._wake is None:

@@ -3,7 +3,7 @@
 A reader owns an ephemeral pull consumer that starts after its position and a private
 inbox the messages are delivered to. Each ``read`` first asks the stream where its
 history stands (``JetStreamLog.history``): a history other than the reader's is a
-``Rotation``; otherwise it hands out, in stream order, the records up to the last
+``HistoryRotation``; otherwise it hands out, in stream order, the records up to the last
 sequence that answer named — never a record published after it, which could belong to
 a history that began in between (a purge, then a publish).
 
@@ -191,14 +191,14 @@ class JetStreamReader:
         while self._stale:
             consumer, subscription = self._stale.pop()
             if subscription is not None:
-                await _quietly(subscription.unsubscribe())
+                await quietly(subscription.unsubscribe())
             if consumer is not None:
                 js = await self._log.jetstream()
-                await _quietly(js.delete_consumer(self._log.stream, consumer))
+                await quietly(js.delete_consumer(self._log.stream, consumer))
 
     async def aclose(self) -> None:
         self._forget(resume_after=self._offset)
-        await _quietly(self._tidy())
+        await quietly(self._tidy())
 
 
 def _sequences(reply: str) -> tuple[int, int]:
@@ -210,7 +210,7 @@ def _sequences(reply: str) -> tuple[int, int]:
     return int(tokens[first]), int(tokens[first + 1])
 
 
-async def _quietly(awaitable: object) -> None:
+async def quietly(awaitable: object) -> None:
     """Tidy-up that may fail when the connection or the consumer is already gone."""
     with contextlib.suppress(OSError, TimeoutError, nats.errors.Error):
         await awaitable  # type: ignore[misc]

@@ -61,3 +61,37 @@ class EventLog(Protocol):
     async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = ...) -> None:
         """Turn outside appends into notifications, until cancelled."""
         ...
+
+
+# --- The record-level interface (INTERFACE.md, issue #11 part 1) ------------------------
+# Written here as the shared interface states it so that the JetStream backend can be
+# built against it while the file backend moves onto it; the core-log branch owns it.
+
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBatch:
+    """Whole records read in one go, columnar so a replay of millions allocates little."""
+
+    generation: str
+    start: int
+    raws: Sequence[bytes]
+    ends: Sequence[int]
+    end: int
+
+    def position_of(self, index: int) -> Position:
+        return Position(self.generation, self.ends[index])
+
+    @property
+    def position(self) -> Position:
+        return Position(self.generation, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRotation:
+    """The log is another history now; the reader started over at its beginning."""
+
+    reason: str
+    generation: str

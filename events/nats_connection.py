@@ -56,6 +56,7 @@ class NatsConnection:
         self._down_since: float | None = None
         self._last_outage_s: float | None = None
         self._last_error: str | None = None
+        self._refused: str | None = None
         # A permission refusal arrives asynchronously (-ERR), while the request it
         # refused just times out: keep it so that the timeout can say why.
         self.permission_error: str | None = None
@@ -110,7 +111,7 @@ class NatsConnection:
                 reconnected_cb=self._on_reconnected,
             ), self.connect_timeout_s)
         except (TimeoutError, OSError, nats.errors.Error) as error:
-            reason = self._last_error or type(error).__name__
+            reason = self._refused or self._last_error or type(error).__name__
             raise LogUnavailable(f"cannot connect to NATS at {self.address}: {reason}") from None
 
     async def _on_error(self, error: Exception) -> None:
@@ -119,8 +120,12 @@ class NatsConnection:
             self.permission_error = text
         elif "authorization violation" in text.lower():
             text = "authorization violation (check the user, password, token or creds)"
+            self._refused = text  # what later reconnect errors must not hide
+        if text != self._last_error and self._client is not None:
+            # Once per distinct error, and not while first connecting: the error
+            # ``client`` raises then says it in one line.
+            logger.warning("NATS %s: %s", self.address, text)
         self._last_error = text
-        logger.warning("NATS %s: %s", self.address, text)
 
     async def _on_disconnected(self) -> None:
         if self._down_since is None and not self._closing:

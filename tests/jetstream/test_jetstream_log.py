@@ -5,7 +5,8 @@ outside publish, and one-line errors for a log that cannot be used."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import anyio
 import msgspec
@@ -169,7 +170,7 @@ async def test_an_unreachable_server_is_a_one_line_error() -> None:
 
 
 @pytest.fixture
-def restricted_server(nats_server: NatsServer, tmp_path) -> NatsServer:  # type: ignore[no-untyped-def]
+def restricted_server(nats_server: NatsServer, tmp_path: Path) -> Iterator[NatsServer]:
     """A second server whose only user may not use the JetStream API."""
     server = NatsServer(tmp_path / "restricted", config=(
         'authorization { users = [ {user: "worker", password: "pw", '
@@ -199,7 +200,7 @@ async def test_wrong_credentials_are_a_one_line_error(restricted_server: NatsSer
     assert "authorization violation" in str(refused.value)
 
 
-async def test_a_server_without_jetstream_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_server_without_jetstream_is_a_one_line_error(tmp_path: Path) -> None:
     plain = NatsServer(tmp_path / "plain", jetstream=False)
     plain.start()
     try:

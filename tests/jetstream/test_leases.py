@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from events.jetstream import JetStreamLog
-from harness.leases import KvLeases
+from harness.kv_leases import KvLeases
 from tests.support.nats import NatsServer
 
 pytestmark = pytest.mark.anyio
