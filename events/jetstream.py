@@ -36,8 +36,9 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.kv import KeyValue
 
 from events.jetstream_reader import JetStreamReader, quietly
+from events.log import LogUnavailable
 from events.nats_address import NatsAddress
-from events.nats_connection import ConnectionReport, LogUnavailable, NatsConnection
+from events.nats_connection import ConnectionReport, NatsConnection
 from events.position import Position
 from events.schema import Event
 

@@ -3,7 +3,7 @@
 A reader owns an ephemeral pull consumer that starts after its position and a private
 inbox the messages are delivered to. Each ``read`` first asks the stream where its
 history stands (``JetStreamLog.history``): a history other than the reader's is a
-``HistoryRotation``; otherwise it hands out, in stream order, the records up to the last
+``Rotation``; otherwise it hands out, in stream order, the records up to the last
 sequence that answer named — never a record published after it, which could belong to
 a history that began in between (a purge, then a publish).
 
@@ -27,8 +27,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from events.log import HistoryRotation, RecordBatch
-from events.nats_connection import LogUnavailable
+from events.log import LogUnavailable, RecordBatch, Rotation
 from events.position import Position
 
 if TYPE_CHECKING:
@@ -64,7 +63,7 @@ class JetStreamReader:
         return Position(generation, self._offset)
 
     async def read(self, *, max_records: int = 10_000, max_bytes: int = 4 << 20
-                   ) -> RecordBatch | HistoryRotation | None:
+                   ) -> RecordBatch | Rotation | None:
         history = await self._log.history()
         if self._generation != history.generation:
             if self._generation is not None and self._offset:
@@ -72,7 +71,7 @@ class JetStreamReader:
                 self._forget(resume_after=0)
                 self._offset = 0
                 self._generation, self._created = history.generation, history.created
-                return HistoryRotation(reason, history.generation)
+                return Rotation(reason, history.generation)
             self._generation = history.generation
         self._created = history.created
         if history.last_seq <= self._offset:
@@ -102,7 +101,8 @@ class JetStreamReader:
         if not raws:
             return None
         start, self._offset = self._offset, ends[-1]
-        return RecordBatch(self._generation, start, raws, ends, self._offset)
+        return RecordBatch(self._generation, start, raws, ends, self._offset,
+                           _as_lines(raws))
 
     async def _pull(self, wanted: int, handed_to: int) -> bool:
         """Ask the consumer for up to ``wanted`` messages; whether any arrived.
@@ -199,6 +199,17 @@ class JetStreamReader:
     async def aclose(self) -> None:
         self._forget(resume_after=self._offset)
         await quietly(self._tidy())
+
+
+def _as_lines(raws: list[bytes]) -> bytes | None:
+    """The records as newline-ended lines, which a replay decodes in one call — unless a
+    record would not be exactly one line (empty, blank, or holding a newline: another
+    publisher's pretty-printed JSON), which must stay one record, as the live path
+    reads it."""
+    for raw in raws:
+        if not raw.strip() or b"\n" in raw:
+            return None
+    return b"\n".join(raws) + b"\n"
 
 
 def _sequences(reply: str) -> tuple[int, int]:

@@ -17,17 +17,10 @@ from dataclasses import dataclass
 import nats
 from nats.aio.client import Client
 
+from events.log import LogUnavailable
 from events.nats_address import NatsAddress
 
 logger = logging.getLogger("harness.nats")
-
-
-class LogUnavailable(OSError):
-    """The JetStream log cannot be used now (unreachable, refused, no permission).
-
-    An ``OSError``: like a full disk for the file log, the caller retries or reports it;
-    the message is one line meant for a person.
-    """
 
 
 @dataclass(frozen=True, slots=True)

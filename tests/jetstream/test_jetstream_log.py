@@ -15,9 +15,8 @@ import pytest
 
 from events import schema as ev
 from events.jetstream import JetStreamLog
-from events.log import HistoryRotation, RecordBatch
+from events.log import LogUnavailable, RecordBatch, Rotation
 from events.nats_address import BadAddress, NatsAddress
-from events.nats_connection import LogUnavailable
 from events.position import Position
 from tests.support.nats import NatsServer
 from tests.support.servers import free_port
@@ -30,7 +29,7 @@ def log_line(number: int, **fields: object) -> ev.RunLog:
     return ev.RunLog(run_id="r", level="info", message=f"line {number}", ts=TS, **fields)
 
 
-def messages(batch: RecordBatch | HistoryRotation | None) -> list[str]:
+def messages(batch: RecordBatch | Rotation | None) -> list[str]:
     assert isinstance(batch, RecordBatch), batch
     return [json.loads(raw)["message"] for raw in batch.raws]
 
@@ -94,11 +93,11 @@ async def test_a_purged_stream_is_another_history_for_readers_and_cursors(
     await purge(nats_server)
     await log.append([log_line(2)])
     rotation = await reader.read()
-    assert isinstance(rotation, HistoryRotation) and rotation.reason == "purged"
+    assert isinstance(rotation, Rotation) and rotation.reason == "purged"
     assert messages(await reader.read()) == ["line 2"]
     now = await log.current()
     assert now.generation != old.generation and reader.position == now
-    assert isinstance(await log.reader(after=old).read(), HistoryRotation)
+    assert isinstance(await log.reader(after=old).read(), Rotation)
 
 
 async def test_a_re_created_stream_is_another_history(log: JetStreamLog,
@@ -109,7 +108,7 @@ async def test_a_re_created_stream_is_another_history(log: JetStreamLog,
     await recreate(nats_server)
     await log.append([log_line(7)])
     rotation = await reader.read()
-    assert isinstance(rotation, HistoryRotation) and rotation.reason == "re-created"
+    assert isinstance(rotation, Rotation) and rotation.reason == "re-created"
     assert messages(await reader.read()) == ["line 7"]
 
 
