@@ -10,8 +10,10 @@ import os
 import sys
 from pathlib import Path
 
+import anyio
 import uvicorn
 
+from events.log import UnknownLog, open_log
 from harness.errors import Invalid
 from harness.settings import Settings
 
@@ -31,6 +33,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def log_unusable(settings: Settings) -> str | None:
+    """Why the log ``HARNESS_LOG`` names cannot be used (a server that cannot be reached,
+    credentials refused, no permission on the stream), or ``None``: said once, in one
+    line, before serving. Once serving, losing the log is shown in ``/api/health`` and
+    the server recovers by itself."""
+    if settings.log == "file":
+        return None
+
+    async def probe() -> None:
+        log = open_log(settings.log, settings.data_dir)
+        try:
+            await log.current()
+        finally:
+            await log.aclose()
+
+    try:
+        anyio.run(probe)
+    except (OSError, UnknownLog) as error:
+        return str(error)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -41,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         settings.check_bind()
     except Invalid as error:
         print(f"harness: {error.message}", file=sys.stderr)
+        return 2
+    unusable = log_unusable(settings)
+    if unusable is not None:
+        print(f"harness: {unusable}", file=sys.stderr)
         return 2
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its

@@ -20,7 +20,7 @@ import uuid
 import nats
 
 from events.jetstream import JetStreamLog
-from events.nats_connection import LogUnavailable
+from events.log import LogUnavailable
 from harness.leases import LEASE_TTL_S
 
 logger = logging.getLogger("harness.leases")

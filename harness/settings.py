@@ -36,7 +36,9 @@ class Settings:
     ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
     ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
     ``append_deadline_s`` is how long a command waits for the log reader to show its
-    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``). ``lease_ttl_s`` is how
+    long a replica's lease on a run lives without renewal (``HARNESS_LEASE_TTL_S``; with a
+    JetStream log): another replica takes a dead one's runs over that long after it died.
     """
 
     host: str = "127.0.0.1"
@@ -55,6 +57,7 @@ class Settings:
     openai_api_key: str | None = None
     log: str = "file"
     append_deadline_s: float = 5.0
+    lease_ttl_s: float = 10.0
 
     @property
     def log_path(self) -> Path:
@@ -102,6 +105,8 @@ class Settings:
             kwargs["log"] = values["HARNESS_LOG"]
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
+        if values.get("HARNESS_LEASE_TTL_S"):
+            kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):

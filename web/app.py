@@ -21,11 +21,12 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events.log import open_log
+from events.log import EventLog, open_log
 from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
 from harness.executor import Executor
+from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
 from harness.memory import AgentMemory
@@ -66,18 +67,44 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+async def signing_key(settings: Settings, log: EventLog) -> bytes:
+    """The Browser Harness key: replicas on a JetStream log share one in its key-value
+    store; a server on a file keeps it in its data directory."""
+    if settings.log == "file":
+        return load_signing_key(settings)
+    from events.jetstream import JetStreamLog
+    from harness.signing_key import shared_signing_key
+
+    if not isinstance(log, JetStreamLog):
+        raise TypeError(f"HARNESS_LOG={settings.log} opened a {type(log).__name__}")
+    return await shared_signing_key(settings, log)
+
+
+def run_leases(settings: Settings, log: EventLog) -> RunLeases:
+    """Who may execute a run: this process alone (a file log), or whichever replica holds
+    the run's lease (a JetStream log; ``harness.kv_leases``)."""
+    if settings.log == "file":
+        return LocalLeases()
+    from events.jetstream import JetStreamLog
+    from harness.kv_leases import KvLeases
+
+    if not isinstance(log, JetStreamLog):
+        raise TypeError(f"HARNESS_LOG={settings.log} opened a {type(log).__name__}")
+    return KvLeases(log, ttl_s=settings.lease_ttl_s)
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(open_log(settings.log, settings.data_dir),
-                       bus_buffer=settings.stream_buffer,
+        log = open_log(settings.log, settings.data_dir)
+        live = LiveLog(log, bus_buffer=settings.stream_buffer,
                        append_deadline_s=settings.append_deadline_s)
         await live.start()
         app.state.settings = settings
         app.state.live = live
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
-        app.state.secret = load_signing_key(settings)
+        app.state.secret = await signing_key(settings, log)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.started_at = time.monotonic()
@@ -93,7 +120,8 @@ def create_app(settings: Settings) -> Starlette:
             await tasks.start(critical, app, "log reader", live.run)
             # Commands and execution: the executor resumes interrupted runs on start.
             app.state.executor = Executor(live, app.state.datasets, settings,
-                                          http_client=http_client)
+                                          http_client=http_client,
+                                          leases=run_leases(settings, log))
             await tasks.start(critical, app, "executor", app.state.executor.run)
             if settings.demo:
                 tasks.start_soon(keep_demo_running, app.state.executor)

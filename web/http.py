@@ -21,12 +21,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
+from events.log import LogUnavailable
 from harness.errors import (
     BodyTooLarge,
     HarnessError,
     Invalid,
     MalformedBody,
     UnsupportedMediaType,
+)
+from harness.errors import (
+    LogUnavailable as HarnessLogUnavailable,
 )
 
 T = TypeVar("T")
@@ -185,6 +189,12 @@ async def harness_error(request: Request, exc: Exception) -> Response:
     return json_response(exc.to_json(), status=exc.status)
 
 
+async def log_unavailable(request: Request, exc: Exception) -> Response:
+    """The log's server is away (a JetStream outage): the client may retry, the server
+    reconnects by itself."""
+    return await harness_error(request, HarnessLogUnavailable(str(exc)))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 in the API's error shape."""
     assert isinstance(exc, HTTPException)
@@ -208,4 +218,5 @@ def _allowed_methods(request: Request) -> set[str]:
     return allowed
 
 
-EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error}
+EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error,
+                      LogUnavailable: log_unavailable}

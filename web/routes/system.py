@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events.writer import format_timestamp
 from harness.live import LiveLog
 from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
@@ -44,8 +46,20 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class LogConnection(msgspec.Struct, rename="camel"):
+    """A networked log's connection (JetStream): up or down, and its outages."""
+
+    connected: bool
+    outages: int  # disconnections since start-up
+    down_since: str | None  # RFC 3339, while an outage lasts
+    last_outage_s: float | None  # how long the last finished one lasted
+    last_error: str | None
+
+
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
+    # "ok"; "degraded" while the log's server is unreachable (the server reconnects by
+    # itself); "failed" when a task the server needs has stopped (then 503)
+    status: str
     failures: dict[str, str]
     log: str
     position: str
@@ -59,6 +73,7 @@ class Health(msgspec.Struct, rename="camel"):
     subscribers: Subscribers
     side_logs: SideLogs
     uptime_s: float
+    log_connection: LogConnection | None  # null for the file log
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
@@ -81,8 +96,12 @@ async def health(request: Request) -> Response:
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
     memory = request.app.state.memory.statistics()
+    connection = log_connection(live)
+    status = "failed" if failures else "ok"
+    if status == "ok" and connection is not None and not connection.connected:
+        status = "degraded"
     body = Health(
-        status="failed" if failures else "ok",
+        status=status,
         failures=failures,
         log=live.log.name,
         position=str(live.position),
@@ -98,11 +117,26 @@ async def health(request: Request) -> Response:
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
+        log_connection=connection,
     )
     response = live_state(request, body, position=live.position)
     if failures:
         response.status_code = 503
     return response
+
+
+def log_connection(live: LiveLog) -> LogConnection | None:
+    """The connection state of a log that has one (it offers ``report()``)."""
+    report = getattr(live.log, "report", None)
+    if report is None:
+        return None
+    state = report()
+    down_since = None
+    if state.down_since is not None:
+        down_since = format_timestamp(datetime.fromtimestamp(state.down_since, UTC))
+    last_outage_s = None if state.last_outage_s is None else round(state.last_outage_s, 3)
+    return LogConnection(state.connected, state.outages, down_since, last_outage_s,
+                         state.last_error)
 
 
 routes = [
