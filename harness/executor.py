@@ -15,6 +15,14 @@ the runs it created itself (``commands.is_own_run``).
 
 Queued runs start, oldest first, whenever fewer than ``settings.max_runs`` runs are
 executing here; runs created directly start at once but do take a slot.
+
+Replicas (several servers on one JetStream log) share the runs through leases
+(``harness.leases``): a run executes where its lease is held, taken before its first
+event is appended and renewed while it runs. Every replica looks, once a second, for
+runs that should be executing but whose lease is free (their replica died), takes the
+lease, and resumes them as a restart would. A cancel sent to another replica reaches
+the executing one through the log (``run_cancel_requested``). A replica that loses a
+lease stops the run at once and writes nothing more for it: it is someone else's now.
 """
 
 from __future__ import annotations
@@ -52,8 +60,9 @@ from harness.commands import (
     unfinished_sequences,
 )
 from harness.datasets import DatasetCatalog
-from harness.errors import Conflict, HarnessError
+from harness.errors import Conflict, HarnessError, LogUnavailable
 from harness.item_runner import ItemRunner
+from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.providers import make_provider
 from harness.settings import Settings
@@ -63,6 +72,8 @@ from projections.state import RunRecord
 logger = logging.getLogger("harness.executor")
 
 QUEUE_RECHECK_S = 1.0
+CANCEL_CHECK_S = 0.2  # how soon a cancel sent to another replica stops the run here
+CANCEL_WAIT_S = 30.0  # how long a cancel waits for the replica executing the run
 
 
 @dataclass(eq=False)
@@ -73,6 +84,14 @@ class ActiveRun:
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     done: anyio.Event = field(default_factory=anyio.Event)
     canceling: bool = False
+    lost: bool = False  # its lease went to another replica: write nothing more
+
+
+def log_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or every error of a group) says the log cannot be used now."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(log_failure(inner) for inner in error.exceptions)
+    return isinstance(error, (OSError, LogUnavailable))
 
 
 class Executor:
@@ -84,15 +103,17 @@ class Executor:
     """
 
     def __init__(self, live: LiveLog, catalog: DatasetCatalog, settings: Settings, *,
-                 http_client: Any = None) -> None:
+                 http_client: Any = None, leases: RunLeases | None = None) -> None:
         self.live = live
         self.catalog = catalog
         self.settings = settings
         self.http_client = http_client
+        self.leases: RunLeases = leases or LocalLeases()
         self._active: dict[str, ActiveRun] = {}
         self._tasks: TaskGroup | None = None
         self._queue_changed = anyio.Event()
         self._unrunnable: set[str] = set()
+        self._interrupted: set[str] = set()  # stopped by a log outage: resumed once it ends
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -101,10 +122,21 @@ class Executor:
             self._tasks = tasks
             try:
                 await self._resume_interrupted()
+                if self.leases.shared:
+                    tasks.start_soon(self._keep_leases, name="run leases")
                 task_status.started()
                 while True:
                     self._queue_changed = anyio.Event()
-                    await self._dispatch_queued()
+                    try:
+                        await self._dispatch_queued()
+                        if self.leases.shared or self._interrupted:
+                            # Runs whose replica died, or that an outage stopped here.
+                            await self._resume_interrupted(only=None if self.leases.shared
+                                                           else set(self._interrupted))
+                    except Exception as error:
+                        if not log_failure(error):
+                            raise
+                        logger.warning("cannot dispatch or resume runs now: %s", error)
                     # The re-check also picks up runs other writers enqueued in the log.
                     with anyio.move_on_after(QUEUE_RECHECK_S):
                         await self._queue_changed.wait()
@@ -116,6 +148,7 @@ class Executor:
     async def create(self, spec: RunSpec) -> RunRecord:
         tasks = self._running()
         created = plan_create(spec, self.catalog, self.settings)
+        await self.leases.acquire(created.run_id)  # a new id: nobody else can hold it
         active = await self._append_claimed(created.run_id, [created])
         tasks.start_soon(self._execute, active, name=f"run {created.run_id}")
         return find_run(self.live.models, created.run_id)
@@ -131,7 +164,10 @@ class Executor:
         if active is not None:
             active.canceling = True  # before the await: a second cancel meanwhile is a 409
         await self.live.append([cancel_requested])
-        if active is None:
+        if active is None and await self.leases.held_elsewhere(run_id):
+            # Another replica executes it: it sees the request in the log and ends the run.
+            await self._until_finished(run_id)
+        elif active is None:
             # Not executing here (an outside writer's run): its end is ours to record.
             await self.live.append(finish_canceled(find_run(self.live.models, run_id)))
         else:
@@ -146,7 +182,14 @@ class Executor:
         resumed = plan_retry(record)
         if run_id in self._active:
             raise Conflict(f"run {run_id} is still finishing", details={"status": "running"})
-        active = await self._append_claimed(run_id, [resumed])
+        if not await self.leases.acquire(run_id):
+            raise Conflict(f"run {run_id} is being executed by another replica",
+                           details={"status": record.info.status})
+        try:
+            active = await self._append_claimed(run_id, [resumed])
+        except BaseException:
+            await self.leases.release(run_id)
+            raise
         tasks.start_soon(self._execute, active, name=f"run {run_id}")
         return record
 
@@ -185,24 +228,42 @@ class Executor:
     async def _write(self, events: list[Event]) -> None:
         await self.live.append_nowait(events)
 
-    async def _resume_interrupted(self) -> None:
-        """Take up the runs a previous server left pending or running (SPEC §7.4)."""
+    async def _write_unless_lost(self, active: ActiveRun, events: list[Event]) -> None:
+        if not active.lost:
+            await self._write(events)
+
+    async def _resume_interrupted(self, *, only: set[str] | None = None) -> None:
+        """Take up the runs a previous server left pending or running (SPEC §7.4), or,
+        of those, the ones in ``only``."""
         tasks = self._running()
         resumed: list[Event] = []
         starts: list[str] = []
+        finished: list[str] = []
         for record in self.live.models.runs.order:
-            if not record.active or not is_own_run(record):
-                continue  # finished, or another writer's run that it may still be running
+            if not record.active or not is_own_run(record) or record.info.id in self._active:
+                continue  # finished, another writer's run that it may still be running, ours
+            if only is not None and record.info.id not in only:
+                continue
             run_id = record.info.id
+            if self.leases.shared and len(self._active) + len(starts) >= self.settings.max_runs:
+                break  # HARNESS_MAX_RUNS holds per replica: another may take the rest
+            if not await self.leases.acquire(run_id):
+                continue  # executing on another replica
             if record.lifecycle.cancel_requested_at is not None:
                 resumed.extend(finish_canceled(record))
+                finished.append(run_id)
                 continue
             if record.info.status == "running":
                 resumed.append(RunResumed(run_id=run_id, ts=now_timestamp()))
             starts.append(run_id)
         if resumed:
+            # Appended with the leases held, and waited for: the fold then shows every
+            # event a dead holder managed to write, so no judged item runs again.
             await self.live.append(resumed)
+        for run_id in finished:
+            await self.leases.release(run_id)
         for run_id in starts:
+            self._interrupted.discard(run_id)
             logger.info("resuming run %s", run_id)
             self._start(tasks, run_id)
 
@@ -221,6 +282,9 @@ class Executor:
                     self._unrunnable.add(queued.queue_id)
                     logger.warning("queued run %s cannot start: %s", queued.queue_id, error)
                 continue
+            if not await self.leases.claim_queued(queued.queue_id):
+                continue  # another replica is dispatching it
+            await self.leases.acquire(created.run_id)
             await self.live.append([
                 QueueDispatched(queue_id=queued.queue_id, run_id=created.run_id,
                                 ts=created.ts),
@@ -235,17 +299,57 @@ class Executor:
         try:
             with active.scope:
                 status, error = await self._run_items(active)
-            await self.live.append([RunFinished(run_id=run_id, status=status, error=error,
-                                                ts=now_timestamp())])
+            if not active.lost:
+                await self.live.append([RunFinished(run_id=run_id, status=status, error=error,
+                                                    ts=now_timestamp())])
         except Exception as crash:  # one run's bug must not stop the others
+            if log_failure(crash):
+                # Not the run's fault: it resumes, here or on another replica, once the
+                # log is back (its lease, not renewed, expires meanwhile).
+                logger.error("run %s stopped: cannot write to the log (%s)", run_id, crash)
+                active.lost = True
+                self._interrupted.add(run_id)
+                return
             logger.exception("run %s crashed", run_id)
-            await self.live.append([RunFinished(run_id=run_id, status="failed",
-                                                error=f"internal error: {crash!r}",
-                                                ts=now_timestamp())])
+            if not active.lost:
+                await self.live.append([RunFinished(run_id=run_id, status="failed",
+                                                    error=f"internal error: {crash!r}",
+                                                    ts=now_timestamp())])
         finally:
             del self._active[run_id]
             active.done.set()
             self._queue_changed.set()
+            if not active.lost:
+                with anyio.CancelScope(shield=True):
+                    await self.leases.release(run_id)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the runs executing here; stop a run whose lease is lost,
+        and one that another replica was asked to cancel."""
+        renewed_at = anyio.current_time()
+        while True:
+            await anyio.sleep(CANCEL_CHECK_S)
+            for active in list(self._active.values()):
+                record = self.live.models.runs.runs.get(active.run_id)
+                if (record is not None and record.lifecycle.cancel_requested_at is not None
+                        and not active.canceling):
+                    active.canceling = True  # asked through another replica
+                    active.scope.cancel()
+            if anyio.current_time() - renewed_at < self.leases.renew_every_s:
+                continue
+            renewed_at = anyio.current_time()
+            for active in list(self._active.values()):
+                if not await self.leases.renew(active.run_id):
+                    logger.error("run %s: lease lost; another replica takes it over",
+                                 active.run_id)
+                    active.lost = True
+                    active.scope.cancel()
+
+    async def _until_finished(self, run_id: str) -> None:
+        """Until the fold shows ``run_id`` finished (the replica executing it ended it)."""
+        with anyio.move_on_after(CANCEL_WAIT_S):
+            while find_run(self.live.models, run_id).active:
+                await anyio.sleep(CANCEL_CHECK_S)
 
     async def _run_items(self, active: ActiveRun) -> tuple[FinalStatus, str | None]:
         """Run the run's unfinished items; its final status and error."""
@@ -263,7 +367,8 @@ class Executor:
         attempts = {sequence: record.item(sequence).attempts for sequence in todo}
         runner = ItemRunner(run_id=active.run_id, provider=provider,
                             model=record.info.model_name,
-                            config=provider_config(record.config), write=self._write,
+                            config=provider_config(record.config),
+                            write=lambda events: self._write_unless_lost(active, events),
                             canceling=lambda: active.canceling)
         errors: list[str] = []
         work = iter(todo)

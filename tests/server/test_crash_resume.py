@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,47 +13,9 @@ import pytest
 from events import schema as ev
 from harness.settings import Settings
 from tests.support.events import TS, append
-from tests.support.servers import RunningServer, free_port
+from tests.support.processes import ServerProcess
+from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class ServerProcess:
-    """``python run.py`` in its own process, so that a test can kill it outright."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.cwd = cwd
-        self.data_dir = cwd / "data"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
-
-    def start(self) -> None:
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-               "HARNESS_DATA_DIR": str(self.data_dir)}
-        self.process = subprocess.Popen([sys.executable, str(REPO / "run.py")], cwd=self.cwd,
-                                        env={**env, "PYTHONPATH": str(REPO)},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._healthy, timeout_s=20, message="server answers /api/health")
-
-    def _healthy(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, "server died"
-        try:
-            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
 
 
 @pytest.fixture
