@@ -25,6 +25,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", help="interface to bind (default HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default PORT or 7860)")
     parser.add_argument("--data-dir", help="data directory (default HARNESS_DATA_DIR or ./data)")
+    parser.add_argument("--log", help="the runs log: 'file' or nats://host:port/STREAM "
+                                      "(default HARNESS_LOG or file)")
     parser.add_argument("--demo", action="store_true",
                         help="keep a few simulated runs going so the board is alive")
     parser.add_argument("--reload", action="store_true", help="restart on code changes")
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env(host=args.host, port=args.port,
                                      data_dir=args.data_dir and os.path.abspath(args.data_dir),
-                                     demo=args.demo or None,
+                                     demo=args.demo or None, log=args.log,
                                      allow_unauthenticated=args.allow_unauthenticated or None)
         settings.check_bind()
     except Invalid as error:
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its
         # settings from the environment again: hand the flags down through it.
         os.environ.update(HOST=settings.host, PORT=str(settings.port),
-                          HARNESS_DATA_DIR=str(settings.data_dir),
+                          HARNESS_DATA_DIR=str(settings.data_dir), HARNESS_LOG=settings.log,
                           HARNESS_DEMO="1" if settings.demo else "")
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
                     reload_dirs=[str(ROOT / name) for name in

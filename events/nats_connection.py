@@ -110,8 +110,10 @@ class NatsConnection:
     async def _on_error(self, error: Exception) -> None:
         text = (str(error) or type(error).__name__).removeprefix("nats: ")
         if "permissions violation" in text.lower():
+            # Not logged: the request it refused fails with it (``JetStreamLog.call``).
             self.permission_error = text
-        elif "authorization violation" in text.lower():
+            return
+        if "authorization violation" in text.lower():
             text = "authorization violation (check the user, password, token or creds)"
             self._refused = text  # what later reconnect errors must not hide
         if text != self._last_error and self._client is not None:

@@ -5,7 +5,7 @@ outside publish, and one-line errors for a log that cannot be used."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -166,17 +166,6 @@ async def test_an_unreachable_server_is_a_one_line_error() -> None:
         await log.current()
     assert "cannot connect to NATS at nats://127.0.0.1" in str(refused.value)
     assert "\n" not in str(refused.value)
-
-
-@pytest.fixture
-def restricted_server(nats_server: NatsServer, tmp_path: Path) -> Iterator[NatsServer]:
-    """A second server whose only user may not use the JetStream API."""
-    server = NatsServer(tmp_path / "restricted", config=(
-        'authorization { users = [ {user: "worker", password: "pw", '
-        'permissions: { publish: { deny: ["$JS.API.>"] } } } ] }'))
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_missing_stream_permissions_are_a_one_line_error(
