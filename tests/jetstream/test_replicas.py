@@ -191,3 +191,18 @@ async def test_a_purged_stream_sends_clients_a_reset(replicas: Replicas,
         async with sse_stream(replica.url, last_event_id=old) as stream:
             assert (await stream.next(timeout_s=20)).event == "reset"
         assert (await client.get(f"{replica.url}/api/runs")).json()["runs"] == []
+
+
+def test_a_browser_harness_pack_made_by_one_replica_imports_on_another(
+        replicas: Replicas) -> None:
+    first, second = replicas(), replicas()
+    pack = httpx.post(f"{first.url}/api/browser-harness/packs", timeout=10, json={
+        "datasetName": "arithmetic", "modelName": "chat-web", "limit": 2}).json()
+    captures = [{"sequence": item["sequence"], "responseText": "Answer: A"}
+                for item in pack["items"]]
+    imported = httpx.post(f"{second.url}/api/browser-harness/imports", timeout=10,
+                          json={"pack": pack, "captures": captures})
+    assert imported.status_code == 201, imported.text
+    run_id = imported.json()["run"]["id"]
+    wait_until(lambda: httpx.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
+               timeout_s=10, message="the import shows on the replica that made the pack")
