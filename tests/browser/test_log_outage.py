@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from harness.settings import Settings
-from tests.browser.conftest import Dashboard, sync_api
+from tests.browser.conftest import Dashboard, dashboard_on, sync_api
 from tests.support.nats import NatsServer
 from tests.support.servers import RunningServer
 
@@ -21,11 +21,8 @@ def replica(server_factory: Callable[..., RunningServer], settings: Settings,
 
 @pytest.fixture
 def board(browser: sync_api.Browser, replica: RunningServer) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    dashboard = Dashboard(context.new_page(), replica)
-    yield dashboard
-    context.close()
-    assert dashboard.errors == [], f"uncaught errors in the page: {dashboard.errors}"
+    with dashboard_on(browser, replica) as dashboard:
+        yield dashboard
 
 
 def test_the_pill_says_the_log_is_offline_while_nats_is_away(
