@@ -74,6 +74,7 @@ logger = logging.getLogger("harness.executor")
 QUEUE_RECHECK_S = 1.0
 CANCEL_CHECK_S = 0.2  # how soon a cancel sent to another replica stops the run here
 CANCEL_WAIT_S = 30.0  # how long a cancel waits for the replica executing the run
+CATCH_UP_S = 5.0  # how long a takeover waits for the fold to reach the log's end
 
 
 @dataclass(eq=False)
@@ -239,16 +240,23 @@ class Executor:
         resumed: list[Event] = []
         starts: list[str] = []
         finished: list[str] = []
-        for record in self.live.models.runs.order:
-            if not record.active or not is_own_run(record) or record.info.id in self._active:
-                continue  # finished, another writer's run that it may still be running, ours
-            if only is not None and record.info.id not in only:
-                continue
-            run_id = record.info.id
+        candidates = [record.info.id for record in list(self.live.models.runs.order)
+                      if record.active and is_own_run(record)  # not another writer's run
+                      and record.info.id not in self._active
+                      and (only is None or record.info.id in only)]
+        for run_id in candidates:
             if self.leases.shared and len(self._active) + len(starts) >= self.settings.max_runs:
                 break  # HARNESS_MAX_RUNS holds per replica: another may take the rest
             if not await self.leases.acquire(run_id):
                 continue  # executing on another replica
+            if self.leases.shared:
+                # The lease may be free because the replica that ran the run has just
+                # finished it: judge the run by the whole log, not by a fold behind it.
+                await self._catch_up()
+            record = self.live.models.runs.runs.get(run_id)
+            if record is None or not record.active:
+                await self.leases.release(run_id)
+                continue
             if record.lifecycle.cancel_requested_at is not None:
                 resumed.extend(finish_canceled(record))
                 finished.append(run_id)
@@ -344,6 +352,15 @@ class Executor:
                                  active.run_id)
                     active.lost = True
                     active.scope.cancel()
+
+    async def _catch_up(self) -> None:
+        """Until the fold holds everything the log holds now (``CATCH_UP_S`` at most)."""
+        end = await self.live.log.current()
+        self.live.log.notify()
+        with anyio.move_on_after(CATCH_UP_S):
+            while (self.live.position.generation != end.generation
+                   or self.live.position.offset < end.offset):
+                await anyio.sleep(CANCEL_CHECK_S / 10)
 
     async def _until_finished(self, run_id: str) -> None:
         """Until the fold shows ``run_id`` finished (the replica executing it ended it)."""

@@ -61,13 +61,17 @@ def default_source(path: Path) -> str:
     return hashlib.blake2b(key, digest_size=6).hexdigest()
 
 
-def dedup_id(raw: bytes, position: Position) -> str:
-    """The line's ``eventId``, else its position in the file (unique to that line)."""
-    try:
-        given = _id_decoder.decode(raw).event_id
-    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-        given = None
-    return given or f"ship:{position}"
+def dedup_id(raw: bytes, position: str) -> str:
+    """The line's ``eventId``, else its position in the file (a cursor, unique to that
+    line). Only a line that mentions the field is decoded: most have none."""
+    if b'"eventId"' in raw:
+        try:
+            given = _id_decoder.decode(raw).event_id
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+            given = None
+        if given:
+            return given
+    return f"ship:{position}"
 
 
 @dataclass
@@ -152,9 +156,9 @@ class Shipper:
     async def _publish(self, batch: RecordBatch) -> None:
         js = await self.target.jetstream()
         acks = []
-        for index, raw in enumerate(batch.raws):
-            position = batch.position_of(index)
-            headers = {MSG_ID: dedup_id(raw, position), SHIP_POSITION: str(position)}
+        for raw, end in zip(batch.raws, batch.ends, strict=True):
+            position = str(Position(batch.generation, end))
+            headers = {MSG_ID: dedup_id(raw, position), SHIP_POSITION: position}
             acks.append(await self.target.call(
                 js.publish_async(self.subject, raw, stream=self.target.stream,
                                  headers=headers), "publish"))
