@@ -147,9 +147,10 @@ async def fanout(nats: NatsServer, folder: Path, clients: int, appends: int
             await asyncio.gather(*(reader.connect(first if index % 2 else second, after=after)
                                    for index, reader in enumerate(readers[start:start + 50],
                                                                   start)))
-        for url in (first, second):
-            deadline = time.monotonic() + 30
-            while httpx.get(f"{url}/api/health").json()["subscribers"]["sse"] < clients // 2:
+        for url in (first, second):  # a server taking a thousand streams at once is slow
+            deadline = time.monotonic() + 120
+            while httpx.get(f"{url}/api/health", timeout=60).json()["subscribers"]["sse"] < \
+                    clients // 2:
                 if time.monotonic() > deadline:
                     raise TimeoutError("clients did not all connect")
                 await asyncio.sleep(0.05)

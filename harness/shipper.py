@@ -8,13 +8,15 @@ followed into its new history) and publishes each line untouched, one message ea
 
 Exactly once, across restarts and ``kill -9``:
 - every message carries ``Nats-Msg-Id``: the line's ``eventId``, else the line's own
-  position in the file (``<file generation>:<offset after it>``), so a publish retried
-  within the stream's duplicate window is stored once;
-- every message also carries ``Harness-Ship-Position``, the file position after its line.
-  On start the shipper asks the stream for the last message on its own subject and
-  resumes after the position that message names — so where it stopped is known from the
-  stream itself, however long ago that was. Messages of one connection are stored in the
-  order they were sent, so what the stream holds is always a prefix of what was sent;
+  position in the file (``ship:<file generation>:<offset after it>``), so a publish
+  retried within the stream's duplicate window is stored once;
+- every message names the file position after its line: in that id, or, for a line with
+  an ``eventId``, in a ``Harness-Ship-Position`` header (a header more costs every reader
+  of the stream a parse). On start the shipper asks the stream for the last message on
+  its own subject and resumes after the position that message names — so where it
+  stopped is known from the stream itself, however long ago that was. Messages of one
+  connection are stored in the order they were sent, so what the stream holds is always
+  a prefix of what was sent;
 - when a publish fails the shipper drops its connection (and with it anything nats-py
   buffered to resend), reconnects, and resumes from the stream's answer again.
 
@@ -43,6 +45,7 @@ from events.position import CursorRefused, Position, parse_cursor
 logger = logging.getLogger("harness.ship")
 
 SHIP_POSITION = "Harness-Ship-Position"
+SHIP_ID = "ship:"  # the message id of a line without an eventId: ship:<its position>
 BATCH_RECORDS = 5_000
 ACK_TIMEOUT_S = 10.0
 RETRY_WAIT_S = (0.25, 0.5, 1.0, 2.0, 5.0)
@@ -71,7 +74,7 @@ def dedup_id(raw: bytes, position: str) -> str:
             given = None
         if given:
             return given
-    return f"ship:{position}"
+    return f"{SHIP_ID}{position}"
 
 
 @dataclass
@@ -103,8 +106,11 @@ class Shipper:
                                           "find where shipping stopped")
         except nats.js.errors.NotFoundError:
             return None
+        headers = last.headers or {}
+        # A line without an eventId has its position in its message id already.
+        position = headers.get(SHIP_POSITION) or headers.get(MSG_ID, "").removeprefix(SHIP_ID)
         try:
-            return parse_cursor((last.headers or {}).get(SHIP_POSITION, ""))
+            return parse_cursor(position)
         except CursorRefused:
             raise LogUnavailable(f"the last message on {self.subject} carries no "
                                  f"{SHIP_POSITION} header: is another program publishing "
@@ -158,7 +164,11 @@ class Shipper:
         acks = []
         for raw, end in zip(batch.raws, batch.ends, strict=True):
             position = str(Position(batch.generation, end))
-            headers = {MSG_ID: dedup_id(raw, position), SHIP_POSITION: position}
+            msg_id = dedup_id(raw, position)
+            # Every header costs each reader of the stream a parse: the position goes in
+            # a header of its own only when the message id is the line's eventId.
+            headers = ({MSG_ID: msg_id} if msg_id == f"{SHIP_ID}{position}"
+                       else {MSG_ID: msg_id, SHIP_POSITION: position})
             acks.append(await self.target.call(
                 js.publish_async(self.subject, raw, stream=self.target.stream,
                                  headers=headers), "publish"))
