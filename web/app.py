@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,9 +23,12 @@ from starlette.staticfiles import StaticFiles
 
 from events.log import EventLog, open_log
 from harness import __version__
+from harness.browser_harness import ImportsInFlight
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
 from harness.executor import Executor
+from harness.executor_lock import LOCK_FILE as EXECUTOR_LOCK_FILE
+from harness.executor_lock import ExecutorLock
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
@@ -34,6 +37,7 @@ from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
+from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
@@ -47,24 +51,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 async def dashboard(request: object) -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
-
-
-async def critical(app: Starlette, name: str, task: Callable[..., Awaitable[None]], *,
-                   task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-    """Run a task the server cannot do without; if it dies, say so in ``/api/health``
-    (503) rather than go on serving as if nothing had happened."""
-    try:
-        await task(task_status=task_status)
-    except Exception as error:
-        logger.exception("the %s stopped", name)
-        app.state.failures[name] = describe(error)
-
-
-def describe(error: BaseException) -> str:
-    """What went wrong, seen through the task groups that wrapped it."""
-    if isinstance(error, BaseExceptionGroup):
-        return "; ".join(describe(inner) for inner in error.exceptions)
-    return f"{type(error).__name__}: {error}"
 
 
 async def signing_key(settings: Settings, log: EventLog) -> bytes:
@@ -107,30 +93,41 @@ def create_app(settings: Settings) -> Starlette:
         app.state.secret = await signing_key(settings, log)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
+        app.state.imports_in_flight = ImportsInFlight()
         app.state.started_at = time.monotonic()
-        app.state.failures = {}
-        async with (
-            AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
-            McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
-            httpx.AsyncClient() as http_client,
-            anyio.create_task_group() as tasks,
-        ):
-            app.state.memory = agent_memory
-            app.state.mcp = mcp_proxy
-            await tasks.start(critical, app, "log reader", live.run)
-            # Commands and execution: the executor resumes interrupted runs on start.
-            app.state.executor = Executor(live, app.state.datasets, settings,
-                                          http_client=http_client,
-                                          leases=run_leases(settings, log))
-            await tasks.start(critical, app, "executor", app.state.executor.run)
-            if settings.demo:
-                tasks.start_soon(keep_demo_running, app.state.executor)
-            try:
-                yield
-            finally:
-                live.bus.close()
-                tasks.cancel_scope.cancel()
-        await live.log.aclose()
+        # Tasks the server cannot do without: restarted when they fail, shown in health.
+        app.state.supervisor = supervisor = Supervisor()
+        lock = ExecutorLock(settings.data_dir / EXECUTOR_LOCK_FILE)
+        try:
+            async with (
+                AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
+                McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
+                httpx.AsyncClient() as http_client,
+                anyio.create_task_group() as tasks,
+            ):
+                app.state.memory = agent_memory
+                app.state.mcp = mcp_proxy
+                await tasks.start(supervisor.keep_running, "log reader", live.run)
+                # The executor resumes interrupted runs on start, if this process holds
+                # the data directory's executor lock.
+                app.state.executor = executor = Executor(
+                    live, app.state.datasets, settings, lock=lock, http_client=http_client,
+                    leases=run_leases(settings, log))
+                await tasks.start(supervisor.keep_running, "executor", executor.run)
+                if not lock.held:
+                    logger.warning("another process (%s) executes the runs of %s: this server "
+                                   "serves reads and records commands for it to carry out",
+                                   lock.holder() or "unknown", settings.data_dir)
+                if settings.demo:
+                    tasks.start_soon(keep_demo_running, executor)
+                try:
+                    yield
+                finally:
+                    live.bus.close()
+                    tasks.cancel_scope.cancel()
+            await live.log.aclose()
+        finally:
+            lock.release()
 
     routes = [
         *runs.routes,

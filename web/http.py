@@ -21,16 +21,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
-from events.log import LogUnavailable
 from harness.errors import (
     BodyTooLarge,
     HarnessError,
     Invalid,
     MalformedBody,
     UnsupportedMediaType,
-)
-from harness.errors import (
-    LogUnavailable as HarnessLogUnavailable,
+    write_failed,
 )
 
 T = TypeVar("T")
@@ -189,12 +186,6 @@ async def harness_error(request: Request, exc: Exception) -> Response:
     return json_response(exc.to_json(), status=exc.status)
 
 
-async def log_unavailable(request: Request, exc: Exception) -> Response:
-    """The log's server is away (a JetStream outage): the client may retry, the server
-    reconnects by itself."""
-    return await harness_error(request, HarnessLogUnavailable(str(exc)))
-
-
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 in the API's error shape."""
     assert isinstance(exc, HTTPException)
@@ -218,5 +209,20 @@ def _allowed_methods(request: Request) -> set[str]:
     return allowed
 
 
+async def os_error(request: Request, exc: Exception) -> Response:
+    """An OS error that reached a handler is a write the disk refused (the log and the
+    side logs are the only files a command writes): 507 when the disk is full, else 503,
+    both in the SPEC's shape and saying that nothing was written."""
+    assert isinstance(exc, OSError)
+    return await harness_error(request, write_failed(exc))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: still answered in the SPEC's shape (Starlette logs the traceback)."""
+    body = {"error": {"code": "internal_error", "message": "internal server error",
+                      "details": None}}
+    return json_response(body, status=500)
+
+
 EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error,
-                      LogUnavailable: log_unavailable}
+                      OSError: os_error, Exception: internal_error}

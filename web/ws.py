@@ -16,7 +16,8 @@ falls behind the live bus is closed with 1013 and resumes with its last position
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import anyio
 import anyio.to_thread
@@ -143,25 +144,38 @@ async def _catch_up(feed: Feed, after: str) -> Subscription[LogBatch | LogReset]
         cursor = judge_cursor(after, now)
     except CursorRefused:
         subscription = live.bus.subscribe()
-        await feed.websocket.send_text(reset_message(now))
+        with _closed_on_error(subscription):
+            await feed.websocket.send_text(reset_message(now))
         return subscription
     feed.sent = cursor
     reader = live.log.reader(after=cursor if cursor.offset else None)
     try:
         if await feed.backlog(reader):
             subscription = live.bus.subscribe()
-            # The read models may have read on since the reader's last look: read to
-            # where they were when subscribing, at least; the bus brings the rest.
-            caught_up = await feed.backlog(reader)
+            with _closed_on_error(subscription):
+                # The read models may have read on since the reader's last look: read to
+                # where they were when subscribing, at least; the bus brings the rest.
+                caught_up = await feed.backlog(reader)
             if caught_up and reader.position.generation == live.position.generation:
                 return subscription
             subscription.close()
         subscription = live.bus.subscribe()
-        await feed.websocket.send_text(reset_message(live.position))
+        with _closed_on_error(subscription):
+            await feed.websocket.send_text(reset_message(live.position))
         feed.sent = Position("", 0)
         return subscription
     finally:
         await reader.aclose()
+
+
+@contextmanager
+def _closed_on_error(subscription: Subscription[LogBatch | LogReset]) -> Iterator[None]:
+    """Close ``subscription`` if the block fails (a client gone mid-backlog)."""
+    try:
+        yield
+    except BaseException:
+        subscription.close()
+        raise
 
 
 async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:

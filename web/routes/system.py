@@ -11,7 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events.writer import format_timestamp
+from harness.executor import ExecutorStatus
 from harness.live import LiveLog
+from harness.supervisor import Supervisor, TaskHealth
 from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
@@ -57,10 +59,13 @@ class LogConnection(msgspec.Struct, rename="camel"):
 
 
 class Health(msgspec.Struct, rename="camel"):
-    # "ok"; "degraded" while the log's server is unreachable (the server reconnects by
-    # itself); "failed" when a task the server needs has stopped (then 503)
+    # "ok"; "failed" while a task the server needs is down (then 503; the log reader is
+    # one while it cannot read); "degraded" while the log's server is away but nothing
+    # has failed yet (the connection comes back by itself)
     status: str
-    failures: dict[str, str]
+    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
+    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
+    executor: ExecutorStatus
     log: str
     position: str
     events_read: int
@@ -91,7 +96,8 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = dict(request.app.state.failures)
+    supervisor: Supervisor = request.app.state.supervisor
+    failures = supervisor.failures
     if live.reader_error is not None:  # retried with backoff; shown while it lasts
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
@@ -103,6 +109,8 @@ async def health(request: Request) -> Response:
     body = Health(
         status=status,
         failures=failures,
+        tasks=supervisor.health,
+        executor=request.app.state.executor.status(),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,

@@ -49,7 +49,6 @@ const enc = encodeURIComponent;
 
 export const api = {
   bootstrap: () => request("GET", "/api/data"),
-  health: () => request("GET", "/api/health"),
   activeRuns: (limit = 24) => request("GET", `/api/runs/active${query({ limit })}`),
   archive: (filters) => request("GET", `/api/runs${query(filters)}`),
   run: (id) => request("GET", `/api/runs/${enc(id)}`),
