@@ -22,6 +22,7 @@ BENCHMARKS = {
                    "clients": 2_000, "fan_appends": 20},
                   {"appends": 50, "ingest_each": 10_000, "cold_events": 50_000,
                    "clients": 100, "fan_appends": 5}),
+    "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
 }
 
 

@@ -16,7 +16,6 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -40,8 +39,9 @@ from harness.signing_key import load_signing_key
 from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
+from web.exposure import ExposedWithoutToken, KnownHostsOnly
 from web.http import EXCEPTION_HANDLERS
-from web.origins import LOCAL_ORIGINS, LocalPagesOnly
+from web.origins import LocalPagesOnly, PageCors
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
@@ -145,12 +145,15 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     middleware = [
-        Middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGINS,
-                   allow_methods=["*"], allow_headers=["*"],
-                   expose_headers=["X-Harness-Position", "ETag", "Location"]),
+        # However the app was launched (run.py or a bare uvicorn), it serves beyond
+        # loopback only with a token, and only under the names it answers to.
+        Middleware(ExposedWithoutToken,
+                   open_to_network=bool(settings.token) or settings.allow_unauthenticated),
+        Middleware(KnownHostsOnly, bind_host=settings.host, allowed_hosts=settings.allowed_hosts),
+        Middleware(PageCors, token=settings.token),
         # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
         Middleware(BearerTokenAuth, token=settings.token),
-        Middleware(LocalPagesOnly),
+        Middleware(LocalPagesOnly, token=settings.token),
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

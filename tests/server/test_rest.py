@@ -186,7 +186,8 @@ def test_export_downloads_items_as_csv_and_jsonl(populated: RunningServer) -> No
 def test_cors_admits_local_origins_and_file_pages(server: RunningServer, origin: str) -> None:
     simple = httpx.get(f"{server.url}/api/health", headers={"Origin": origin})
     assert simple.headers["access-control-allow-origin"] == origin
-    preflight = httpx.options(f"{server.url}/api/feedback", headers={
+    # Page feedback: the one write a file:// page (origin null) may make.
+    preflight = httpx.options(f"{server.url}/api/page-feedback", headers={
         "Origin": origin, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 200

@@ -19,6 +19,7 @@ from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -58,6 +59,16 @@ class LogConnection(msgspec.Struct, rename="camel"):
     last_error: str | None
 
 
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
     # "ok"; "failed" while a task the server needs is down (then 503; the log reader is
     # one while it cannot read); "degraded" while the log's server is away but nothing
@@ -76,6 +87,7 @@ class Health(msgspec.Struct, rename="camel"):
     reader_errors: int  # OS errors met while reading the log, each retried with backoff
     reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float
     log_connection: LogConnection | None  # null for the file log
@@ -122,6 +134,7 @@ async def health(request: Request) -> Response:
         reader_error=live.reader_error,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
                                 streams.websocket_skipped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
@@ -145,6 +158,13 @@ def log_connection(live: LiveLog) -> LogConnection | None:
     last_outage_s = None if state.last_outage_s is None else round(state.last_outage_s, 3)
     return LogConnection(state.connected, state.outages, down_since, last_outage_s,
                          state.last_error)
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [
