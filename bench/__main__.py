@@ -20,6 +20,11 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
+    "jetstream": ("bench.jetstream",
+                  {"appends": 300, "ingest_each": 100_000, "cold_events": 1_000_000,
+                   "clients": 2_000, "fan_appends": 20},
+                  {"appends": 50, "ingest_each": 10_000, "cold_events": 50_000,
+                   "clients": 100, "fan_appends": 5}),
     "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
     # Issue #12: one node at any size.
     "restart": ("bench.restart", {"sizes": (1_000_000, 10_000_000)}, {"sizes": (100_000,)}),

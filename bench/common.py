@@ -57,7 +57,8 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
-                   args: tuple[str, ...] = (), max_open_files: int | None = None
+                   args: tuple[str, ...] = (), max_open_files: int | None = None,
+                   start_timeout_s: float = 30
                    ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``python run.py [args]`` in its own process (its own core), as a user would run it;
     yields its URL once it answers ``/api/health``. ``max_open_files`` lowers the
@@ -74,7 +75,7 @@ def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
                                stderr=subprocess.DEVNULL, preexec_fn=limit_files)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout_s
         while True:
             try:
                 if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:

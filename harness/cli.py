@@ -23,6 +23,7 @@ from events.decoding import Record, decode_records
 from events.filelog import FileLog
 from events.log import EventLog, RecordBatch, Rotation, UnknownLog, open_log
 from events.position import CursorRefused, Position, judge_cursor
+from harness import export, ship
 from harness.errors import Invalid
 from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
 from harness.settings import Settings
@@ -122,17 +123,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     replay.add_argument("--json", action="store_true", help="print the API's JSON")
     replay.add_argument("--no-snapshot", action="store_true",
                         help="fold the whole log, ignoring the server's read-model snapshots")
+    ship.add_parser(commands)
+    export.add_parser(commands)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "ship":
+        return ship.run(args)
     try:
         log = _log(args.log)
     except (Invalid, UnknownLog) as error:
         return _fail(str(error))
     if isinstance(log, FileLog) and not log.path.is_file():
         return _fail(f"no log at {log.path}")
+    if args.command == "export":
+        return export.run(args, log)
+    try:
+        return _replay(args, log)
+    except OSError as error:  # unreachable, refused, unreadable: said in one line
+        return _fail(str(error))
+
+
+def _replay(args: argparse.Namespace, log: EventLog) -> int:
     until = at = None
     if args.until:
         try:

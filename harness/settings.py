@@ -39,7 +39,9 @@ class Settings:
     ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
     ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
     ``append_deadline_s`` is how long a command waits for the log reader to show its
-    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``). ``lease_ttl_s`` is how
+    long a replica's lease on a run lives without renewal (``HARNESS_LEASE_TTL_S``; with a
+    JetStream log): another replica takes a dead one's runs over that long after it died.
     ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
     the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
     serve beyond loopback without ``token``. ``max_connections`` caps open connections
@@ -70,6 +72,7 @@ class Settings:
     append_deadline_s: float = 5.0
     snapshot_events: int = 1_000_000
     snapshot_s: float = 300.0
+    lease_ttl_s: float = 10.0
 
     @property
     def log_path(self) -> Path:
@@ -132,6 +135,8 @@ class Settings:
             kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
         if "HARNESS_SNAPSHOT_S" in values:
             kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
+        if values.get("HARNESS_LEASE_TTL_S"):
+            kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):

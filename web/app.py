@@ -21,7 +21,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events.log import open_log
+from events.log import EventLog, open_log
 from harness import __version__
 from harness.browser_harness import ImportsInFlight
 from harness.datasets import DatasetCatalog
@@ -30,6 +30,7 @@ from harness.executor import Executor
 from harness.executor_lock import LOCK_FILE as EXECUTOR_LOCK_FILE
 from harness.executor_lock import ExecutorLock
 from harness.heap import tune_collector
+from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
 from harness.memory import AgentMemory
@@ -69,13 +70,39 @@ async def _last_snapshot(live: LiveLog, snapshots: SnapshotStore) -> None:
             logger.exception("no snapshot at shutdown")
 
 
+async def signing_key(settings: Settings, log: EventLog) -> bytes:
+    """The Browser Harness key: replicas on a JetStream log share one in its key-value
+    store; a server on a file keeps it in its data directory."""
+    if settings.log == "file":
+        return load_signing_key(settings)
+    from events.jetstream import JetStreamLog
+    from harness.signing_key import shared_signing_key
+
+    if not isinstance(log, JetStreamLog):
+        raise TypeError(f"HARNESS_LOG={settings.log} opened a {type(log).__name__}")
+    return await shared_signing_key(settings, log)
+
+
+def run_leases(settings: Settings, log: EventLog) -> RunLeases:
+    """Who may execute a run: this process alone (a file log), or whichever replica holds
+    the run's lease (a JetStream log; ``harness.kv_leases``)."""
+    if settings.log == "file":
+        return LocalLeases()
+    from events.jetstream import JetStreamLog
+    from harness.kv_leases import KvLeases
+
+    if not isinstance(log, JetStreamLog):
+        raise TypeError(f"HARNESS_LOG={settings.log} opened a {type(log).__name__}")
+    return KvLeases(log, ttl_s=settings.lease_ttl_s)
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
         tune_collector()
-        live = LiveLog(open_log(settings.log, settings.data_dir),
-                       bus_buffer=settings.stream_buffer,
+        log = open_log(settings.log, settings.data_dir)
+        live = LiveLog(log, bus_buffer=settings.stream_buffer,
                        append_deadline_s=settings.append_deadline_s)
         snapshots = (SnapshotStore(settings.snapshots_dir) if settings.snapshot_events
                      else None)
@@ -88,7 +115,7 @@ def create_app(settings: Settings) -> Starlette:
             max_batches=settings.stream_buffer, ping_s=settings.sse_ping_s,
             stall_s=settings.send_timeout_s)
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
-        app.state.secret = load_signing_key(settings)
+        app.state.secret = await signing_key(settings, log)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
         app.state.imports_in_flight = ImportsInFlight()
@@ -114,7 +141,8 @@ def create_app(settings: Settings) -> Starlette:
                 # The executor resumes interrupted runs on start, if this process holds
                 # the data directory's executor lock.
                 app.state.executor = executor = Executor(
-                    live, app.state.datasets, settings, lock=lock, http_client=http_client)
+                    live, app.state.datasets, settings, lock=lock, http_client=http_client,
+                    leases=run_leases(settings, log))
                 await tasks.start(supervisor.keep_running, "executor", executor.run)
                 if not lock.held:
                     logger.warning("another process (%s) executes the runs of %s: this server "

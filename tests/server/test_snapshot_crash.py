@@ -51,7 +51,7 @@ def _kill_mid_write(server: ServerProcess, snapshots: Path) -> bool:
 
 
 def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN)
+    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
     server.data_dir.mkdir()
     log = server.data_dir / "runs.jsonl"
     for number in range(250):  # a snapshot big enough to take a while to write
