@@ -28,7 +28,7 @@ from harness.demo import keep_demo_running
 from harness.executor import Executor
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
-from harness.memory import AgentMemory
+from harness.memory.service import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings

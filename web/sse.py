@@ -26,6 +26,7 @@ from events.position import Position
 from harness.live import LiveLog, LogBatch, LogReset
 from projections.messages import (
     QueueMessage,
+    ResetMessage,
     RunItemMessage,
     RunProgressMessage,
     RunStatusMessage,
@@ -36,10 +37,6 @@ from web.api import endpoint
 from web.streams import StreamCounts
 
 SEND_TIMEOUT_S = 30
-
-
-class ResetMessage(msgspec.Struct):
-    position: str
 
 
 STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,

@@ -4,58 +4,17 @@ from __future__ import annotations
 
 import time
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.api_shapes import Bootstrap, Health, SideLogs, Subscribers
 from harness.live import LiveLog
-from projections.board import Totals, active_board, totals
-from projections.problems import ProblemReport
-from projections.queue import QueuedRun
-from projections.state import RunSnapshot
+from projections.board import active_board, totals
 from web.api import endpoint
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
-
-
-class Bootstrap(msgspec.Struct, rename="camel"):
-    active: list[RunSnapshot]
-    queue: list[QueuedRun]
-    totals: Totals
-    position: str
-
-
-class Subscribers(msgspec.Struct, rename="camel"):
-    sse: int
-    websocket: int
-    bus: int  # every live subscription: the two above, and any not yet streaming
-    dropped: int
-
-
-class SideLogs(msgspec.Struct, rename="camel"):
-    """The logs beside runs.jsonl: their size and the lines that could not be read."""
-
-    memory_entries: int
-    memory_bad_lines: int
-    memory_ranker: str
-    page_feedback_bad_lines: int
-
-
-class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
-    failures: dict[str, str]
-    log: str
-    position: str
-    events_read: int
-    duplicates_ignored: int
-    problems: dict[str, int]
-    recent_problems: list[ProblemReport]
-    resets: int
-    subscribers: Subscribers
-    side_logs: SideLogs
-    uptime_s: float
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
