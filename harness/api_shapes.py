@@ -135,6 +135,9 @@ class RunDetail(RunSnapshot):
     counts: dict[str, int]
 
 
+BOARD_LIMIT = 24  # runs on the board of GET /api/data
+
+
 class Bootstrap(msgspec.Struct, rename="camel"):
     """``GET /api/data``: the dashboard's first paint."""
 

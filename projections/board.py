@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -24,7 +25,12 @@ class Totals(msgspec.Struct, rename="camel"):
 
 def active_board(models: ReadModels, *, limit: int) -> list[RunSnapshot]:
     """Active runs (pending, running), newest first; then the most recently finished."""
-    order = models.runs.order
+    return board_of(models.runs.order, limit=limit)
+
+
+def board_of(order: Sequence[RunRecord], *, limit: int) -> list[RunSnapshot]:
+    """The board of runs listed in creation order: what ``active_board`` shows, for any
+    holder of run records (the server's folds, or a client's fold of the stream)."""
     active = [record for record in reversed(order) if record.active][:limit]
     room = limit - len(active)
     finished: list[RunRecord] = []
@@ -38,11 +44,16 @@ def active_board(models: ReadModels, *, limit: int) -> list[RunSnapshot]:
 
 
 def totals(models: ReadModels) -> Totals:
-    by_status: Counter[str] = Counter(record.info.status for record in models.runs.order)
+    return run_totals(models.runs.order, events_applied=models.events_applied,
+                      problems=models.problems.total)
+
+
+def run_totals(order: Iterable[RunRecord], *, events_applied: int, problems: int) -> Totals:
+    by_status: Counter[str] = Counter(record.info.status for record in order)
     return Totals(
-        runs=len(models.runs.order),
+        runs=sum(by_status.values()),
         active=by_status["pending"] + by_status["running"],
         by_status=dict(by_status),
-        events_applied=models.events_applied,
-        problems=models.problems.total,
+        events_applied=events_applied,
+        problems=problems,
     )

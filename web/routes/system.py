@@ -8,13 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.api_shapes import Bootstrap, Health, SideLogs, Subscribers
+from harness.api_shapes import BOARD_LIMIT, Bootstrap, Health, SideLogs, Subscribers
 from harness.live import LiveLog
 from projections.board import active_board, totals
 from web.api import endpoint
 from web.http import live_state, read_model
-
-BOARD_LIMIT = 24
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",

@@ -1,0 +1,101 @@
+"""``subscribe``: the live stream as an endless iterator of typed messages, sync and async.
+
+A subscription reconnects by itself when the connection drops or the server restarts:
+it waits a jittered, growing delay (``Backoff``), resumes with ``Last-Event-ID`` from
+its cursor, and so misses nothing. On ``reset`` (the log was replaced) it hands the
+``ResetMessage`` on, then starts over from the new log's beginning. It ends only when
+the consumer stops iterating, or raises ``ApiError`` if the server refuses the request
+itself (a 4xx: retrying would not help).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Collection, Iterator
+
+import anyio
+import httpx
+from httpx_sse import aconnect_sse, connect_sse
+
+from harness.client.stream import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    ResetMessage,
+    StreamMessage,
+    SubscriptionState,
+)
+
+EVENTS = "/api/events"
+# Transport failures and servers going away: retried. Anything else is a bug to surface.
+RETRYABLE = (httpx.TransportError, ConnectionError)
+
+
+class Subscription(SubscriptionState):
+    """A blocking iterator over the stream; read ``cursor`` to persist where you are."""
+
+    def __init__(self, http: httpx.Client, *, after: str | None = None,
+                 run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        super().__init__(after=after, run_ids=run_ids)
+        self._http = http
+        self._backoff = backoff
+
+    def __iter__(self) -> Iterator[StreamMessage]:
+        with self._http:
+            yield from self._messages()
+
+    def _messages(self) -> Iterator[StreamMessage]:
+        while True:
+            try:
+                with connect_sse(self._http, "GET", EVENTS, **self.request()) as source:
+                    if source.response.status_code != 200:
+                        source.response.read()
+                        raise self.refusal(source.response)
+                    self.opened(source.response)
+                    for event in source.iter_sse():
+                        message = self.receive(event)
+                        if message is not None:
+                            yield message
+                            if isinstance(message, ResetMessage):
+                                break  # and reconnect at once, from the new log's start
+                    else:
+                        raise ConnectionError("the server closed the stream")
+                continue
+            except RETRYABLE:
+                self.failures += 1
+            time.sleep(self._backoff.delay_s(self.failures - 1))
+
+
+class AsyncSubscription(SubscriptionState):
+    """The same over anyio: ``async for message in subscription``."""
+
+    def __init__(self, http: httpx.AsyncClient, *, after: str | None = None,
+                 run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        super().__init__(after=after, run_ids=run_ids)
+        self._http = http
+        self._backoff = backoff
+
+    async def __aiter__(self) -> AsyncIterator[StreamMessage]:
+        async with self._http:
+            async for message in self._messages():
+                yield message
+
+    async def _messages(self) -> AsyncIterator[StreamMessage]:
+        while True:
+            try:
+                async with aconnect_sse(self._http, "GET", EVENTS, **self.request()) as source:
+                    if source.response.status_code != 200:
+                        await source.response.aread()
+                        raise self.refusal(source.response)
+                    self.opened(source.response)
+                    async for event in source.aiter_sse():
+                        message = self.receive(event)
+                        if message is not None:
+                            yield message
+                            if isinstance(message, ResetMessage):
+                                break  # and reconnect at once, from the new log's start
+                    else:
+                        raise ConnectionError("the server closed the stream")
+                continue
+            except RETRYABLE:
+                self.failures += 1
+            await anyio.sleep(self._backoff.delay_s(self.failures - 1))
