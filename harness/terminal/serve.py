@@ -1,0 +1,58 @@
+"""``harness serve`` (and ``python run.py``): the API, the live streams and the dashboard.
+
+Settings come from the environment and ``.env`` (SPEC §9); flags override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from harness.errors import Invalid
+from harness.settings import Settings
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="harness serve",
+        description="Serve the harness API, its live streams and the dashboard.",
+        epilog="Settings are read from the environment and a .env file in the working "
+               "directory (PORT, HOST, HARNESS_DATA_DIR, HARNESS_TOKEN, HARNESS_MAX_RUNS, "
+               "...); flags override them.")
+    parser.add_argument("--host", help="interface to bind (default HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default PORT or 7860)")
+    parser.add_argument("--data-dir", help="data directory (default HARNESS_DATA_DIR or ./data)")
+    parser.add_argument("--demo", action="store_true",
+                        help="keep a few simulated runs going so the board is alive")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes")
+    parser.add_argument("--allow-unauthenticated", action="store_true",
+                        help="bind to a non-loopback host without HARNESS_TOKEN")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port,
+                                     data_dir=args.data_dir and os.path.abspath(args.data_dir),
+                                     demo=args.demo or None,
+                                     allow_unauthenticated=args.allow_unauthenticated or None)
+        settings.check_bind()
+    except Invalid as error:
+        print(f"harness: {error.message}", file=sys.stderr)
+        return 2
+    if args.reload:
+        # uvicorn's reloader imports the app by name in a fresh process, so the
+        # settings are read again there from the same environment.
+        os.environ["HARNESS_DEMO"] = "1" if settings.demo else ""
+        uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
+                    reload_dirs=["harness", "events", "projections", "web"], factory=False)
+        return 0
+    from web.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info", ws_per_message_deflate=False)
+    return 0
