@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -153,8 +154,10 @@ class Executor:
         enqueued = plan_enqueue(spec, self.catalog, self.settings)
         await self.live.append([enqueued])
         self._queue_changed.set()
+        # The time as the queue read model holds it (parsed), so the answer shows what
+        # GET /api/queue shows.
         return QueuedRun(queue_id=enqueued.queue_id, spec=enqueued.spec,
-                         enqueued_at=enqueued.ts)
+                         enqueued_at=msgspec.convert(enqueued.ts, datetime | None))
 
     async def dequeue(self, queue_id: str) -> None:
         await self.live.append([plan_dequeue(self.live.models, queue_id)])

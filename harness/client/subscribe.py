@@ -11,7 +11,7 @@ itself (a 4xx: retrying would not help).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Generator, Iterator
 
 import anyio
 import httpx
@@ -31,19 +31,36 @@ RETRYABLE = (httpx.TransportError, ConnectionError)
 
 
 class Subscription(SubscriptionState):
-    """A blocking iterator over the stream; read ``cursor`` to persist where you are."""
+    """A blocking iterator over the stream; read ``cursor`` to persist where you are.
+
+    ``with harness.subscribe() as subscription: for message in subscription: ...``
+    """
 
     def __init__(self, http: httpx.Client, *, after: str | None = None,
                  run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
         super().__init__(after=after, run_ids=run_ids)
         self._http = http
         self._backoff = backoff
+        self._iterator: Generator[StreamMessage, None, None] | None = None
 
     def __iter__(self) -> Iterator[StreamMessage]:
-        with self._http:
-            yield from self._messages()
+        if self._iterator is None:
+            self._iterator = self._messages()
+        return self._iterator
 
-    def _messages(self) -> Iterator[StreamMessage]:
+    def close(self) -> None:
+        """Hang up (an iteration in progress ends) and release the connection."""
+        if self._iterator is not None:
+            self._iterator.close()
+        self._http.close()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _messages(self) -> Generator[StreamMessage, None, None]:
         while True:
             try:
                 with connect_sse(self._http, "GET", EVENTS, **self.request()) as source:
@@ -66,20 +83,35 @@ class Subscription(SubscriptionState):
 
 
 class AsyncSubscription(SubscriptionState):
-    """The same over anyio: ``async for message in subscription``."""
+    """The same over anyio: ``async with harness.subscribe() as subscription:
+    async for message in subscription: ...``"""
 
     def __init__(self, http: httpx.AsyncClient, *, after: str | None = None,
                  run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
         super().__init__(after=after, run_ids=run_ids)
         self._http = http
         self._backoff = backoff
+        self._iterator: AsyncGenerator[StreamMessage, None] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[StreamMessage]:
-        async with self._http:
-            async for message in self._messages():
-                yield message
+    def __aiter__(self) -> AsyncIterator[StreamMessage]:
+        if self._iterator is None:
+            self._iterator = self._messages()
+        return self._iterator
 
-    async def _messages(self) -> AsyncIterator[StreamMessage]:
+    async def aclose(self) -> None:
+        """Hang up and release the connection. Breaking out of ``async for`` does not
+        close an async iterator: use ``async with``, or call this."""
+        if self._iterator is not None:
+            await self._iterator.aclose()
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncSubscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _messages(self) -> AsyncGenerator[StreamMessage, None]:
         while True:
             try:
                 async with aconnect_sse(self._http, "GET", EVENTS, **self.request()) as source:

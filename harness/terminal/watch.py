@@ -83,20 +83,20 @@ def watch(harness: Harness, *, run_id: str | None = None, exit_at_end: bool = Fa
 
 def _follow(harness: Harness, view: _View, *, run_id: str | None, exit_at_end: bool) -> int:
     board = LiveBoard()
-    subscription = harness.subscribe(after=FROM_START, run_ids=[run_id] if run_id else ())
-    shown_at = subscription.cursor
-    for message in subscription:
-        board.apply(message, cursor=subscription.cursor)
-        if subscription.cursor == shown_at or subscription.cursor == FROM_START:
-            continue  # the middle of a group: the run may not be whole yet
+    with harness.subscribe(after=FROM_START, run_ids=[run_id] if run_id else ()) as subscription:
         shown_at = subscription.cursor
-        snapshots = board.snapshot().active
-        record = board.runs.get(run_id) if run_id else None
-        ended = exit_at_end and record is not None and record.info.status not in ACTIVE_STATUSES
-        view.show(snapshots, final=ended)
-        if ended:
-            assert record is not None
-            return 0 if record.info.status == "completed" else EXIT_FAILED
+        for message in subscription:
+            board.apply(message, cursor=subscription.cursor)
+            if subscription.cursor in (shown_at, FROM_START):
+                continue  # the middle of a group: a run may not be whole yet
+            shown_at = subscription.cursor
+            record = board.runs.get(run_id) if run_id else None
+            ended = (exit_at_end and record is not None
+                     and record.info.status not in ACTIVE_STATUSES)
+            view.show(board.snapshot().active, final=ended)
+            if ended:
+                assert record is not None
+                return 0 if record.info.status == "completed" else EXIT_FAILED
     raise AssertionError("a subscription never ends")
 
 

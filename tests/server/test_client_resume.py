@@ -55,10 +55,11 @@ class Follower:
         self._done: dict[str, int] = {}
 
     async def run(self) -> None:
-        async for message in self.subscription:
-            self.messages += 1
-            self._check_order(message)
-            self.board.apply(message, cursor=self.subscription.cursor)
+        async with self.subscription:
+            async for message in self.subscription:
+                self.messages += 1
+                self._check_order(message)
+                self.board.apply(message, cursor=self.subscription.cursor)
 
     def _check_order(self, message: object) -> None:
         if isinstance(message, ResetMessage):
