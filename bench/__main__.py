@@ -17,6 +17,8 @@ BENCHMARKS = {
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
+    "subscribe": ("bench.subscribe", {"items": 20_000, "concurrency": 16},
+                  {"items": 2_000, "concurrency": 16}),
 }
 
 
