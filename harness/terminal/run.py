@@ -33,14 +33,16 @@ def _config_value(text: str) -> tuple[str, object]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="harness run",
-        description="Create a run (the fields of POST /api/runs) and print its id and URL.",
+        description="Create a run on a harness server (the fields of POST /api/runs)\n"
+                    "and print its id and URL.",
         epilog="examples:\n"
-               "  harness run --provider simulated --model gpt-4.1 --dataset arithmetic "
-               "--limit 50 --set seed=1 --set latencyMs=300\n"
-               "  harness run --provider openai --model gpt-4.1-mini --dataset logic "
-               "--label team=evals --watch\n\n"
-               "With --watch the exit status is that of 'harness watch --exit': 0 when the "
-               "run completed, 1 when it failed or was canceled; 2 for a refused request.",
+               "  harness run --provider simulated --model gpt-4.1 --dataset arithmetic \\\n"
+               "      --limit 50 --set seed=1 --set latencyMs=300\n"
+               "  harness run --provider openai --model gpt-4.1-mini --dataset logic \\\n"
+               "      --label team=evals --watch\n\n"
+               "exit status: 0 the run was created (with --watch: and it completed);\n"
+               "1 with --watch, it failed or was canceled; 2 the server refused the\n"
+               "request or could not be reached.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_arguments(parser, url_positional=False)
     parser.add_argument("--provider", required=True, help="the provider (simulated, openai)")

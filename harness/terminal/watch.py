@@ -30,15 +30,16 @@ EXIT_INTERRUPTED = 130
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="harness watch",
-        description="Follow the runs of a harness server live: one line per run with its "
-                    "progress bar (done/total; correct, incorrect, faulted), rate, time "
-                    "left and current item.",
-        epilog="On a terminal the board redraws in place; otherwise (a CI log, a pipe) "
-               "each change is a plain line with no control codes. Exit status with "
-               "--exit: 0 when the run completed, 1 when it failed or was canceled, 2 for "
-               "a usage or connection error.\n\nexample, in CI:\n"
-               "  id=$(harness run --provider simulated --model m --dataset arithmetic "
-               "--quiet)\n  harness watch --run \"$id\" --exit",
+        description="Follow the runs of a harness server live: a line per run with its\n"
+                    "progress bar (done/total; correct, incorrect, faulted), rate, time\n"
+                    "left and current item. Server restarts are ridden out.",
+        epilog="On a terminal the board redraws in place; anywhere else (a CI log, a\n"
+               "pipe) each change is a plain line with no control codes.\n\n"
+               "exit status with --exit: 0 the run completed; 1 it failed or was\n"
+               "canceled; 2 a usage error or an unreachable server.\n\n"
+               "example, in a CI job:\n"
+               "  id=$(harness run --provider simulated --model m --dataset arithmetic --quiet)\n"
+               "  harness watch --run \"$id\" --exit",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_arguments(parser, url_positional=True)
     parser.add_argument("--run", metavar="ID", help="follow only this run")
