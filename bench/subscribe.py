@@ -12,17 +12,24 @@ the end (when it folded ``run_finished`` minus that event's time). Then the cons
 own ceiling: the same subscriber folding the finished run from the log's start.
 Keeping up means taking items in as fast as the executor makes them, with a lag that
 does not grow with the run, and a ceiling ≥ 5,000 items/s.
+
+The executor's own speed depends on how busy the machine is, so a third figure does
+not depend on it: a writer thread appends whole streamed, judged items (six log lines
+each) at a fixed ``paced_per_s`` above the target, and the same subscriber follows.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bench_executor import write_dataset
-from bench.common import server_process
+from bench.common import TS, item_events, server_process
+from events import schema as ev
+from events.writer import append_events
 from harness.client import FROM_START, Harness, LiveBoard
 
 TARGET_ITEMS_PER_S = 5_000
@@ -93,8 +100,54 @@ def _catch_up(harness: Harness, items: int) -> float:
     return elapsed
 
 
-def main(items: int = 20_000, concurrency: int = 16) -> dict[str, float]:
-    return measure(items, concurrency)
+def measure_paced(items: int, per_s: int, *, batch_s: float = 0.01) -> dict[str, float]:
+    """The subscriber following a writer that appends ``per_s`` items a second."""
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        log = data_dir / "runs.jsonl"
+        append_events(log, [ev.RunCreated(run_id="paced", provider_name="simulated",
+                                          model_name="m", dataset_name="d", total=items, ts=TS),
+                            ev.RunStarted(run_id="paced", ts=TS)])
+        with (server_process(data_dir, env={"HARNESS_SEMANTIC_MEMORY": "0"}) as (url, _),
+              Harness(url) as harness,
+              harness.subscribe(after=harness.data().position) as subscription):
+            board = LiveBoard()
+            written: list[float] = []
+            writer = threading.Thread(target=_write_paced, args=(log, items, per_s, batch_s,
+                                                                 written))
+            started = time.monotonic()
+            writer.start()
+            for message in subscription:
+                board.apply(message, cursor=subscription.cursor)
+                if board.runs["paced"].info.status == "completed":
+                    break
+            folded_at = time.monotonic()
+            writer.join()
+    offered = items / (written[0] - started)
+    taken = items / (folded_at - started)
+    lag_ms = (folded_at - written[0]) * 1000
+    print(f"the same subscriber following a writer at {per_s:,} items/s ({6 * per_s:,} log "
+          f"lines/s; offered {offered:,.0f} items/s): took in {taken:,.0f} items/s, lag at "
+          f"the end {lag_ms:.0f} ms; {taken / TARGET_ITEMS_PER_S:.2f}x the target")
+    return {"offered_items_per_s": offered, "paced_items_per_s": taken, "paced_lag_ms": lag_ms}
+
+
+def _write_paced(log: Path, items: int, per_s: int, batch_s: float,
+                 written: list[float]) -> None:
+    per_batch = max(1, round(per_s * batch_s))
+    started = time.monotonic()
+    for first in range(1, items + 1, per_batch):
+        last = min(first + per_batch, items + 1)
+        append_events(log, [event for sequence in range(first, last)
+                            for event in item_events("paced", sequence)])
+        time.sleep(max(0.0, started + (last - 1) / per_s - time.monotonic()))
+    append_events(log, [ev.RunFinished(run_id="paced", status="completed", ts=TS)])
+    written.append(time.monotonic())
+
+
+def main(items: int = 20_000, concurrency: int = 16, paced_per_s: int = 6_000
+         ) -> dict[str, float]:
+    return {**measure(items, concurrency), **measure_paced(items, paced_per_s)}
 
 
 if __name__ == "__main__":
