@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import anyio
@@ -38,8 +37,8 @@ from events.schema import (
     RunStarted,
 )
 from events.writer import now_timestamp
+from harness.api_shapes import RunSpec
 from harness.commands import (
-    RunSpec,
     find_run,
     finish_canceled,
     is_own_run,
@@ -155,10 +154,8 @@ class Executor:
         enqueued = plan_enqueue(spec, self.catalog, self.settings)
         await self.live.append([enqueued])
         self._queue_changed.set()
-        # The time as the queue read model holds it (parsed), so the answer shows what
-        # GET /api/queue shows.
         return QueuedRun(queue_id=enqueued.queue_id, spec=enqueued.spec,
-                         enqueued_at=msgspec.convert(enqueued.ts, datetime | None))
+                         enqueued_at=enqueued.ts)
 
     async def dequeue(self, queue_id: str) -> None:
         await self.live.append([plan_dequeue(self.live.models, queue_id)])

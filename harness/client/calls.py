@@ -77,7 +77,7 @@ class Call(Generic[T]):
             return None  # type: ignore[return-value]
         if self.result is bytes:
             return response.content  # type: ignore[return-value]
-        return _decoder(self.result).decode(response.content)  # type: ignore[no-any-return]
+        return _decoder(self.result).decode(response.content)
 
 
 def _query(struct: msgspec.Struct) -> Params:

@@ -47,7 +47,7 @@ def decode(event: ServerSentEvent) -> StreamMessage | None:
     """The typed message of an SSE event; ``None`` for pings and for event names this
     client does not know (a newer server may send more)."""
     decoder = _DECODERS.get(event.event)
-    return None if decoder is None else decoder.decode(event.data)  # type: ignore[no-any-return]
+    return None if decoder is None else decoder.decode(event.data)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,10 +20,10 @@ from httpx_sse import aconnect_sse, connect_sse
 from harness.client.stream import (
     DEFAULT_BACKOFF,
     Backoff,
-    ResetMessage,
     StreamMessage,
     SubscriptionState,
 )
+from projections.messages import ResetMessage
 
 EVENTS = "/api/events"
 # Transport failures and servers going away: retried. Anything else is a bug to surface.
