@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -76,12 +76,14 @@ class AsyncHarness:
             cursor = page.next_cursor
 
     def subscribe(self, *, after: str | None = None, run_ids: Collection[str] = (),
+                  replicas: Sequence[str] = (),
                   backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0
                   ) -> AsyncSubscription:
         """As ``Harness.subscribe``; iterate it with ``async for``."""
-        http = httpx.AsyncClient(base_url=self.url, headers=self.http.headers,
+        http = httpx.AsyncClient(headers=self.http.headers,
                                  timeout=httpx.Timeout(10, read=idle_timeout_s))
-        return AsyncSubscription(http, after=after, run_ids=run_ids, backoff=backoff)
+        return AsyncSubscription(http, servers=[self.url, *replicas], after=after, run_ids=run_ids,
+                          backoff=backoff)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -8,7 +8,7 @@ state machine, so both resume, back off and reset the same way.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,12 @@ class SubscriptionState:
     absolute state, so applying one again is harmless).
     """
 
-    def __init__(self, *, after: str | None, run_ids: Collection[str]) -> None:
+    def __init__(self, *, servers: Sequence[str], after: str | None,
+                 run_ids: Collection[str]) -> None:
+        if not servers:
+            raise ValueError("a subscription needs at least one server URL")
+        self.servers = tuple(url.rstrip("/") for url in servers)
+        self.server = 0  # which of ``servers`` the next attempt goes to
         self.cursor = after
         self.run_ids = tuple(run_ids)
         self.connects = 0
@@ -85,9 +90,18 @@ class SubscriptionState:
         self.failures = 0  # consecutive attempts that did not open a stream
 
     def request(self) -> dict[str, Any]:
-        """The keyword arguments of the next ``GET /api/events``."""
+        """The arguments of the next ``GET /api/events``: the URL and its options."""
         headers = {"Last-Event-ID": self.cursor} if self.cursor else {}
-        return {"params": [("runId", run_id) for run_id in self.run_ids], "headers": headers}
+        return {"url": f"{self.servers[self.server]}/api/events",
+                "params": [("runId", run_id) for run_id in self.run_ids], "headers": headers}
+
+    def failed(self) -> int:
+        """An attempt failed or a stream ended: the next goes to the next server (a
+        replica following the same log takes the same cursor); returns how many
+        attempts in a row have failed."""
+        self.failures += 1
+        self.server = (self.server + 1) % len(self.servers)
+        return self.failures
 
     def opened(self, response: httpx.Response) -> None:
         """The stream is open (status 200)."""

@@ -11,7 +11,14 @@ itself (a 4xx: retrying would not help).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Collection, Generator, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Collection,
+    Generator,
+    Iterator,
+    Sequence,
+)
 
 import anyio
 import httpx
@@ -25,7 +32,6 @@ from harness.client.stream import (
 )
 from projections.messages import ResetMessage
 
-EVENTS = "/api/events"
 # Transport failures and servers going away: retried. Anything else is a bug to surface.
 RETRYABLE = (httpx.TransportError, ConnectionError)
 
@@ -36,9 +42,9 @@ class Subscription(SubscriptionState):
     ``with harness.subscribe() as subscription: for message in subscription: ...``
     """
 
-    def __init__(self, http: httpx.Client, *, after: str | None = None,
+    def __init__(self, http: httpx.Client, *, servers: Sequence[str], after: str | None = None,
                  run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        super().__init__(after=after, run_ids=run_ids)
+        super().__init__(servers=servers, after=after, run_ids=run_ids)
         self._http = http
         self._backoff = backoff
         self._iterator: Generator[StreamMessage, None, None] | None = None
@@ -63,7 +69,7 @@ class Subscription(SubscriptionState):
     def _messages(self) -> Generator[StreamMessage, None, None]:
         while True:
             try:
-                with connect_sse(self._http, "GET", EVENTS, **self.request()) as source:
+                with connect_sse(self._http, "GET", **self.request()) as source:
                     if source.response.status_code != 200:
                         source.response.read()
                         raise self.refusal(source.response)
@@ -78,17 +84,18 @@ class Subscription(SubscriptionState):
                         raise ConnectionError("the server closed the stream")
                 continue
             except RETRYABLE:
-                self.failures += 1
-            time.sleep(self._backoff.delay_s(self.failures - 1))
+                pass
+            time.sleep(self._backoff.delay_s(self.failed() - 1))
 
 
 class AsyncSubscription(SubscriptionState):
     """The same over anyio: ``async with harness.subscribe() as subscription:
     async for message in subscription: ...``"""
 
-    def __init__(self, http: httpx.AsyncClient, *, after: str | None = None,
-                 run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        super().__init__(after=after, run_ids=run_ids)
+    def __init__(self, http: httpx.AsyncClient, *, servers: Sequence[str],
+                 after: str | None = None, run_ids: Collection[str] = (),
+                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        super().__init__(servers=servers, after=after, run_ids=run_ids)
         self._http = http
         self._backoff = backoff
         self._iterator: AsyncGenerator[StreamMessage, None] | None = None
@@ -114,7 +121,7 @@ class AsyncSubscription(SubscriptionState):
     async def _messages(self) -> AsyncGenerator[StreamMessage, None]:
         while True:
             try:
-                async with aconnect_sse(self._http, "GET", EVENTS, **self.request()) as source:
+                async with aconnect_sse(self._http, "GET", **self.request()) as source:
                     if source.response.status_code != 200:
                         await source.response.aread()
                         raise self.refusal(source.response)
@@ -129,5 +136,5 @@ class AsyncSubscription(SubscriptionState):
                         raise ConnectionError("the server closed the stream")
                 continue
             except RETRYABLE:
-                self.failures += 1
-            await anyio.sleep(self._backoff.delay_s(self.failures - 1))
+                pass
+            await anyio.sleep(self._backoff.delay_s(self.failed() - 1))

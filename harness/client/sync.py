@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -89,16 +89,19 @@ class Harness:
             cursor = page.next_cursor
 
     def subscribe(self, *, after: str | None = None, run_ids: Collection[str] = (),
+                  replicas: Sequence[str] = (),
                   backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0) -> Subscription:
         """The live stream from ``after`` (a cursor; ``None``: from now on, ``FROM_START``:
         the whole current state first), optionally only about ``run_ids``.
 
         A connection silent for ``idle_timeout_s`` (the server pings every 10 s) is taken
-        for dead and replaced.
+        for dead and replaced. ``replicas`` are other servers following the same log:
+        when one fails, the next attempt goes to the next, with the same cursor.
         """
-        http = httpx.Client(base_url=self.url, headers=self.http.headers,
+        http = httpx.Client(headers=self.http.headers,
                             timeout=httpx.Timeout(10, read=idle_timeout_s))
-        return Subscription(http, after=after, run_ids=run_ids, backoff=backoff)
+        return Subscription(http, servers=[self.url, *replicas], after=after, run_ids=run_ids,
+                     backoff=backoff)
 
     def close(self) -> None:
         self.http.close()

@@ -189,3 +189,35 @@ async def test_a_replaced_log_resets_the_subscriber_and_it_reconverges(
             assert comparable(late.board.snapshot()) == comparable(fresh)
             tasks.cancel_scope.cancel()
         assert late.subscription.resets == 1
+
+
+async def test_the_subscriber_moves_to_a_replica_when_its_server_dies(tmp_path: Path) -> None:
+    # Two servers reading one log are replicas of it: the same history, the same cursors.
+    # (No run executes here: every event comes from an outside writer.)
+    first, second = ServerProcess(tmp_path / "data"), ServerProcess(tmp_path / "data")
+    first.data_dir.mkdir(parents=True)
+    append(first.log_path, *run_history("before", finish=None))
+    try:
+        first.start()
+        second.start()
+        async with AsyncHarness(first.url) as harness, AsyncHarness(second.url) as replica:
+            follower = Follower(harness.subscribe(after=FROM_START, replicas=[second.url],
+                                                  backoff=FAST))
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(follower.run)
+                await converged(harness, follower)
+                await anyio.to_thread.run_sync(first.kill)
+                append(first.log_path, *run_history("after", total=2, answers=(True, True)))
+
+                async def sees_after() -> bool:
+                    return "after" in follower.board.runs
+
+                await eventually(sees_after, message="the subscriber to read the replica")
+                fresh = await converged(replica, follower)
+                tasks.cancel_scope.cancel()
+        assert follower.subscription.resets == 0  # the cursor was good on the replica
+        assert follower.subscription.connects >= 2
+        assert comparable(follower.board.snapshot()) == comparable(fresh)
+    finally:
+        first.stop()
+        second.stop()

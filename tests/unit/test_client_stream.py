@@ -22,8 +22,9 @@ def progress_event(id: str = "") -> ServerSentEvent:
 
 
 def test_the_cursor_moves_with_each_id_and_a_reset_starts_over_from_the_start() -> None:
-    state = SubscriptionState(after="g:10", run_ids=["r"])
-    assert state.request() == {"params": [("runId", "r")], "headers": {"Last-Event-ID": "g:10"}}
+    state = SubscriptionState(servers=["http://a/"], after="g:10", run_ids=["r"])
+    assert state.request() == {"url": "http://a/api/events", "params": [("runId", "r")],
+                               "headers": {"Last-Event-ID": "g:10"}}
     assert isinstance(state.receive(progress_event()), RunProgressMessage)
     assert state.cursor == "g:10"  # the middle of a group: still where it was
     state.receive(progress_event(id="g:20"))
@@ -34,15 +35,26 @@ def test_the_cursor_moves_with_each_id_and_a_reset_starts_over_from_the_start() 
 
 
 def test_pings_and_unknown_events_are_skipped() -> None:
-    state = SubscriptionState(after=None, run_ids=())
+    state = SubscriptionState(servers=["http://a"], after=None, run_ids=())
     assert state.receive(ServerSentEvent(event="ping", data="")) is None
     assert state.receive(ServerSentEvent(event="something_new", data="{}", id="g:3")) is None
 
 
 def test_a_live_only_subscriber_resumes_from_the_position_it_connected_at() -> None:
-    state = SubscriptionState(after=None, run_ids=())
+    state = SubscriptionState(servers=["http://a"], after=None, run_ids=())
     state.opened(httpx.Response(200, headers={"X-Harness-Position": "g:42"}))
     assert state.request()["headers"] == {"Last-Event-ID": "g:42"}
+
+
+def test_each_failure_moves_to_the_next_replica_with_the_same_cursor() -> None:
+    state = SubscriptionState(servers=["http://a", "http://b"], after="g:7", run_ids=())
+    assert state.failed() == 1
+    assert state.request()["url"] == "http://b/api/events"
+    assert state.request()["headers"] == {"Last-Event-ID": "g:7"}
+    assert state.failed() == 2
+    assert state.request()["url"] == "http://a/api/events"
+    state.opened(httpx.Response(200))
+    assert state.failures == 0
 
 
 def test_a_client_error_is_raised_and_a_server_error_retried() -> None:
