@@ -152,6 +152,7 @@ class Subscribers(msgspec.Struct, rename="camel"):
     websocket: int
     bus: int  # every live subscription: the two above, and any not yet streaming
     dropped: int
+    websocket_skipped: int  # records a WebSocket backlog could not send (counted problems)
 
 
 class SideLogs(msgspec.Struct, rename="camel"):
@@ -173,6 +174,8 @@ class Health(msgspec.Struct, rename="camel"):
     problems: dict[str, int]
     recent_problems: list[ProblemReport]
     resets: int
+    reader_errors: int  # OS errors met while reading the log, each retried with backoff
+    reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
     side_logs: SideLogs
     uptime_s: float

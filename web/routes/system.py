@@ -30,12 +30,14 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = request.app.state.failures
+    failures = dict(request.app.state.failures)
+    if live.reader_error is not None:  # retried with backoff; shown while it lasts
+        failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
     memory = request.app.state.memory.statistics()
     body = Health(
         status="failed" if failures else "ok",
-        failures=dict(failures),
+        failures=failures,
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -43,7 +45,10 @@ async def health(request: Request) -> Response:
         problems=dict(models.problems.counts),
         recent_problems=list(models.problems.recent),
         resets=live.resets,
-        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped),
+        reader_errors=live.reader_errors,
+        reader_error=live.reader_error,
+        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
+                                streams.websocket_skipped),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
