@@ -12,7 +12,7 @@ import anyio
 import msgspec
 import pytest
 
-from events.position import Position
+from events.position import CursorRefused, Position, parse_cursor
 from harness.client import (
     FROM_START,
     AsyncHarness,
@@ -61,15 +61,21 @@ class Follower:
                 self._check_order(message)
                 self.board.apply(message, cursor=self.subscription.cursor)
 
+    def _check_cursor(self) -> None:
+        try:
+            cursor = parse_cursor(self.subscription.cursor or "")
+        except CursorRefused:
+            return  # none yet
+        if cursor.offset:
+            if self._cursor is not None and cursor.generation == self._cursor.generation:
+                assert cursor.offset >= self._cursor.offset, (self._cursor, cursor)
+            self._cursor = cursor
+
     def _check_order(self, message: object) -> None:
         if isinstance(message, ResetMessage):
             self._cursor, self._items, self._done = None, {}, {}
             return
-        cursor = Position.parse(self.subscription.cursor or "")
-        if cursor is not None and cursor.offset:
-            if self._cursor is not None and cursor.generation == self._cursor.generation:
-                assert cursor.offset >= self._cursor.offset, (self._cursor, cursor)
-            self._cursor = cursor
+        self._check_cursor()
         if isinstance(message, RunItemMessage):
             key = (message.run_id, message.item.sequence)
             rank = (message.item.attempts, STATE_RANK[message.item.state])
