@@ -19,6 +19,7 @@ BENCHMARKS = {
                  {"items": 2_000, "concurrency": 16}),
     "subscribe": ("bench.subscribe", {"items": 20_000, "concurrency": 16},
                   {"items": 2_000, "concurrency": 16}),
+    "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -56,15 +57,21 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
-                   args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+                   args: tuple[str, ...] = (), max_open_files: int | None = None
+                   ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``python run.py [args]`` in its own process (its own core), as a user would run it;
-    yields its URL once it answers ``/api/health``."""
+    yields its URL once it answers ``/api/health``. ``max_open_files`` lowers the
+    process's limit on file descriptors (``ulimit -n``)."""
     port = free_port()
     environment = {**os.environ, "PORT": str(port), "HARNESS_DATA_DIR": str(data_dir),
                    **(env or {})}
+    def limit_files() -> None:
+        if max_open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, max_open_files))
+
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
                                env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, preexec_fn=limit_files)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -41,7 +41,12 @@ _PROCESS_SALT = secrets.token_bytes(8)  # retired generations' successors differ
 def first_line(fd: int) -> bytes:
     """The file's first line once whole (its first ``FIRST_LINE_PROBE_BYTES`` if longer:
     they name it as well), else nothing."""
-    probe = os.pread(fd, FIRST_LINE_PROBE_BYTES, 0)
+    return first_line_of(os.pread(fd, FIRST_LINE_PROBE_BYTES, 0))
+
+
+def first_line_of(head: bytes) -> bytes:
+    """``first_line`` of a file that begins with ``head`` (its first probe's bytes)."""
+    probe = head[:FIRST_LINE_PROBE_BYTES]
     newline = probe.find(b"\n")
     if newline >= 0:
         return probe[: newline + 1]

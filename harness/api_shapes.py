@@ -147,6 +147,27 @@ class Bootstrap(msgspec.Struct, rename="camel"):
     position: str
 
 
+class TaskHealth(msgspec.Struct, rename="camel"):
+    """What health shows of one supervised task.
+
+    ``failure`` is why it is down right now (``None`` while it runs); ``last_failure``
+    stays after it recovered; ``restarts`` counts every start after the first.
+    """
+
+    restarts: int = 0
+    failure: str | None = None
+    last_failure: str | None = None
+
+
+class ExecutorStatus(msgspec.Struct, rename="camel"):
+    """What health shows of execution: whether this process executes the data
+    directory's runs, who does if not, and the runs waiting for the log to take writes."""
+
+    executing: bool
+    lock_holder: str | None
+    waiting_to_write: dict[str, str]
+
+
 class Subscribers(msgspec.Struct, rename="camel"):
     sse: int
     websocket: int
@@ -164,9 +185,21 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
-    failures: dict[str, str]
+    status: str  # "ok", or "failed" while a task the server needs is down (then 503)
+    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
+    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
+    executor: ExecutorStatus
     log: str
     position: str
     events_read: int
@@ -177,5 +210,6 @@ class Health(msgspec.Struct, rename="camel"):
     reader_errors: int  # OS errors met while reading the log, each retried with backoff
     reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float

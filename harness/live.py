@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,7 @@ from events.position import Position
 from events.schema import Event
 from harness.errors import LogUnavailable
 from projections.messages import StreamMessage, messages_for
+from projections.problems import ProblemReport
 from projections.readmodels import ReadModels
 
 logger = logging.getLogger("harness.live")
@@ -97,7 +98,14 @@ async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadMod
 
 
 def _fold_quietly(models: ReadModels, batch: RecordBatch) -> None:
-    models.apply_batch(batch, keep_records=False)
+    log_problems(models.apply_batch(batch, keep_records=False).problems)
+
+
+def log_problems(problems: Iterable[ProblemReport]) -> None:
+    """Each line that could not be read or applied, once, when it is first read."""
+    for report in problems:
+        logger.warning("skipped log line at %s (%s): %s", report.position, report.kind,
+                       report.message)
 
 
 class LiveLog:
@@ -174,6 +182,7 @@ class LiveLog:
                 self.reader = self.log.reader()
                 await self._rebuild("gap")
                 break
+            log_problems(applied.problems)
             if applied.changes is not None and self.bus.statistics().subscribers:
                 self.bus.publish(LogBatch(applied.position, applied.records,
                                           messages_for(self.models, applied.changes)))

@@ -146,10 +146,22 @@ def check_captures(pack: Pack, captures: list[Capture]) -> None:
             reason = "is captured more than once"
         elif not capture.response_text.strip():
             reason = "has no response text"
+        elif capture.captured_at is not None and not _in_utc_range(capture.captured_at):
+            reason = "has a capture time that is not a time in UTC's calendar"
         if reason is not None:
             raise InvalidCaptures(f"capture for sequence {capture.sequence} {reason}",
                                   details={"sequence": capture.sequence})
         seen.add(capture.sequence)
+
+
+def _in_utc_range(moment: datetime) -> bool:
+    """Whether ``moment`` still has a date once converted to UTC
+    (``0001-01-01T00:00:00+23:59`` does not: it falls before year 1)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def import_run_id(pack: Pack, captures: list[Capture]) -> str:

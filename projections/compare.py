@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from harness.errors import Invalid
 from projections.archive import summarize
 from projections.state import RunRecord
 
@@ -40,12 +39,20 @@ class Comparison(msgspec.Struct, rename="camel"):
     truncated: bool
 
 
+class DatasetsDiffer(ValueError):
+    """Runs on different datasets: their sequences do not name the same questions."""
+
+    def __init__(self, datasets: list[str]) -> None:
+        super().__init__("runs to compare must be on the same dataset")
+        self.datasets = datasets
+
+
 def compare(records: list[RunRecord]) -> Comparison:
-    """Runs must share a dataset: their sequences then name the same questions."""
+    """Runs must share a dataset (else ``DatasetsDiffer``): their sequences then name
+    the same questions."""
     datasets = {record.info.dataset_name for record in records}
     if len(datasets) > 1:
-        raise Invalid("runs to compare must be on the same dataset",
-                      details={"datasets": sorted(datasets)})
+        raise DatasetsDiffer(sorted(datasets))
     runs = [ComparedRun(r.info.id, r.info.model_name, r.info.provider_name, r.info.dataset_name,
                         r.info.status, summarize(r).accuracy, r.state_counts()) for r in records]
     disagreements: list[Disagreement] = []

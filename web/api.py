@@ -57,8 +57,10 @@ def endpoint(**options: Any) -> Callable[[Handler], Handler]:
             if operation.query is not None:
                 inputs["query"] = parse_query(request, operation.query)
             if operation.body is not None:
-                limit = request.app.state.settings.max_body_bytes * operation.body_limit_factor
-                inputs["body"] = await read_body(request, operation.body, limit_bytes=limit)
+                settings = request.app.state.settings
+                limit = settings.max_body_bytes * operation.body_limit_factor
+                inputs["body"] = await read_body(request, operation.body, limit_bytes=limit,
+                                                 timeout_s=settings.body_timeout_s)
             return await handler(request, **inputs)
 
         call.operation = operation  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,16 +16,18 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from events.log import open_log
 from harness import __version__
+from harness.browser_harness import ImportsInFlight
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
 from harness.executor import Executor
+from harness.executor_lock import LOCK_FILE as EXECUTOR_LOCK_FILE
+from harness.executor_lock import ExecutorLock
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
 from harness.memory.service import AgentMemory
@@ -33,10 +35,12 @@ from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
+from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
+from web.exposure import ExposedWithoutToken, KnownHostsOnly
 from web.http import EXCEPTION_HANDLERS
-from web.origins import LOCAL_ORIGINS, LocalPagesOnly
+from web.origins import LocalPagesOnly, PageCors
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
@@ -46,24 +50,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 async def dashboard(request: object) -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
-
-
-async def critical(app: Starlette, name: str, task: Callable[..., Awaitable[None]], *,
-                   task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-    """Run a task the server cannot do without; if it dies, say so in ``/api/health``
-    (503) rather than go on serving as if nothing had happened."""
-    try:
-        await task(task_status=task_status)
-    except Exception as error:
-        logger.exception("the %s stopped", name)
-        app.state.failures[name] = describe(error)
-
-
-def describe(error: BaseException) -> str:
-    """What went wrong, seen through the task groups that wrapped it."""
-    if isinstance(error, BaseExceptionGroup):
-        return "; ".join(describe(inner) for inner in error.exceptions)
-    return f"{type(error).__name__}: {error}"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -80,29 +66,40 @@ def create_app(settings: Settings) -> Starlette:
         app.state.secret = load_signing_key(settings)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()
+        app.state.imports_in_flight = ImportsInFlight()
         app.state.started_at = time.monotonic()
-        app.state.failures = {}
-        async with (
-            AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
-            McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
-            httpx.AsyncClient() as http_client,
-            anyio.create_task_group() as tasks,
-        ):
-            app.state.memory = agent_memory
-            app.state.mcp = mcp_proxy
-            await tasks.start(critical, app, "log reader", live.run)
-            # Commands and execution: the executor resumes interrupted runs on start.
-            app.state.executor = Executor(live, app.state.datasets, settings,
-                                          http_client=http_client)
-            await tasks.start(critical, app, "executor", app.state.executor.run)
-            if settings.demo:
-                tasks.start_soon(keep_demo_running, app.state.executor)
-            try:
-                yield
-            finally:
-                live.bus.close()
-                tasks.cancel_scope.cancel()
-        await live.log.aclose()
+        # Tasks the server cannot do without: restarted when they fail, shown in health.
+        app.state.supervisor = supervisor = Supervisor()
+        lock = ExecutorLock(settings.data_dir / EXECUTOR_LOCK_FILE)
+        try:
+            async with (
+                AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
+                McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
+                httpx.AsyncClient() as http_client,
+                anyio.create_task_group() as tasks,
+            ):
+                app.state.memory = agent_memory
+                app.state.mcp = mcp_proxy
+                await tasks.start(supervisor.keep_running, "log reader", live.run)
+                # The executor resumes interrupted runs on start, if this process holds
+                # the data directory's executor lock.
+                app.state.executor = executor = Executor(
+                    live, app.state.datasets, settings, lock=lock, http_client=http_client)
+                await tasks.start(supervisor.keep_running, "executor", executor.run)
+                if not lock.held:
+                    logger.warning("another process (%s) executes the runs of %s: this server "
+                                   "serves reads and records commands for it to carry out",
+                                   lock.holder() or "unknown", settings.data_dir)
+                if settings.demo:
+                    tasks.start_soon(keep_demo_running, executor)
+                try:
+                    yield
+                finally:
+                    live.bus.close()
+                    tasks.cancel_scope.cancel()
+            await live.log.aclose()
+        finally:
+            lock.release()
 
     routes = [
         *runs.routes,
@@ -120,12 +117,15 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     middleware = [
-        Middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGINS,
-                   allow_methods=["*"], allow_headers=["*"],
-                   expose_headers=["X-Harness-Position", "ETag", "Location"]),
+        # However the app was launched (run.py or a bare uvicorn), it serves beyond
+        # loopback only with a token, and only under the names it answers to.
+        Middleware(ExposedWithoutToken,
+                   open_to_network=bool(settings.token) or settings.allow_unauthenticated),
+        Middleware(KnownHostsOnly, bind_host=settings.host, allowed_hosts=settings.allowed_hosts),
+        Middleware(PageCors, token=settings.token),
         # Inside CORS, so that a 401 carries CORS headers and preflights never need a token.
         Middleware(BearerTokenAuth, token=settings.token),
-        Middleware(LocalPagesOnly),
+        Middleware(LocalPagesOnly, token=settings.token),
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -12,11 +12,12 @@ Frames are encoded once per batch and shared by every unfiltered client.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 import anyio
 import msgspec
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import SendTimeoutError
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -31,13 +32,10 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
     StreamMessage,
-    messages_since,
+    messages_since_in_slices,
 )
 from web.api import endpoint
 from web.streams import StreamCounts
-
-SEND_TIMEOUT_S = 30
-
 
 STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,
                    ResetMessage)
@@ -48,10 +46,10 @@ class EventsQuery(msgspec.Struct, rename="camel"):
     run_id: list[str] = []
 
 
-def encode_frames(messages: Iterable[StreamMessage], last_id: str) -> bytes:
-    """SSE frames for ``messages``, the last one carrying ``id: last_id``."""
+def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> bytes:
+    """SSE frames for ``messages``, the last one carrying ``id: last_id`` if given."""
     frames = [b"event: %s\ndata: %s\n\n" % (m.event.encode(), m.data) for m in messages]
-    if frames:
+    if frames and last_id is not None:
         frames[-1] = frames[-1][:-1] + b"id: %s\n\n" % last_id.encode()
     return b"".join(frames)
 
@@ -71,25 +69,42 @@ def batch_frames(batch: LogBatch, run_ids: frozenset[str]) -> bytes:
     return frames
 
 
-def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str]) -> bytes:
-    """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is unknowable."""
+def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str]
+                   ) -> Iterator[bytes]:
+    """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is
+    unknowable, as bounded chunks built one by one as the client takes them (a resume
+    from the start of a long log is many of them). Only the last carries the id: a
+    client that leaves halfway resumes from where it came."""
     if not cursor_text:
-        return b""
+        return iter(())
     now = live.position
     try:
         cursor = judge_cursor(cursor_text, now)
     except CursorRefused:
-        return reset_frame(now)
-    return encode_frames(messages_since(live.models, cursor.offset, run_ids), str(now))
+        return iter((reset_frame(now),))
+    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids),
+                         str(now))
 
 
-async def _stream(subscription: Subscription[LogBatch | LogReset], opening: bytes,
+def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterator[bytes]:
+    previous: list[StreamMessage] | None = None
+    for part in slices:
+        if previous is not None:
+            yield encode_frames(previous, None)
+        previous = part
+    if previous is not None:
+        yield encode_frames(previous, last_id)
+
+
+async def _stream(subscription: Subscription[LogBatch | LogReset], opening: Iterator[bytes],
                   run_ids: frozenset[str], counts: StreamCounts) -> AsyncIterator[bytes]:
     counts.sse += 1
     try:
         with subscription:
-            if opening:
-                yield opening
+            for chunk in opening:
+                yield chunk
+                # A send to a fast socket never suspends: let other requests in between.
+                await anyio.lowlevel.checkpoint()
             async for message in subscription:
                 if isinstance(message, LogReset):
                     yield reset_frame(message.position)
@@ -119,6 +134,8 @@ class LiveStreamResponse(EventSourceResponse):
                 tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
                 await super().__call__(scope, receive, send)
                 tasks.cancel_scope.cancel()
+        except* SendTimeoutError:
+            pass  # it stopped reading: hang up (web.connections aborts what never drains)
         finally:
             # The stream closes it too, but a HEAD request never starts the stream.
             self.subscription.close()
@@ -148,7 +165,7 @@ async def events(request: Request, query: EventsQuery) -> LiveStreamResponse:
         subscription=subscription,
         ping=request.app.state.settings.sse_ping_s,
         ping_message_factory=_ping,
-        send_timeout=SEND_TIMEOUT_S,
+        send_timeout=request.app.state.settings.send_timeout_s,
         headers={"X-Harness-Position": str(live.position)},
     )
 

@@ -48,19 +48,28 @@ def main(argv: list[str] | None = None) -> int:
     except Invalid as error:
         print(f"harness: {error.message}", file=sys.stderr)
         return 2
+    from web.connections import max_connections_for_this_process, uvicorn_options
+
+    options = uvicorn_options(
+        max_connections=max_connections_for_this_process(settings.max_connections))
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its
-        # settings from the environment again: hand the flags down through it.
+        # settings from the environment again: hand the flags down through it. The
+        # protocol is named rather than passed (it cannot be pickled across).
         os.environ.update(HOST=settings.host, PORT=str(settings.port),
                           HARNESS_DATA_DIR=str(settings.data_dir),
-                          HARNESS_DEMO="1" if settings.demo else "")
+                          HARNESS_DEMO="1" if settings.demo else "",
+                          HARNESS_ALLOW_UNAUTHENTICATED="1" if settings.allow_unauthenticated
+                          else "")
+        options["http"] = "web.connections:HttpProtocol"
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
                     reload_dirs=[str(ROOT / name) for name in
                                  ("harness", "events", "projections", "web")],
-                    factory=False)
+                    factory=False, **options)
         return 0
     from web.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", ws_per_message_deflate=False)
+                log_level="info", **options)
     return 0
+

@@ -10,12 +10,14 @@ from events.log import batch_of_lines
 from events.writer import append_events, encode_line
 from projections.readmodels import ReadModels
 
-TS = "2026-03-06T19:43:11.123Z"
-
 
 def at(text: str) -> datetime:
-    """A log timestamp as the read models hold it."""
+    """A log timestamp as events and the read models hold it."""
     return datetime.fromisoformat(text)
+
+
+TS_TEXT = "2026-03-06T19:43:11.123Z"
+TS = at(TS_TEXT)
 
 
 def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (True, False, True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -24,7 +25,7 @@ from events.writer import append_events
 from projections.readmodels import ReadModels
 
 pytestmark = pytest.mark.anyio
-TS = "2026-03-06T19:43:11.123Z"
+TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from harness.errors import Invalid, NotFound
 from harness.live import LiveLog
 from projections.archive import ArchiveFilter, ArchivePage, archive_page
 from projections.board import active_board
-from projections.compare import Comparison, compare
+from projections.compare import Comparison, DatasetsDiffer, compare
 from projections.items import (
     ItemsPage,
     LogPage,
@@ -112,7 +112,11 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
     live = _live(request)
     records = [_record(live, run_id) for run_id in query.ids]
-    return read_model(request, compare(records), position=live.position)
+    try:
+        comparison = compare(records)
+    except DatasetsDiffer as differ:
+        raise Invalid(str(differ), details={"datasets": differ.datasets}) from None
+    return read_model(request, comparison, position=live.position)
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",

@@ -8,10 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.api_shapes import BOARD_LIMIT, Bootstrap, Health, SideLogs, Subscribers
+from harness.api_shapes import BOARD_LIMIT, Bootstrap, Connections, Health, SideLogs, Subscribers
 from harness.live import LiveLog
+from harness.supervisor import Supervisor
 from projections.board import active_board, totals
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 
@@ -30,7 +32,8 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = dict(request.app.state.failures)
+    supervisor: Supervisor = request.app.state.supervisor
+    failures = supervisor.failures
     if live.reader_error is not None:  # retried with backoff; shown while it lasts
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
@@ -38,6 +41,8 @@ async def health(request: Request) -> Response:
     body = Health(
         status="failed" if failures else "ok",
         failures=failures,
+        tasks=supervisor.health,
+        executor=request.app.state.executor.status(),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -49,6 +54,7 @@ async def health(request: Request) -> Response:
         reader_error=live.reader_error,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
                                 streams.websocket_skipped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
@@ -57,6 +63,13 @@ async def health(request: Request) -> Response:
     if failures:
         response.status_code = 503
     return response
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [
