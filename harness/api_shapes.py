@@ -195,8 +195,21 @@ class Connections(msgspec.Struct, rename="camel"):
     files_limit: int | None
 
 
+class LogConnection(msgspec.Struct, rename="camel"):
+    """A networked log's connection (JetStream): up or down, and its outages."""
+
+    connected: bool
+    outages: int  # disconnections since start-up
+    down_since: str | None  # RFC 3339, while an outage lasts
+    last_outage_s: float | None  # how long the last finished one lasted
+    last_error: str | None
+
+
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" while a task the server needs is down (then 503)
+    # "ok"; "failed" while a task the server needs is down (then 503; the log reader is
+    # one while it cannot read); "degraded" while the log's server is away but nothing
+    # has failed yet (the connection comes back by itself)
+    status: str
     failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
     tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
     executor: ExecutorStatus
@@ -213,3 +226,4 @@ class Health(msgspec.Struct, rename="camel"):
     connections: Connections
     side_logs: SideLogs
     uptime_s: float
+    log_connection: LogConnection | None  # null for the file log

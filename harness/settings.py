@@ -39,11 +39,15 @@ class Settings:
     ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
     ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
     ``append_deadline_s`` is how long a command waits for the log reader to show its
-    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``). ``lease_ttl_s`` is how
+    long a replica's lease on a run lives without renewal (``HARNESS_LEASE_TTL_S``; with a
+    JetStream log): another replica takes a dead one's runs over that long after it died.
     ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
     the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
     serve beyond loopback without ``token``. ``max_connections`` caps open connections
     (lowered to leave file descriptors free under the process limit).
+    ``snapshot_events`` and ``snapshot_s``: a read-model snapshot is written after that
+    many events or seconds, whichever first (``0`` events: no snapshots at all).
     """
 
     host: str = "127.0.0.1"
@@ -66,10 +70,17 @@ class Settings:
     openai_api_key: str | None = None
     log: str = "file"
     append_deadline_s: float = 5.0
+    snapshot_events: int = 1_000_000
+    snapshot_s: float = 300.0
+    lease_ttl_s: float = 10.0
 
     @property
     def log_path(self) -> Path:
         return self.data_dir / "runs.jsonl"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
 
     @property
     def datasets_dir(self) -> Path:
@@ -120,6 +131,12 @@ class Settings:
             kwargs["log"] = values["HARNESS_LOG"]
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
+        if "HARNESS_SNAPSHOT_EVENTS" in values:
+            kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
+        if "HARNESS_SNAPSHOT_S" in values:
+            kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
+        if values.get("HARNESS_LEASE_TTL_S"):
+            kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):

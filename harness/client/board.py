@@ -38,7 +38,7 @@ class LiveBoard:
         self.position: str | None = None
         self.events_applied = 0
         self.problems = 0
-        self._recent: dict[str, list[int]] = {}  # each run's recent sequences, as sent
+        self._recent: dict[str, tuple[int, ...]] = {}  # each run's recent sequences, as sent
 
     def apply(self, message: StreamMessage, *, cursor: str | None = None) -> None:
         """Fold one message; ``cursor`` is the subscription's after it, if known."""
@@ -93,4 +93,4 @@ class LiveBoard:
 
     def _name_recent(self, record: RunRecord) -> None:
         # A progress message names recent items that its group sends just after it.
-        record.recent = [s for s in self._recent.get(record.info.id, ()) if s in record.items]
+        record.recent = tuple(s for s in self._recent.get(record.info.id, ()) if s in record.items)
