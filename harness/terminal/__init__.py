@@ -19,12 +19,19 @@ from harness import __version__
 class Command:
     module: str  # a module with ``main(argv: list[str]) -> int``
     summary: str
+    # Put before the arguments: the subcommand's name, for the commands ``harness.cli``
+    # parses itself (it has a subcommand per log tool).
+    prefix: tuple[str, ...] = ()
 
 
 COMMANDS: dict[str, Command] = {
     "serve": Command("harness.terminal.serve", "serve the API, live streams and dashboard"),
-    "replay": Command("harness.terminal.replay",
-                      "fold a log and print the board, a run's items or its timeline"),
+    "replay": Command("harness.cli", "fold a log and print the board, a run's items or "
+                                     "its timeline", prefix=("replay",)),
+    "ship": Command("harness.cli", "forward a local log to a JetStream stream, each event "
+                                   "stored exactly once", prefix=("ship",)),
+    "export": Command("harness.cli", "copy a log (a stream) into a JSONL file",
+                      prefix=("export",)),
     "watch": Command("harness.terminal.watch",
                      "follow the board (or one run) live in the terminal"),
     "run": Command("harness.terminal.run", "create a run on a server, and optionally watch it"),
@@ -66,4 +73,4 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         print(f"harness: unknown command {args[0]!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    return int(importlib.import_module(command.module).main(args[1:]))
+    return int(importlib.import_module(command.module).main([*command.prefix, *args[1:]]))

@@ -94,8 +94,9 @@ def test_watch_of_an_unknown_run_says_so_and_exits_2(server: ServerProcess) -> N
 
 
 def test_every_command_has_help(server: ServerProcess) -> None:
-    for command in ("serve", "replay", "watch", "run"):
+    for command in ("serve", "replay", "ship", "export", "watch", "run"):
         helped = harness_cli(server, command, "--help")
         assert helped.returncode == 0 and helped.stdout.startswith("usage:"), command
     top = harness_cli(server, "--help")
-    assert all(command in top.stdout for command in ("serve", "replay", "watch", "run"))
+    assert all(command in top.stdout
+               for command in ("serve", "replay", "ship", "export", "watch", "run"))
