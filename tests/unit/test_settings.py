@@ -45,6 +45,18 @@ def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, environ: dic
         Settings.from_env(environ, dotenv=tmp_path / "none")
 
 
+def test_exposure_and_connection_settings_come_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HARNESS_ALLOW_UNAUTHENTICATED": "1",
+                                  "HARNESS_ALLOWED_HOSTS": "harness.lan, ,proxy.example",
+                                  "HARNESS_MAX_CONNECTIONS": "64"},
+                                 dotenv=tmp_path / "missing.env")
+    assert settings.allow_unauthenticated is True
+    assert settings.allowed_hosts == ("harness.lan", "proxy.example")
+    assert settings.max_connections == 64
+    with pytest.raises(Invalid):
+        Settings.from_env({"HARNESS_MAX_CONNECTIONS": "2"}, dotenv=tmp_path / "missing.env")
+
+
 def test_the_log_backend_is_a_setting(tmp_path: Path) -> None:
     assert Settings.from_env({}, dotenv=tmp_path / "none").log == "file"
     chosen = Settings.from_env({"HARNESS_LOG": "nats://127.0.0.1:4222/HARNESS"},
