@@ -47,6 +47,13 @@ class Forbidden(HarnessError):
     code = "forbidden_origin"
 
 
+class Exposed(HarnessError):
+    """The server was reached beyond loopback and has no write token to guard it."""
+
+    status = 403
+    code = "exposed_without_token"
+
+
 class NotFound(HarnessError):
     status = 404
     code = "not_found"
@@ -54,6 +61,13 @@ class NotFound(HarnessError):
     def __init__(self, kind: str, identifier: str) -> None:
         super().__init__(f"no {kind} with id {identifier!r}",
                          details={"kind": kind, "id": identifier})
+
+
+class RequestTimeout(HarnessError):
+    """The request's body did not arrive in time."""
+
+    status = 408
+    code = "request_timeout"
 
 
 class Conflict(HarnessError):
@@ -72,6 +86,13 @@ class BodyTooLarge(HarnessError):
             f"request body is over the limit of {limit_bytes} bytes",
             details={"limitBytes": limit_bytes},
         )
+
+
+class UnknownHost(HarnessError):
+    """A ``Host`` this server does not answer to (DNS rebinding, or a misrouted request)."""
+
+    status = 421
+    code = "unknown_host"
 
 
 class UnsupportedMediaType(HarnessError):

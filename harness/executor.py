@@ -27,12 +27,20 @@ after a delay that doubles from ``WRITE_RETRY_FIRST_S`` to ``WRITE_RETRY_MAX_S``
 
 Queued runs start, oldest first, whenever fewer than ``settings.max_runs`` runs are
 executing here; runs created directly start at once but do take a slot.
+
+Replicas (servers on one JetStream log, each with its own data directory, so each
+executing) share the runs through leases (``harness.leases``): a run executes where its
+lease is held, taken before its first event is appended and renewed while it runs. A
+pass takes up a run only with its lease, so a dead replica's runs are taken over once
+their leases expire, and resumed as a restart would. A replica that loses a lease stops
+the run at once and writes nothing more for it: it is someone else's now.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +71,7 @@ from harness.commands import (
 from harness.datasets import DatasetCatalog
 from harness.errors import Conflict, HarnessError, LogUnavailable, WriteRefused, write_failed
 from harness.executor_lock import ExecutorLock, LockLost
+from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.run_items import run_items
 from harness.settings import Settings
@@ -76,6 +85,7 @@ PASS_S = 1.0
 runs other servers created, retried or asked to cancel; runs other writers queued."""
 LOCK_RETRY_S = 1.0
 FOLLOW_POLL_S = 0.05
+CATCH_UP_S = 5.0  # how long a takeover waits for the fold to reach the log's end
 CANCEL_WAIT_S = 30.0
 """How long a cancel sent to a server that does not execute waits for the executing
 one to end the run, before it answers with the run as it is (cancel requested)."""
@@ -93,6 +103,7 @@ class ActiveRun:
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     done: anyio.Event = field(default_factory=anyio.Event)
     canceling: bool = False
+    lost: bool = False  # its lease went to another replica: write nothing more
 
 
 @dataclass(eq=False)
@@ -123,12 +134,14 @@ class Executor:
     """
 
     def __init__(self, live: LiveLog, catalog: DatasetCatalog, settings: Settings, *,
-                 lock: ExecutorLock, http_client: Any = None) -> None:
+                 lock: ExecutorLock, http_client: Any = None,
+                 leases: RunLeases | None = None) -> None:
         self.live = live
         self.catalog = catalog
         self.settings = settings
         self.lock = lock
         self.http_client = http_client
+        self.leases: RunLeases = leases or LocalLeases()
         self._active: dict[str, ActiveRun] = {}
         self._interrupted: dict[str, Interrupted] = {}
         self._tasks: TaskGroup | None = None
@@ -167,6 +180,8 @@ class Executor:
                     if record.info.status == "running":
                         self._interrupted.setdefault(record.info.id, Interrupted())
                 await self._take_up_runs()
+                if self.leases.shared:
+                    tasks.start_soon(self._keep_leases, name="run leases")
                 task_status.started()
                 while True:
                     self._wake = anyio.Event()
@@ -177,7 +192,7 @@ class Executor:
                     try:
                         await self._take_up_runs()
                         await self._dispatch_queued()
-                    except LogUnavailable as error:
+                    except (LogUnavailable, OSError) as error:  # OSError: a lease's KV
                         logger.warning("the log refused a write (%s); trying again", error)
                     with anyio.move_on_after(PASS_S):
                         await self._wake.wait()
@@ -189,6 +204,7 @@ class Executor:
     async def create(self, spec: RunSpec) -> RunRecord:
         created = plan_create(spec, self.catalog, self.settings)
         if self.executing:
+            await self._lease(created.run_id)  # a new id: nobody else can hold it
             self._launch(await self._append_claimed(created.run_id, [created]))
         else:  # the executing process takes it up from the log
             await self._append([created])
@@ -207,7 +223,8 @@ class Executor:
             await self._append([cancel_requested])
             active.scope.cancel()
             await active.done.wait()
-        elif self.executing or not is_own_run(record):
+        elif not is_own_run(record) or (self.executing
+                                         and not await self._held_elsewhere(run_id)):
             # Nothing executes it (another writer's run, or ours waiting to be taken up
             # or to write again): its end is ours to record, with the run claimed meanwhile.
             claim = await self._append_claimed(
@@ -225,7 +242,14 @@ class Executor:
         if run_id in self._active:
             raise Conflict(f"run {run_id} is still finishing", details={"status": "running"})
         if self.executing:
-            self._launch(await self._append_claimed(run_id, [resumed]))
+            if not await self._lease(run_id):
+                raise Conflict(f"run {run_id} is being executed by another replica",
+                               details={"status": record.info.status})
+            try:
+                self._launch(await self._append_claimed(run_id, [resumed]))
+            except BaseException:
+                await self.leases.release(run_id)
+                raise
         else:
             await self._append([resumed])
         return record
@@ -251,6 +275,20 @@ class Executor:
     async def _write(self, events: list[Event]) -> None:
         try:
             await self.live.append_nowait(events)
+        except OSError as error:
+            raise write_failed(error) from error
+
+    async def _lease(self, run_id: str) -> bool:
+        """Take the run's lease (``False``: another replica holds it); an unreachable
+        lease store refuses like the log would."""
+        try:
+            return await self.leases.acquire(run_id)
+        except OSError as error:
+            raise write_failed(error) from error
+
+    async def _held_elsewhere(self, run_id: str) -> bool:
+        try:
+            return await self.leases.held_elsewhere(run_id)
         except OSError as error:
             raise write_failed(error) from error
 
@@ -307,9 +345,47 @@ class Executor:
             if waiting is not None and waiting.retry_at > now:
                 continue
             try:
+                if self.leases.shared:
+                    taken = await self._take_over(run_id)
+                    if taken is None:
+                        continue
+                    # A running run whose lease was free stopped with its replica.
+                    record, waiting = taken, waiting or (
+                        Interrupted() if taken.info.status == "running" else None)
                 await self._take_up(record, interrupted=waiting is not None)
             except WriteRefused as error:
                 self._note_write_failure(run_id, error)
+
+    async def _take_over(self, run_id: str) -> RunRecord | None:
+        """The run, with its lease taken, if it is free and the run still needs a
+        replica; ``None`` if another holds it, it has ended, or no slot is free here
+        (``HARNESS_MAX_RUNS`` counts per replica)."""
+        if len(self._active) >= self.settings.max_runs or not await self._lease(run_id):
+            return None
+        # The lease may be free because the replica that ran the run has just finished
+        # it: judge the run by the whole log, not by a fold behind it.
+        end = await self.live.log.current()
+        self.live.log.notify()
+        with anyio.move_on_after(CATCH_UP_S):
+            while (self.live.position.generation != end.generation
+                   or self.live.position.offset < end.offset):
+                await anyio.sleep(FOLLOW_POLL_S)
+        record = self.live.models.runs.runs.get(run_id)
+        if record is None or not record.active or run_id in self._active:
+            await self.leases.release(run_id)
+            return None
+        return record
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the runs executing here; stop a run whose lease is lost."""
+        while True:
+            await anyio.sleep(self.leases.renew_every_s)
+            for active in list(self._active.values()):
+                if not await self.leases.renew(active.run_id):
+                    logger.error("run %s: lease lost; another replica takes it over",
+                                 active.run_id)
+                    active.lost = True
+                    active.scope.cancel()
 
     async def _take_up(self, record: RunRecord, *, interrupted: bool) -> None:
         run_id = record.info.id
@@ -350,6 +426,9 @@ class Executor:
                     self._unrunnable.add(queued.queue_id)
                     logger.warning("queued run %s cannot start: %s", queued.queue_id, error)
                 continue
+            if not await self.leases.claim_queued(queued.queue_id):
+                continue  # another replica is dispatching it
+            await self._lease(created.run_id)
             self._launch(await self._append_claimed(created.run_id, [
                 QueueDispatched(queue_id=queued.queue_id, run_id=created.run_id,
                                 ts=created.ts),
@@ -371,6 +450,8 @@ class Executor:
                     raise
                 logger.exception("run %s crashed", run_id)
                 status, error = "failed", f"internal error: {crash!r}"
+            if active.lost:
+                return  # another replica executes it now
             try:
                 await self._append([RunFinished(run_id=run_id, status=status, error=error,
                                                 ts=now_timestamp())])
@@ -390,6 +471,9 @@ class Executor:
             self._release(active)
             active.done.set()
             self._wake.set()
+            if not active.lost and run_id not in self._interrupted:
+                with anyio.CancelScope(shield=True):
+                    await _quietly(self.leases.release(run_id))
 
     async def _run_items(self, active: ActiveRun) -> tuple[FinalStatus, str | None]:
         """Run the run's unfinished items; its final status and error."""
@@ -398,7 +482,20 @@ class Executor:
             await self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
         return await run_items(record, resume=active.resume, catalog=self.catalog,
                                settings=self.settings, http_client=self.http_client,
-                               write=self._write, canceling=lambda: active.canceling)
+                               write=lambda events: self._write_unless_lost(active, events),
+                               canceling=lambda: active.canceling)
+
+    async def _write_unless_lost(self, active: ActiveRun, events: list[Event]) -> None:
+        if not active.lost:  # not even the delta a runner flushes on its way out
+            await self._write(events)
+
+
+async def _quietly(release: Awaitable[None]) -> None:
+    """A lease released on the way out; one that cannot be expires by itself."""
+    try:
+        await release
+    except OSError as error:
+        logger.warning("could not release a run lease (it expires): %s", error)
 
 
 def _refused_write(error: BaseException) -> WriteRefused | None:

@@ -73,7 +73,11 @@ class ServerProcess:
             return False
 
     def health(self) -> dict:
-        return httpx.get(f"{self.url}/api/health", timeout=5).json()
+        return self.get("/api/health")
+
+    def get(self, path: str) -> dict:
+        """The JSON body of ``GET path`` (an ``/api/...`` route)."""
+        return httpx.get(f"{self.url}{path}", timeout=10).json()
 
     def kill(self) -> None:
         assert self.process is not None
