@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from events import schema as ev
-from tests.server.test_crash_resume import REPO, ServerProcess
 from tests.support.events import TS, append, run_history
+from tests.support.processes import REPO, ServerProcess
 from tests.support.servers import free_port
 from tests.support.waiting import wait_until
 
@@ -34,7 +34,7 @@ class PatientServer(ServerProcess):
                                         env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._healthy, timeout_s=120, message="server answers /api/health")
+        wait_until(self._answers, timeout_s=120, message="server answers /api/health")
 
 
 def _what_it_shows(url: str) -> dict[str, object]:
