@@ -20,6 +20,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
+    "subscribe": ("bench.subscribe", {"items": 20_000, "concurrency": 16},
+                  {"items": 2_000, "concurrency": 16}),
     "jetstream": ("bench.jetstream",
                   {"appends": 300, "ingest_each": 100_000, "cold_events": 1_000_000,
                    "clients": 2_000, "fan_appends": 20},

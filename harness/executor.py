@@ -57,8 +57,8 @@ from events.schema import (
     RunStarted,
 )
 from events.writer import now_timestamp
+from harness.api_shapes import ExecutorStatus, RunSpec
 from harness.commands import (
-    RunSpec,
     find_run,
     finish_canceled,
     is_own_run,
@@ -113,15 +113,6 @@ class Interrupted:
     error: str = "interrupted"
     failures: int = 0
     retry_at: float = float("-inf")
-
-
-class ExecutorStatus(msgspec.Struct, rename="camel"):
-    """What health shows of execution: whether this process executes the data
-    directory's runs, who does if not, and the runs waiting for the log to take writes."""
-
-    executing: bool
-    lock_holder: str | None
-    waiting_to_write: dict[str, str]
 
 
 class Executor:

@@ -222,19 +222,22 @@ def _count_out(record: RunRecord, state: str) -> None:
 
 
 def _move(record: RunRecord, item: Item, state: str, changes: Changes | None) -> None:
-    if item.state != state:
+    changed = item.state != state
+    if changed:
         _count_out(record, item.state)
         record.counts[state] += 1
         item.state = state  # type: ignore[assignment]
-        if changes is not None:
-            changes.progress[record.info.id] = None
     recent = record.recent
     sequence = item.sequence
-    if recent and recent[0] == sequence:
-        return
-    # A new small tuple, not a list edited in place: tuples of ints leave the cycle
-    # collector's tracking, so history does not lengthen its full passes.
-    record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
+    if not recent or recent[0] != sequence:
+        # A new small tuple, not a list edited in place: tuples of ints leave the cycle
+        # collector's tracking, so history does not lengthen its full passes.
+        record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
+        changed = True
+    if changed and changes is not None:
+        # The progress message names the recent items too, so a client can show the
+        # run's latest items in the server's order.
+        changes.progress[record.info.id] = None
 
 
 def _status_changed(changes: Changes | None, run_id: str) -> None:

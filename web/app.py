@@ -33,7 +33,7 @@ from harness.heap import tune_collector
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
-from harness.memory import AgentMemory
+from harness.memory.service import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings

@@ -13,18 +13,13 @@ from starlette.routing import Route
 
 from events.schema import FeedbackGiven
 from events.writer import now_timestamp
+from harness.api_shapes import RunFeedback
 from harness.errors import NotFound
 from harness.page_feedback import Comment, PageFeedback, PageUrl, Selector
 from web.api import endpoint
 from web.http import json_response, live_state
 
 WIDGET = Path(__file__).resolve().parents[1] / "static" / "widget.js"
-
-
-class RunFeedback(msgspec.Struct, rename="camel", kw_only=True):
-    run_id: Annotated[str, Meta(min_length=1)]
-    rating: Literal["up", "down"]
-    comment: Comment | None = None
 
 
 class PageFeedbackRequest(msgspec.Struct, rename="camel", kw_only=True):

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
-import msgspec
-from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.api_shapes import (
+    ActiveQuery,
+    ArchiveQuery,
+    CompareQuery,
+    ExportQuery,
+    ItemsQuery,
+    LogsQuery,
+    RunDetail,
+)
 from harness.errors import Invalid, NotFound
 from harness.live import LiveLog
 from projections.archive import ArchiveFilter, ArchivePage, archive_page
 from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
 from projections.items import (
-    LEVELS,
     ItemsPage,
     LogPage,
     export_csv,
@@ -26,56 +31,9 @@ from projections.items import (
     items_page,
     log_page,
 )
-from projections.state import ITEM_STATES, RunRecord, RunSnapshot
+from projections.state import RunRecord, RunSnapshot
 from web.api import endpoint
 from web.http import read_model
-
-
-class ActiveQuery(msgspec.Struct, rename="camel"):
-    limit: Annotated[int, Meta(ge=1, le=24)] = 12
-
-
-class ArchiveQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"status"})
-
-    status: list[Literal["pending", "running", "completed", "failed", "canceled"]] = []
-    model: str | None = None
-    dataset: str | None = None
-    provider: str | None = None
-    label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
-    q: str | None = None
-    limit: Annotated[int, Meta(ge=1, le=200)] = 50
-    cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
-
-
-class ItemsQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
-
-    state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
-    limit: Annotated[int, Meta(ge=1, le=1000)] = 200
-    cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
-
-
-class LogsQuery(msgspec.Struct, rename="camel"):
-    level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
-    after: Annotated[int, Meta(ge=0)] = 0
-    limit: Annotated[int, Meta(ge=1, le=1000)] = 200
-
-
-class CompareQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"ids"})
-
-    ids: Annotated[list[Annotated[str, Meta(pattern=r"^[^,]+$")]],
-                   Meta(min_length=2, max_length=8, extra_json_schema={"uniqueItems": True})]
-
-
-class ExportQuery(msgspec.Struct, rename="camel"):
-    format: Literal["csv", "jsonl"] = "jsonl"
-
-
-class RunDetail(RunSnapshot):
-    config: dict[str, Any]
-    counts: dict[str, int]
 
 
 def attachment(filename: str) -> str:
