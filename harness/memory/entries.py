@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from events.writer import append_event, format_timestamp, now_timestamp
+from harness.blank import NOT_BLANK
 
 MEMORY_FILE = "memory.jsonl"
 
@@ -38,7 +39,7 @@ class MemoryEntry(msgspec.Struct, rename="camel", frozen=True, kw_only=True, omi
 class NewMemory(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """What a writer supplies: the body of ``POST /api/memory`` and of ``record_memory``."""
 
-    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, pattern=r"\S",
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, pattern=NOT_BLANK,
                               description="the note; 1 to 20,000 characters, not all blank")]
     tags: Annotated[list[Tag], Meta(max_length=MAX_TAGS)] = []
     run_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None

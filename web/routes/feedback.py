@@ -14,6 +14,7 @@ from starlette.routing import Route
 from events.schema import FeedbackGiven
 from events.writer import now_timestamp
 from harness.api_shapes import RunFeedback
+from harness.blank import NOT_BLANK
 from harness.errors import NotFound
 from harness.page_feedback import Comment, PageFeedback, PageUrl, Selector
 from web.api import endpoint
@@ -32,7 +33,7 @@ class PageFeedbackRequest(msgspec.Struct, rename="camel", kw_only=True):
 # The store's rule "a rating or a comment", said in the schema too.
 RATING_OR_COMMENT = {"anyOf": [
     {"required": ["rating"], "properties": {"rating": {"enum": ["up", "down"]}}},
-    {"required": ["comment"], "properties": {"comment": {"type": "string", "pattern": "\\S"}}},
+    {"required": ["comment"], "properties": {"comment": {"type": "string", "pattern": NOT_BLANK}}},
 ]}
 PageFeedbackBody = Annotated[PageFeedbackRequest, Meta(extra_json_schema=RATING_OR_COMMENT)]
 
