@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from events import schema as ev
-from projections.state import PREVIEW_CHARS, Activity, Feedback, Item, LogEntry, RunInfo, RunRecord
+from projections.state import (
+    ACTIVE_STATUSES,
+    PREVIEW_CHARS,
+    Activity,
+    Feedback,
+    Item,
+    LogEntry,
+    RunInfo,
+    RunRecord,
+)
 
 RECENT_ITEMS = 5
 Problem = tuple[str, str]
@@ -112,14 +121,17 @@ class RunStore:
 
     def _run_resumed(self, e: ev.RunResumed, record: RunRecord, changes: Changes | None) -> None:
         info, lifecycle = record.info, record.lifecycle
+        retry = info.status not in ACTIVE_STATUSES
         info.status = "running"
         info.finished_at = None
         info.error = None
         lifecycle.resumed_count += 1
+        lifecycle.retried_count += retry
         lifecycle.cancel_requested_at = None
         if e.ts is not None:
             lifecycle.last_resumed_at = e.ts
-        _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
+        _log(record, e, "info", f"retried (#{lifecycle.retried_count})" if retry
+             else f"resumed (#{lifecycle.resumed_count - lifecycle.retried_count})")
         _status_changed(changes, info.id)
 
     def _run_finished(self, e: ev.RunFinished, record: RunRecord, changes: Changes | None) -> None:

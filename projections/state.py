@@ -46,9 +46,13 @@ class RunInfo(_Model):
 
 
 class Lifecycle(_Model):
+    """``resumed_count`` counts every ``run_resumed``; ``retried_count`` those of them
+    that re-opened a finished run (a user's retry) rather than a crashed one."""
+
     resumed_count: int = 0
     last_resumed_at: datetime | None = None
     cancel_requested_at: datetime | None = None
+    retried_count: int = 0
 
 
 class Progress(_Model):

@@ -17,6 +17,7 @@ from harness.live import LiveLog
 from projections.archive import ArchiveFilter, ArchivePage, archive_page
 from projections.board import active_board
 from projections.compare import Comparison, compare
+from projections.item_table import SORT_KEYS, ItemTable, item_table
 from projections.items import (
     LEVELS,
     ItemsPage,
@@ -26,7 +27,8 @@ from projections.items import (
     items_page,
     log_page,
 )
-from projections.state import ITEM_STATES, RunRecord, RunSnapshot
+from projections.run_stats import RunStats, run_stats
+from projections.state import ITEM_STATES, Item, LogEntry, RunRecord, RunSnapshot
 from web.api import endpoint
 from web.http import read_model
 
@@ -56,6 +58,17 @@ class ItemsQuery(msgspec.Struct, rename="camel"):
     cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
 
 
+class TableQuery(msgspec.Struct, rename="camel"):
+    comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
+
+    state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
+    q: Annotated[str, Meta(max_length=500)] | None = None
+    sort: Literal[tuple(SORT_KEYS)] = "sequence"  # type: ignore[valid-type]
+    desc: bool = False
+    offset: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=500)] = 50
+
+
 class LogsQuery(msgspec.Struct, rename="camel"):
     level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
     after: Annotated[int, Meta(ge=0)] = 0
@@ -78,6 +91,14 @@ class RunDetail(RunSnapshot):
     counts: dict[str, int]
 
 
+class ItemDetail(msgspec.Struct, rename="camel"):
+    """One item whole, with the run's log lines about it."""
+
+    run_id: str
+    item: Item
+    logs: list[LogEntry]
+
+
 def attachment(filename: str) -> str:
     """A Content-Disposition for any file name (RFC 6266): an ASCII stand-in, and the
     real name percent-encoded, since a run id from another writer may be any text."""
@@ -94,6 +115,12 @@ def _record(live: LiveLog, run_id: str) -> RunRecord:
     if record is None:
         raise NotFound("run", run_id)
     return record
+
+
+def _run(request: Request) -> tuple[LiveLog, RunRecord]:
+    """The live log and the run the path names (404 if none)."""
+    live = _live(request)
+    return live, _record(live, request.path_params["run_id"])
 
 
 @endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
@@ -120,8 +147,7 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
           response=RunDetail, cacheable=True)
 async def run_detail(request: Request) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = _run(request)
     snapshot = record.snapshot()
     detail = RunDetail(**{f: getattr(snapshot, f) for f in snapshot.__struct_fields__},
                        config=record.config, counts=record.state_counts())
@@ -131,18 +157,48 @@ async def run_detail(request: Request) -> Response:
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
           response=ItemsPage, cacheable=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = _run(request)
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
                       after=int(query.cursor or 0))
     return read_model(request, page, position=live.position)
 
 
+@endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
+          tag="runs", query=TableQuery, response=ItemTable, cacheable=True,
+          description="`q` matches prompt, response and error text, case-insensitively; "
+                      "items without a value for `sort` come last.")
+async def run_table(request: Request, query: TableQuery) -> Response:
+    live, record = _run(request)
+    table = item_table(record, states=frozenset(query.state), text=query.q or None,
+                       sort=query.sort, descending=query.desc, offset=query.offset,
+                       limit=query.limit)
+    return read_model(request, table, position=live.position)
+
+
+@endpoint(summary="One item of a run, whole, with the log lines about it", tag="runs",
+          response=ItemDetail, cacheable=True)
+async def run_item(request: Request) -> Response:
+    live, record = _run(request)
+    text = request.path_params["sequence"]
+    sequence = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
+    if not 1 <= sequence <= record.total:
+        raise NotFound("item", f"{record.info.id}#{sequence}")
+    detail = ItemDetail(record.info.id, record.item(sequence),
+                        [entry for entry in record.logs if entry.sequence == sequence])
+    return read_model(request, detail, position=live.position)
+
+
+@endpoint(summary="A run's summary figures and chart series", tag="runs",
+          response=RunStats, cacheable=True)
+async def run_summary(request: Request) -> Response:
+    live, record = _run(request)
+    return read_model(request, run_stats(record), position=live.position)
+
+
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
           query=LogsQuery, response=LogPage, cacheable=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = _run(request)
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
     return read_model(request, page, position=live.position)
 
@@ -160,8 +216,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
           query=ExportQuery, media_type="application/x-ndjson", cacheable=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = _run(request)
     if query.format == "csv":
         render, media = lambda: export_csv(record).encode(), "text/csv; charset=utf-8"
     else:
@@ -177,6 +232,9 @@ routes = [
     Route("/api/runs", archive, methods=["GET"]),
     Route("/api/runs/{run_id}", run_detail, methods=["GET"]),
     Route("/api/runs/{run_id}/items", run_items, methods=["GET"]),
+    Route("/api/runs/{run_id}/items/{sequence}", run_item, methods=["GET"]),
+    Route("/api/runs/{run_id}/table", run_table, methods=["GET"]),
+    Route("/api/runs/{run_id}/stats", run_summary, methods=["GET"]),
     Route("/api/runs/{run_id}/logs", run_logs, methods=["GET"]),
     Route("/api/runs/{run_id}/export", export_items, methods=["GET"]),
 ]

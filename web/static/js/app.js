@@ -8,6 +8,7 @@ import { mountCompare } from "./compare.js";
 import { LiveConnection } from "./connection.js";
 import { mountNewRun } from "./new-run.js";
 import { startRouter } from "./router.js";
+import { showConnectionState } from "./outage.js";
 import { mountRun } from "./run-view.js";
 import { RunStore } from "./store.js";
 import { setupThemeToggle } from "./theme.js";
@@ -26,6 +27,7 @@ const connection = new LiveConnection({
 function showState(state) {
   indicator.dataset.state = state;
   indicator.textContent = state;
+  showConnectionState(state);
 }
 
 async function fetchRun(runId) {
@@ -60,7 +62,7 @@ async function hydrate() {
 const routes = [
   { name: "board", title: "Board", pattern: /^\/$/, mount: mountBoard },
   { name: "archive", title: "Archive", pattern: /^\/archive$/, mount: mountArchive },
-  { name: "archive", title: "Run", pattern: /^\/runs\/([^/]+)$/, mount: mountRun },
+  { name: "archive", title: "Run", pattern: /^\/runs\/([^/]+)(?:\/items\/(\d+))?$/, mount: mountRun },
   { name: "compare", title: "Compare", pattern: /^\/compare$/, mount: mountCompare },
   { name: "new", title: "New run", pattern: /^\/new$/, mount: mountNewRun },
   { name: "browser-harness", title: "Browser Harness", pattern: /^\/browser-harness$/, mount: mountBrowserHarness },
