@@ -80,6 +80,7 @@ class CompareQuery(msgspec.Struct, rename="camel"):
 
     ids: Annotated[list[Annotated[str, Meta(pattern=r"^[^,]+$")]],
                    Meta(min_length=2, max_length=8, extra_json_schema={"uniqueItems": True})]
+    baseline: str | None = None
 
 
 class ExportQuery(msgspec.Struct, rename="camel"):
@@ -210,7 +211,8 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
     live = _live(request)
     records = [_record(live, run_id) for run_id in query.ids]
-    return read_model(request, compare(records), position=live.position)
+    return read_model(request, compare(records, baseline=query.baseline),
+                      position=live.position)
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",

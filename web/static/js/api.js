@@ -57,7 +57,7 @@ export const api = {
   item: (id, sequence, at) => request("GET", `/api/runs/${enc(id)}/items/${sequence}${query({ at })}`),
   stats: (id) => request("GET", `/api/runs/${enc(id)}/stats`),
   logs: (id, params = {}) => request("GET", `/api/runs/${enc(id)}/logs${query(params)}`),
-  compare: (ids) => request("GET", `/api/runs/compare${query({ ids: ids.join(",") })}`),
+  compare: (ids, baseline) => request("GET", `/api/runs/compare${query({ ids: ids.join(","), baseline })}`),
   datasets: () => request("GET", "/api/datasets"),
   queue: () => request("GET", "/api/queue"),
   exportUrl: (id, format) => `/api/runs/${enc(id)}/export${query({ format })}`,
