@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -14,7 +15,14 @@ from starlette.routing import Route
 
 from harness.errors import Invalid, NotFound
 from harness.live import LiveLog
-from projections.archive import ArchiveFilter, ArchivePage, archive_page
+from projections.archive import (
+    SORTS,
+    ArchiveFacets,
+    ArchiveFilter,
+    ArchivePage,
+    archive_facets,
+    archive_page,
+)
 from projections.board import active_board
 from projections.compare import Comparison, compare
 from projections.item_table import SORT_KEYS, ItemTable, item_table
@@ -46,6 +54,12 @@ class ArchiveQuery(msgspec.Struct, rename="camel"):
     provider: str | None = None
     label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
     q: str | None = None
+    created_from: Annotated[datetime, Meta(tz=True)] | None = msgspec.field(default=None,
+                                                                            name="from")
+    created_to: Annotated[datetime, Meta(tz=True)] | None = msgspec.field(default=None,
+                                                                          name="to")
+    sort: Literal[tuple(SORTS)] = "created"  # type: ignore[valid-type]
+    desc: bool = True
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
     cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
 
@@ -133,16 +147,28 @@ async def active_runs(request: Request, query: ActiveQuery) -> Response:
 
 
 @endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
+          description="`model`, `dataset` and `provider` match whole names in any letter "
+                      "case; `from`/`to` bound the creation time (RFC 3339 with a zone); "
+                      "`sort` with `desc` orders the runs, `total` counts all that match.",
           query=ArchiveQuery, response=ArchivePage, cacheable=True)
 async def archive(request: Request, query: ArchiveQuery) -> Response:
     where = ArchiveFilter(
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
         provider=query.provider, text=query.q or None,
         labels=tuple(tuple(label.split(":", 1)) for label in query.label),  # type: ignore[misc]
+        created_from=query.created_from, created_to=query.created_to,
     )
     live = _live(request)
-    page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor)
+    page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor,
+                        sort=query.sort, descending=query.desc)
     return read_model(request, page, position=live.position)
+
+
+@endpoint(summary="Every model, dataset, provider and label across all runs", tag="runs",
+          response=ArchiveFacets, cacheable=True)
+async def facets(request: Request) -> Response:
+    live = _live(request)
+    return read_model(request, archive_facets(live.models), position=live.position)
 
 
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
@@ -232,6 +258,7 @@ routes = [
     Route("/api/runs/active", active_runs, methods=["GET"]),
     Route("/api/runs/compare", compare_runs, methods=["GET"]),
     Route("/api/runs", archive, methods=["GET"]),
+    Route("/api/runs/facets", facets, methods=["GET"]),
     Route("/api/runs/{run_id}", run_detail, methods=["GET"]),
     Route("/api/runs/{run_id}/items", run_items, methods=["GET"]),
     Route("/api/runs/{run_id}/items/{sequence}", run_item, methods=["GET"]),

@@ -51,6 +51,7 @@ export const api = {
   bootstrap: () => request("GET", "/api/data"),
   activeRuns: (limit = 24) => request("GET", `/api/runs/active${query({ limit })}`),
   archive: (filters) => request("GET", `/api/runs${query(filters)}`),
+  facets: () => request("GET", "/api/runs/facets"),
   run: (id, at) => request("GET", `/api/runs/${enc(id)}${query({ at })}`),
   items: (id, params = {}) => request("GET", `/api/runs/${enc(id)}/items${query(params)}`),
   table: (id, params = {}) => request("GET", `/api/runs/${enc(id)}/table${query(params)}`),
