@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from harness.errors import Invalid
 from harness.settings import Settings
+
+ROOT = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,11 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness: {error.message}", file=sys.stderr)
         return 2
     if args.reload:
-        # uvicorn's reloader imports the app by name in a fresh process, so the
-        # settings are read again there from the same environment.
-        os.environ["HARNESS_DEMO"] = "1" if settings.demo else ""
+        # uvicorn's reloader imports the app by name in a fresh process, which reads its
+        # settings from the environment again: hand the flags down through it.
+        os.environ.update(HOST=settings.host, PORT=str(settings.port),
+                          HARNESS_DATA_DIR=str(settings.data_dir),
+                          HARNESS_DEMO="1" if settings.demo else "")
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
-                    reload_dirs=["harness", "events", "projections", "web"], factory=False)
+                    reload_dirs=[str(ROOT / name) for name in
+                                 ("harness", "events", "projections", "web")],
+                    factory=False)
         return 0
     from web.app import create_app
 

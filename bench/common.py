@@ -19,7 +19,7 @@ from events import schema as ev
 from events.writer import append_event, append_events, encode_line
 
 ROOT = Path(__file__).resolve().parent.parent
-TS = "2026-03-06T19:43:11.123Z"
+TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
 
 
 def percentile(samples: list[float], fraction: float) -> float:

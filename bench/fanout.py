@@ -11,7 +11,6 @@ import random
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 
@@ -33,10 +32,9 @@ async def measure(clients: int, appends: int) -> dict[str, float]:
         with server_process(data_dir) as (url, process):
             idle_rss = rss_mb(process.pid)
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
-            address = urlparse(url)
             readers = [RawSSEClient() for _ in range(clients)]
             for start in range(0, clients, 50):
-                await asyncio.gather(*(r.connect(address.hostname, address.port, after=position)
+                await asyncio.gather(*(r.connect(url, after=position)
                                        for r in readers[start:start + 50]))
             connected = time.monotonic() + 10
             while httpx.get(f"{url}/api/health").json()["subscribers"]["sse"] < clients:

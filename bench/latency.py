@@ -14,7 +14,6 @@ import random
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 
@@ -53,9 +52,8 @@ async def measure(appends: int) -> dict[str, float]:
         start_streaming_item(log, "lat")
         with server_process(data_dir) as (url, _process):
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
-            address = urlparse(url)
             client = RawSSEClient()
-            await client.connect(address.hostname, address.port, after=position)
+            await client.connect(url, after=position)
             seed = SeedTail(log)
             seed_task = asyncio.create_task(seed.run())
             latencies, written = [], []
@@ -69,8 +67,8 @@ async def measure(appends: int) -> dict[str, float]:
             await asyncio.sleep(1.2)  # let the seed's last poll happen
             seed_task.cancel()
             client.close()
-        seed_latencies = [(seed.delivered(end) - started) * 1000 for started, end in written
-                          if seed.delivered(end) is not None]
+        seed_latencies = [(delivered - started) * 1000 for started, end in written
+                          if (delivered := seed.delivered(end)) is not None]
     figures = {
         "appends": appends,
         "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),

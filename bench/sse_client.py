@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from urllib.parse import urlsplit
 
 _ID = re.compile(rb"\nid: [0-9a-f]+:([0-9]+)\n")
 
@@ -17,7 +18,10 @@ class RawSSEClient:
         self._task: asyncio.Task | None = None
         self._moved = asyncio.Event()
 
-    async def connect(self, host: str, port: int, *, after: str) -> None:
+    async def connect(self, url: str, *, after: str) -> None:
+        """Open ``GET /api/events`` on the server at ``url`` (``http://host:port``)."""
+        address = urlsplit(url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
         reader, writer = await asyncio.open_connection(host, port)
         writer.write(f"GET /api/events?after={after} HTTP/1.1\r\nHost: {host}\r\n"
                      f"Accept: text/event-stream\r\n\r\n".encode())

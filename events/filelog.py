@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -43,7 +44,7 @@ class FileLog:
         finally:
             os.close(fd)
 
-    def append(self, events: Iterable[Event | dict]) -> int:
+    def append(self, events: Iterable[Event | dict[str, Any]]) -> int:
         return append_events(self.path, events)
 
     def notify(self) -> None:

@@ -11,7 +11,7 @@ suite every backend must pass.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 
@@ -46,7 +46,7 @@ class EventLog(Protocol):
         """The whole records between two offsets of the current generation."""
         ...
 
-    def append(self, events: Iterable[Event | dict]) -> int:
+    def append(self, events: Iterable[Event | dict[str, Any]]) -> int:
         """Append ``events`` all at once, in order; the offset just after them."""
         ...
 

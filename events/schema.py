@@ -15,8 +15,8 @@ import msgspec
 from msgspec import Meta
 
 # Decoded by msgspec's own RFC 3339 parser, in C: as strict as a pattern and less than
-# a third of its cost, which is most of a replay's decoding time. Writers send a string
-# (``events.writer.now_timestamp``); readers get an aware ``datetime``.
+# a third of its cost, which is most of a replay's decoding time. Writers pass a ``datetime``
+# (``events.writer.now_timestamp``), written to the millisecond; readers get one back.
 Timestamp = Annotated[
     datetime,
     Meta(tz=True, description="RFC 3339 UTC with milliseconds, e.g. 2026-03-06T19:43:11.123Z"),
@@ -42,7 +42,8 @@ class Event(
     omit_defaults=True,
     gc=False,
 ):
-    """The envelope every line carries besides its ``type``.
+    """The envelope every line carries besides its ``type``. Subclasses repeat
+    ``frozen=True``: msgspec inherits it, mypy does not know that.
 
     ``gc=False``: an event holds only strings, numbers and plain containers, never a
     cycle, so the cycle collector need not track the millions a replay decodes.
@@ -52,15 +53,15 @@ class Event(
     event_id: str | None = None
 
 
-class RunEvent(Event):
+class RunEvent(Event, frozen=True):
     run_id: str
 
 
-class ItemEvent(RunEvent):
+class ItemEvent(RunEvent, frozen=True):
     sequence: Sequence
 
 
-class RunCreated(RunEvent, tag="run_created"):
+class RunCreated(RunEvent, tag="run_created", frozen=True):
     provider_name: str
     model_name: str
     dataset_name: str
@@ -69,16 +70,16 @@ class RunCreated(RunEvent, tag="run_created"):
     labels: dict[str, str] = {}
 
 
-class RunStarted(RunEvent, tag="run_started"):
+class RunStarted(RunEvent, tag="run_started", frozen=True):
     pass
 
 
-class ItemStarted(ItemEvent, tag="item_started"):
+class ItemStarted(ItemEvent, tag="item_started", frozen=True):
     prompt_text: str
     choices: list[str] | None = None
 
 
-class ItemDelta(ItemEvent, tag="item_delta"):
+class ItemDelta(ItemEvent, tag="item_delta", frozen=True):
     text: str
 
 
@@ -87,14 +88,14 @@ class Usage(msgspec.Struct, rename="camel", frozen=True, omit_defaults=True):
     completion_tokens: int | None = None
 
 
-class ItemAnswered(ItemEvent, tag="item_answered"):
+class ItemAnswered(ItemEvent, tag="item_answered", frozen=True):
     response_text: str
     answer: str | None = None
     latency_ms: Annotated[float, Meta(ge=0)] | None = None
     usage: Usage | None = None
 
 
-class ItemJudged(ItemEvent, tag="item_judged"):
+class ItemJudged(ItemEvent, tag="item_judged", frozen=True):
     correct: bool
     expected: str | None = None
     score: float | None = None
@@ -102,45 +103,45 @@ class ItemJudged(ItemEvent, tag="item_judged"):
     rationale: str | None = None
 
 
-class ItemFaulted(ItemEvent, tag="item_faulted"):
+class ItemFaulted(ItemEvent, tag="item_faulted", frozen=True):
     error: str
     canceled: bool = False
 
 
-class RunLog(RunEvent, tag="run_log"):
+class RunLog(RunEvent, tag="run_log", frozen=True):
     level: LogLevel
     message: str
     sequence: Sequence | None = None
 
 
-class RunCancelRequested(RunEvent, tag="run_cancel_requested"):
+class RunCancelRequested(RunEvent, tag="run_cancel_requested", frozen=True):
     pass
 
 
-class RunResumed(RunEvent, tag="run_resumed"):
+class RunResumed(RunEvent, tag="run_resumed", frozen=True):
     pass
 
 
-class RunFinished(RunEvent, tag="run_finished"):
+class RunFinished(RunEvent, tag="run_finished", frozen=True):
     status: FinalStatus
     error: str | None = None
 
 
-class FeedbackGiven(RunEvent, tag="feedback_given"):
+class FeedbackGiven(RunEvent, tag="feedback_given", frozen=True):
     rating: Literal["up", "down"]
     comment: str | None = None
 
 
-class QueueEnqueued(Event, tag="queue_enqueued"):
+class QueueEnqueued(Event, tag="queue_enqueued", frozen=True):
     queue_id: str
     spec: dict[str, Any]
 
 
-class QueueRemoved(Event, tag="queue_removed"):
+class QueueRemoved(Event, tag="queue_removed", frozen=True):
     queue_id: str
 
 
-class QueueDispatched(Event, tag="queue_dispatched"):
+class QueueDispatched(Event, tag="queue_dispatched", frozen=True):
     queue_id: str
     run_id: str
 

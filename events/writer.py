@@ -13,10 +13,12 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import msgspec
 
-from events.schema import Event
+# What a writer may append: an event, a side file's struct, or a plain JSON object.
+Appendable: TypeAlias = msgspec.Struct | dict[str, Any]
 
 _encoder = msgspec.json.Encoder()
 
@@ -30,17 +32,26 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def now_timestamp() -> str:
-    """The current time in the log's format."""
-    return format_timestamp(datetime.now(UTC))
+def now_timestamp() -> datetime:
+    """The current time as the log keeps it: UTC, to the millisecond, so that an event
+    made with it equals the one a reader decodes from its line."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def encode_line(event: Event | dict) -> bytes:
-    """One event as one line; JSON never contains a raw newline, so it cannot split."""
-    return _encoder.encode(event) + b"\n"
+def encode_line(record: Appendable) -> bytes:
+    """One record as one line; JSON never contains a raw newline, so it cannot split.
+
+    A ``ts`` held as a ``datetime`` is written in the log's format: msgspec alone would
+    write microseconds. A ``ts`` already text (another writer's dict) is kept as it is.
+    """
+    fields = msgspec.to_builtins(record, builtin_types=(datetime,))
+    if isinstance(ts := fields.get("ts"), datetime):
+        fields["ts"] = format_timestamp(ts)
+    return _encoder.encode(fields) + b"\n"
 
 
-def append_events(path: Path, events: Iterable[Event | dict]) -> int:
+def append_events(path: Path, events: Iterable[Appendable]) -> int:
     """Append ``events`` as consecutive lines in one write; return the offset after them.
 
     A torn last line (a writer that died mid-line) is closed with a newline first, so
@@ -66,7 +77,7 @@ def append_events(path: Path, events: Iterable[Event | dict]) -> int:
         os.close(fd)
 
 
-def append_event(path: Path, event: Event | dict) -> int:
+def append_event(path: Path, event: Appendable) -> int:
     """Append one event as one line; return the offset after it."""
     return append_events(path, (event,))
 

@@ -29,6 +29,7 @@ from anyio.abc import TaskGroup
 
 from events.schema import (
     Event,
+    FinalStatus,
     ItemFaulted,
     QueueDispatched,
     RunFinished,
@@ -229,7 +230,8 @@ class Executor:
 
     async def _execute(self, active: ActiveRun) -> None:
         run_id = active.run_id
-        status, error = "canceled", None
+        status: FinalStatus = "canceled"
+        error: str | None = None
         try:
             with active.scope:
                 status, error = await self._run_items(active)
@@ -245,7 +247,7 @@ class Executor:
             active.done.set()
             self._queue_changed.set()
 
-    async def _run_items(self, active: ActiveRun) -> tuple[str, str | None]:
+    async def _run_items(self, active: ActiveRun) -> tuple[FinalStatus, str | None]:
         """Run the run's unfinished items; its final status and error."""
         record = find_run(self.live.models, active.run_id)
         if record.info.status == "pending":
@@ -269,6 +271,7 @@ class Executor:
         async def worker() -> None:
             for sequence in work:
                 item = items.get(sequence)
+                error: str | None
                 if item is None:
                     error = f"dataset {dataset.name} no longer has item {sequence}"
                     self._write([ItemFaulted(run_id=active.run_id, sequence=sequence,

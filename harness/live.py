@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
@@ -129,13 +130,13 @@ class LiveLog:
         self._polls_finished = number
         self._wake_waiters()
 
-    def append_nowait(self, events: Iterable[Event | dict]) -> int:
+    def append_nowait(self, events: Iterable[Event | dict[str, Any]]) -> int:
         """Append ``events`` at once and wake the reader; the offset after them."""
         end = self.log.append(events)
         self.log.notify()
         return end
 
-    async def append(self, events: Iterable[Event | dict]) -> Position:
+    async def append(self, events: Iterable[Event | dict[str, Any]]) -> Position:
         """Append ``events`` at once and wait until the read models include them.
 
         It waits for a poll that *started* after the write: that poll looks at the log

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
@@ -74,10 +74,14 @@ class Capture(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
 class Verdict(Protocol):
     """What judging one captured answer found (``harness.judge.Verdict`` has this shape)."""
 
-    correct: bool
-    expected: str | None
-    answer: str | None
-    judge: str | None
+    @property
+    def correct(self) -> bool: ...
+    @property
+    def expected(self) -> str | None: ...
+    @property
+    def answer(self) -> str | None: ...
+    @property
+    def judge(self) -> str | None: ...
 
 
 def canonical_bytes(pack: Pack) -> bytes:
@@ -160,7 +164,7 @@ def import_run_id(pack: Pack, captures: list[Capture]) -> str:
     return "bh-" + hashlib.sha256(payload).hexdigest()[:16]
 
 
-def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdict], *,
+def import_events(pack: Pack, captures: list[Capture], verdicts: Mapping[int, Verdict], *,
                   run_id: str, now: datetime) -> list[ev.Event]:
     """The whole run an import creates, as events to append in one write.
 
@@ -168,7 +172,7 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdi
     imports of the same captures fold into one run even if both reach the log. Items
     of the pack that were not captured are faulted with ``"not captured"``.
     """
-    at = format_timestamp(now)
+    at = now
     by_sequence = {capture.sequence: capture for capture in captures}
     events: list[ev.Event] = [
         ev.RunCreated(run_id=run_id, ts=at, provider_name=pack.provider_name,
@@ -180,7 +184,7 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: dict[int, Verdi
     for item in sorted(pack.items, key=lambda item: item.sequence):
         capture = by_sequence.get(item.sequence)
         captured_at = capture.captured_at if capture else None
-        item_at = format_timestamp(captured_at) if captured_at else at
+        item_at = captured_at or at
         common: dict[str, Any] = {"run_id": run_id, "sequence": item.sequence, "ts": item_at}
         events.append(ev.ItemStarted(**common, prompt_text=item.prompt_text,
                                      choices=item.choices))

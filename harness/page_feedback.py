@@ -18,7 +18,7 @@ import msgspec
 from msgspec import Meta
 
 from events.decoding import decode_each
-from events.writer import append_events, now_timestamp
+from events.writer import append_events, format_timestamp, now_timestamp
 from harness.errors import Invalid
 
 LOG_FILE = "page-feedback.jsonl"
@@ -36,7 +36,7 @@ class _Record(msgspec.Struct, tag_field="type", rename="camel", frozen=True, kw_
     ts: str
 
 
-class PageFeedback(_Record, tag="page_feedback"):
+class PageFeedback(_Record, tag="page_feedback", frozen=True):
     """One piece of feedback on a page; ``selector`` points at the element it is about."""
 
     id: str
@@ -45,7 +45,7 @@ class PageFeedback(_Record, tag="page_feedback"):
     selector: str | None = None
 
 
-class PageFeedbackCleared(_Record, tag="page_feedback_cleared"):
+class PageFeedbackCleared(_Record, tag="page_feedback_cleared", frozen=True):
     pass
 
 
@@ -91,8 +91,9 @@ class PageFeedbackStore:
         if rating is None and not (comment and comment.strip()):
             raise Invalid("page feedback needs a rating or a comment",
                           details={"in": "body", "field": "rating"})
-        entry = PageFeedback(id="pf-" + secrets.token_hex(8), url=url, ts=now_timestamp(),
-                             rating=rating, comment=comment, selector=selector)
+        entry = PageFeedback(id="pf-" + secrets.token_hex(8), url=url,
+                             ts=format_timestamp(now_timestamp()), rating=rating,
+                             comment=comment, selector=selector)
         async with self._lock:
             await self._append(entry)
         return entry
@@ -102,7 +103,8 @@ class PageFeedbackStore:
         async with self._lock:
             removed = len(self._pages.get(url, []))
             if removed:
-                await self._append(PageFeedbackCleared(url=url, ts=now_timestamp()))
+                cleared = PageFeedbackCleared(url=url, ts=format_timestamp(now_timestamp()))
+                await self._append(cleared)
         return removed
 
     async def _append(self, record: PageFeedback | PageFeedbackCleared) -> None:

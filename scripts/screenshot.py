@@ -49,10 +49,6 @@ RUNS = [
 ]
 
 
-def ts(at: datetime) -> str:
-    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class SimulatedRun:
     """One seeded run: its history so far, then one item at a time while the script runs."""
 
@@ -68,21 +64,21 @@ class SimulatedRun:
         start = self.started
         events: list[ev.Event] = [
             ev.RunCreated(run_id=self.run_id, provider_name=self.provider, model_name=self.model,
-                          dataset_name=self.dataset, total=self.total, ts=ts(start)),
-            ev.RunStarted(run_id=self.run_id, ts=ts(start)),
+                          dataset_name=self.dataset, total=self.total, ts=start),
+            ev.RunStarted(run_id=self.run_id, ts=start),
         ]
         if self.run_id == "run-sim-arith":
-            events.append(ev.RunResumed(run_id=self.run_id, ts=ts(start + timedelta(minutes=2))))
+            events.append(ev.RunResumed(run_id=self.run_id, ts=start + timedelta(minutes=2)))
         for _ in range(self.done):
             events += self.item(finish=True)
         if self.final:
             events.append(ev.RunFinished(run_id=self.run_id, status=self.final,
-                                         ts=ts(start + timedelta(minutes=4))))
+                                         ts=start + timedelta(minutes=4)))
         return events
 
     def item(self, *, finish: bool, now: datetime | None = None) -> list[ev.Event]:
         self.sequence += 1
-        at = ts(now or self.started)
+        at = now or self.started
         seq, rid = self.sequence, self.run_id
         prompt = PROMPTS[seq % len(PROMPTS)]
         events: list[ev.Event] = [

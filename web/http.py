@@ -30,6 +30,7 @@ from harness.errors import (
 )
 
 T = TypeVar("T")
+StructT = TypeVar("StructT", bound=msgspec.Struct)
 JSON = "application/json"
 POSITION_HEADER = "X-Harness-Position"
 
@@ -46,17 +47,20 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 
 
 def read_model(request: Request, value: Any, *, position: object,
-               headers: dict[str, str] | None = None,
+               version: object | None = None, headers: dict[str, str] | None = None,
                render: typing.Callable[[], bytes] | None = None, media_type: str = JSON
                ) -> Response:
     """A read-model response tagged with the log position it reflects.
 
     The ETag is the position itself: read models are a function of the log, so the
-    same position and URL always give the same body. ``render`` makes a body other than
-    ``value`` as JSON (a download), and is not called for a ``304``.
+    same position and URL always give the same body. A body that also depends on
+    something else names it all in ``version``, which is then the ETag. ``render``
+    makes a body other than ``value`` as JSON (a download), and is not called for a
+    ``304``.
     """
-    return _tagged(request, render or (lambda: encode(value)), f'W/"{position}"',
-                   str(position), headers, media_type)
+    etag = f'W/"{position if version is None else version}"'
+    return _tagged(request, render or (lambda: encode(value)), etag, str(position), headers,
+                   media_type)
 
 
 def live_state(request: Request, value: Any, *, position: object) -> Response:
@@ -84,7 +88,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
-def parse_query(request: Request, model: type[T]) -> T:
+def parse_query(request: Request, model: type[StructT]) -> StructT:
     """The query string as ``model``; repeated parameters fill list-typed fields, and
     so do comma-separated values for the fields a model names in ``comma_separated``."""
     params = request.query_params

@@ -136,7 +136,8 @@ def _boolean_expression(rng: random.Random) -> tuple[str, Callable[[dict[str, bo
 
 def boolean(rng: random.Random) -> tuple[str, list[str], str]:
     values = {name: rng.random() < 0.5 for name in "pqr"}
-    true, false = [], []
+    true: list[str] = []
+    false: list[str] = []
     while len(true) < 1 or len(false) < 3:
         text, evaluate = _boolean_expression(rng)
         bucket = true if evaluate(values) else false

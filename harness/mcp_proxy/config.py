@@ -67,7 +67,8 @@ def load_config(path: Path) -> McpConfig:
     servers: dict[str, ServerSpec] = {}
     errors: dict[str, str] = {}
     for name, entry in entries.items():
-        kind = StdioServerSpec if "command" in entry else HttpServerSpec
+        kind: type[StdioServerSpec | HttpServerSpec] = (
+            StdioServerSpec if "command" in entry else HttpServerSpec)
         try:
             servers[name] = msgspec.convert(entry, kind)
         except msgspec.ValidationError as error:

@@ -20,7 +20,7 @@ from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from mcp import MCPError
 
-from events.schema import RunLog
+from events.schema import LogLevel, RunLog
 from events.writer import append_events, now_timestamp
 from harness.errors import Invalid, NotFound, Unavailable
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
@@ -28,7 +28,7 @@ from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnec
 from harness.settings import Settings
 
 T = TypeVar("T")
-RecordLog = Callable[[RunLog], Awaitable[None]]
+RecordLog = Callable[[RunLog], Awaitable[object]]
 
 MAX_LOGGED_MESSAGE_CHARS = 500
 
@@ -169,7 +169,7 @@ class McpProxy:
         if call.run_id is None:
             return
         message = f"mcp {server}.{tool} → {outcome}"[:MAX_LOGGED_MESSAGE_CHARS]
-        level = "error" if outcome.startswith("error") else "info"
+        level: LogLevel = "error" if outcome.startswith("error") else "info"
         await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
                                       ts=now_timestamp()))
 

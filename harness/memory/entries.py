@@ -14,7 +14,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from events.writer import append_event, now_timestamp
+from events.writer import append_event, format_timestamp, now_timestamp
 
 MEMORY_FILE = "memory.jsonl"
 
@@ -51,8 +51,8 @@ def memory_path(data_dir: Path) -> Path:
 def append_memory(path: Path, draft: NewMemory) -> MemoryEntry:
     """Append a validated draft as a new entry and return it."""
     entry = MemoryEntry(id=f"mem-{uuid.uuid4().hex[:16]}", text=draft.text, tags=list(draft.tags),
-                        run_id=draft.run_id, created_at=now_timestamp())
-    append_event(path, entry)  # type: ignore[arg-type] - the appender takes any struct
+                        run_id=draft.run_id, created_at=format_timestamp(now_timestamp()))
+    append_event(path, entry)
     return entry
 
 

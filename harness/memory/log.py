@@ -34,6 +34,11 @@ class MemoryLog:
     def offset(self) -> int:
         return self._tailer.offset
 
+    @property
+    def position(self) -> str:
+        """``<generation>:<offset>``: how far the file was read, in which incarnation."""
+        return str(self._tailer.position)
+
     def catch_up(self) -> list[MemoryEntry]:
         """Read the lines appended since the last call; return the new entries."""
         fresh: list[MemoryEntry] = []

@@ -129,8 +129,8 @@ class AgentMemory:
 
     @property
     def position(self) -> str:
-        """The memory log's cursor: the byte offset read so far."""
-        return f"mem:{self._log.offset}"
+        """The memory file's cursor: its incarnation and the byte offset read so far."""
+        return f"mem:{self._log.position}"
 
     @property
     def ranker(self) -> Ranker:
@@ -148,10 +148,21 @@ class AgentMemory:
         return entry
 
     async def search(self, query: MemoryQuery) -> MemoryResults:
+        results, _version = await self.search_with_version(query)
+        return results
+
+    async def search_with_version(self, query: MemoryQuery) -> tuple[MemoryResults, str]:
+        """The results and what they depend on besides the query, for an ETag: the
+        file's position and, for a relevance query, the ranker (when the embedding model
+        arrives the same file and query score differently)."""
         if query.q:
             self.start_loading_model()
         async with self._lock:
-            return await anyio.to_thread.run_sync(self._search, query)
+            return await anyio.to_thread.run_sync(self._search_with_version, query)
+
+    def _search_with_version(self, query: MemoryQuery) -> tuple[MemoryResults, str]:
+        results = self._search(query)  # under the lock: the ranker cannot change meanwhile
+        return results, f"{self.position}:{self.ranker if query.q else 'recency'}"
 
     def _catch_up(self) -> None:
         fresh = self._log.catch_up()

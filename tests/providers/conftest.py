@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI, RunningFake
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import free_port, serve_in_thread, stop_in_thread
 
 
 @pytest.fixture
@@ -20,8 +20,7 @@ def _fake_openai_server() -> Iterator[RunningFake]:
     port = free_port()
     server, thread = serve_in_thread(fake.app, port=port, lifespan="off")
     yield RunningFake(fake=fake, base_url=f"http://127.0.0.1:{port}/v1")
-    server.should_exit = True
-    thread.join(timeout=10)
+    stop_in_thread(server, thread)
 
 
 @pytest.fixture

@@ -51,13 +51,43 @@ async def test_reads_carry_the_memory_position_and_answer_304_until_it_moves(
         client: httpx.AsyncClient) -> None:
     first = await client.get("/api/memory")
     position = first.headers["X-Harness-Position"]
-    assert position == "mem:0"
+    assert position.startswith("mem:") and position.endswith(":0")  # mem:<generation>:<offset>
     again = await client.get("/api/memory", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     await client.post("/api/memory", json={"text": "a new note"})
     moved = await client.get("/api/memory", headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200
     assert moved.headers["X-Harness-Position"] != position
+
+
+@pytest.mark.anyio
+async def test_a_memory_file_replaced_by_one_of_the_same_length_is_not_answered_304(
+        client: httpx.AsyncClient, tmp_path: Path) -> None:
+    await client.post("/api/memory", json={"text": "the old note"})
+    first = await client.get("/api/memory")
+    [old] = [hit["entry"] for hit in first.json()["results"]]
+    other = tmp_path / "other.jsonl"
+    other.write_bytes((tmp_path / "memory.jsonl").read_bytes().replace(b"old", b"new"))
+    other.replace(tmp_path / "memory.jsonl")  # another file, same length, same offset
+
+    again = await client.get("/api/memory", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert [hit["entry"]["text"] for hit in again.json()["results"]] == ["the new note"]
+    assert again.json()["results"][0]["entry"]["id"] == old["id"]
+
+
+@pytest.mark.anyio
+async def test_a_relevance_search_is_tagged_with_the_ranker_that_scored_it(
+        client: httpx.AsyncClient) -> None:
+    await client.post("/api/memory", json={"text": "judge strips trailing periods"})
+    listed = await client.get("/api/memory")
+    searched = await client.get("/api/memory", params={"q": "judge"})
+    assert searched.headers["X-Harness-Position"] == listed.headers["X-Harness-Position"]
+    # When the embedding model arrives the same file scores differently: a search
+    # cached under BM25 must not be confirmed by a 304 then.
+    assert searched.json()["results"][0]["ranker"] == "bm25"
+    assert searched.headers["ETag"].endswith(':bm25"')
+    assert listed.headers["ETag"] != searched.headers["ETag"]
 
 
 @pytest.mark.anyio

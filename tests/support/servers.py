@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sse_starlette.sse import AppStatus
 from starlette.types import ASGIApp
 
 from harness.settings import Settings
@@ -56,10 +58,7 @@ class RunningServer:
             time.sleep(0.01)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        if self.thread.is_alive():
-            raise RuntimeError("server did not stop within 15 s")
+        stop_in_thread(self.server, self.thread)
 
 
 def start_server(settings: Settings, *, timeout_s: float = 15,
@@ -87,11 +86,29 @@ def serve_in_thread(app: ASGIApp, *, port: int, timeout_s: float = 15, **options
         if not thread.is_alive():
             raise RuntimeError("server thread died during start-up")
         if time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(timeout=10)
+            stop_in_thread(server, thread)
             raise TimeoutError(f"server did not start within {timeout_s} s")
         time.sleep(0.01)
     return server, thread
+
+
+def stop_in_thread(server: uvicorn.Server, thread: threading.Thread, *,
+                   timeout_s: float = 15) -> None:
+    """Stop a server of ``serve_in_thread`` as Ctrl-C would, through ``handle_exit``.
+
+    sse-starlette ends open streams from a hook on ``handle_exit``; ``should_exit = True``
+    skips it, and every open stream then held shutdown for the whole graceful timeout.
+    The hook sets a process-wide flag that nothing resets: it is reset here once the
+    server has stopped, or every later stream in this process would end as it starts
+    (a stream of another server running meanwhile in this process ends too).
+    """
+    try:
+        server.handle_exit(signal.SIGINT, None)
+        thread.join(timeout=timeout_s)
+    finally:
+        AppStatus.should_exit = False
+    if thread.is_alive():
+        raise RuntimeError(f"server did not stop within {timeout_s} s")
 
 
 @asynccontextmanager

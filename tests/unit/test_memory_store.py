@@ -47,7 +47,7 @@ async def test_entries_round_trip_newest_first_with_their_fields(data_dir: Path)
 async def test_a_missing_memory_file_is_an_empty_memory(data_dir: Path) -> None:
     async with lexical_memory(data_dir) as memory:
         assert (await memory.search(MemoryQuery(q="anything"))).results == []
-        assert memory.position == "mem:0"
+        assert memory.position.startswith("mem:") and memory.position.endswith(":0")
 
 
 @pytest.mark.anyio

@@ -15,8 +15,8 @@ from web.http import POSITION_HEADER, json_response, read_model
           query=MemoryQuery, response=MemoryResults, cacheable=True)
 async def search_memory(request: Request, query: MemoryQuery) -> Response:
     memory: AgentMemory = request.app.state.memory
-    results = await memory.search(query)
-    return read_model(request, results, position=memory.position)
+    results, version = await memory.search_with_version(query)
+    return read_model(request, results, position=memory.position, version=version)
 
 
 @endpoint(summary="Record a memory entry", tag="memory", body=NewMemory, response=MemoryEntry,
