@@ -40,6 +40,21 @@ from projections.state import ITEM_STATES, Item, LogEntry, RunRecord, RunSnapsho
 from web.api import endpoint
 from web.http import read_model
 
+Moment = Annotated[str, Meta(
+    pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+    description="an RFC 3339 time with its zone")]
+
+
+def moment(text: str | None, field: str) -> datetime | None:
+    """An RFC 3339 time from a query parameter (422 naming ``field`` if no real time)."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{field} is not a real time: {text!r}",
+                      details={"in": "query", "field": field}) from None
+
 
 class ActiveQuery(msgspec.Struct, rename="camel"):
     limit: Annotated[int, Meta(ge=1, le=24)] = 12
@@ -54,10 +69,8 @@ class ArchiveQuery(msgspec.Struct, rename="camel"):
     provider: str | None = None
     label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
     q: str | None = None
-    created_from: Annotated[datetime, Meta(tz=True)] | None = msgspec.field(default=None,
-                                                                            name="from")
-    created_to: Annotated[datetime, Meta(tz=True)] | None = msgspec.field(default=None,
-                                                                          name="to")
+    created_from: Moment | None = msgspec.field(default=None, name="from")
+    created_to: Moment | None = msgspec.field(default=None, name="to")
     sort: Literal[tuple(SORTS)] = "created"  # type: ignore[valid-type]
     desc: bool = True
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
@@ -156,7 +169,8 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
         provider=query.provider, text=query.q or None,
         labels=tuple(tuple(label.split(":", 1)) for label in query.label),  # type: ignore[misc]
-        created_from=query.created_from, created_to=query.created_to,
+        created_from=moment(query.created_from, "from"),
+        created_to=moment(query.created_to, "to"),
     )
     live = _live(request)
     page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor,
