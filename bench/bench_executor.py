@@ -15,9 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import anyio
 import httpx
 
 from bench.common import server_process
+from events.filelog import FileLog
+from harness.live import replay
 
 
 def write_dataset(path: Path, items: int) -> None:
@@ -47,7 +50,7 @@ def measure(items: int, concurrency: int) -> dict[str, float]:
                     break
                 time.sleep(0.01)
             elapsed = time.monotonic() - started
-        lines = sum(1 for _ in (data_dir / "runs.jsonl").open("rb"))
+        lines = anyio.run(replay, FileLog(data_dir / "runs.jsonl").reader()).events_applied
     if detail["progress"]["completed"] != items:
         raise RuntimeError(f"run ended {detail['run']['status']} with {detail['progress']}")
     figures = {"items": items, "concurrency": concurrency, "seconds": elapsed,

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from events import schema as ev
-from events.writer import append_event, append_events, encode_line
+from events.filelog import FileLog
 
 ROOT = Path(__file__).resolve().parent.parent
 TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
@@ -82,17 +82,17 @@ def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
         process.wait(timeout=15)
 
 
-def start_streaming_item(log: Path, run_id: str) -> None:
+def start_streaming_item(log: FileLog, run_id: str) -> None:
     """A run with one running item, for benchmarks that stream deltas into it."""
-    append_events(log, [ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="m",
+    log.append_blocking([ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="m",
                                       dataset_name="d", total=1, ts=TS),
                         ev.ItemStarted(run_id=run_id, sequence=1, prompt_text="Q", ts=TS)])
 
 
-def append_delta(log: Path, run_id: str, number: int) -> int:
+def append_delta(log: FileLog, run_id: str, number: int) -> int:
     """One streamed chunk for the item; the log offset after it."""
-    return append_event(log, ev.ItemDelta(run_id=run_id, sequence=1, text=f"chunk {number} ",
-                                          ts=TS))
+    return log.append_blocking([ev.ItemDelta(run_id=run_id, sequence=1,
+                                             text=f"chunk {number} ", ts=TS)]).offset
 
 
 def item_events(run_id: str, sequence: int, *, deltas: int = 3) -> list[ev.Event]:
@@ -112,18 +112,18 @@ def item_events(run_id: str, sequence: int, *, deltas: int = 3) -> list[ev.Event
 def generate_log(path: Path, *, events: int, items_per_run: int = 100) -> int:
     """A realistic log of about ``events`` events: whole runs of streamed, judged items."""
     written = 0
-    with path.open("wb") as out:
-        run = 0
-        while written < events:
-            run_id = f"run-{run:06d}"
-            lines = [encode_line(ev.RunCreated(
-                run_id=run_id, provider_name="simulated", model_name="gpt-4.1",
-                dataset_name="arithmetic", total=items_per_run, ts=TS)),
-                encode_line(ev.RunStarted(run_id=run_id, ts=TS))]
-            for sequence in range(1, items_per_run + 1):
-                lines.extend(encode_line(e) for e in item_events(run_id, sequence))
-            lines.append(encode_line(ev.RunFinished(run_id=run_id, status="completed", ts=TS)))
-            out.write(b"".join(lines))
-            written += len(lines)
-            run += 1
+    log = FileLog(path)
+    run = 0
+    while written < events:
+        run_id = f"run-{run:06d}"
+        history: list[ev.Event] = [
+            ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="gpt-4.1",
+                          dataset_name="arithmetic", total=items_per_run, ts=TS),
+            ev.RunStarted(run_id=run_id, ts=TS)]
+        for sequence in range(1, items_per_run + 1):
+            history.extend(item_events(run_id, sequence))
+        history.append(ev.RunFinished(run_id=run_id, status="completed", ts=TS))
+        log.append_blocking(history)
+        written += len(history)
+        run += 1
     return written

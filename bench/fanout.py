@@ -22,12 +22,13 @@ from bench.common import (
     start_streaming_item,
 )
 from bench.sse_client import RawSSEClient
+from events.filelog import FileLog
 
 
 async def measure(clients: int, appends: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        log = data_dir / "runs.jsonl"
+        log = FileLog(data_dir / "runs.jsonl")
         start_streaming_item(log, "fan")
         with server_process(data_dir) as (url, process):
             idle_rss = rss_mb(process.pid)

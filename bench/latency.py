@@ -19,6 +19,7 @@ import httpx
 
 from bench.common import append_delta, percentile, server_process, start_streaming_item
 from bench.sse_client import RawSSEClient
+from events.filelog import FileLog
 
 
 class SeedTail:
@@ -48,13 +49,13 @@ class SeedTail:
 async def measure(appends: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        log = data_dir / "runs.jsonl"
+        log = FileLog(data_dir / "runs.jsonl")
         start_streaming_item(log, "lat")
         with server_process(data_dir) as (url, _process):
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             client = RawSSEClient()
             await client.connect(url, after=position)
-            seed = SeedTail(log)
+            seed = SeedTail(log.path)
             seed_task = asyncio.create_task(seed.run())
             latencies, written = [], []
             for number in range(appends):

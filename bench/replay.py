@@ -12,10 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import anyio
 import orjson
 
 from bench.common import generate_log
-from events.tailer import LogTailer
+from events.filelog import FileLog
 from harness.live import replay
 
 
@@ -43,7 +44,7 @@ def main(events: int = 1_000_000) -> dict[str, float]:
                 json.loads(line)
 
         def cold_replay() -> None:
-            models = replay(LogTailer(path))
+            models = anyio.run(replay, FileLog(path).reader())
             assert models.events_applied == count
 
         orjson_s = best_of(2, raw_orjson)

@@ -1,8 +1,11 @@
-"""Turning complete lines of the log into typed events, or into counted problems.
+"""Turning records of the log into typed events, or into counted problems.
 
-Decoding never raises for content: every line is either an event or a ``Problem`` with
-the byte offset where the line starts, so a reader can count it, log it once, and go on
-with the next line.
+Decoding never raises for content, whatever the content is: invalid JSON, a value of
+the wrong type, invalid UTF-8 anywhere in the record (also in a field the schema
+ignores: such a record could not be sent on as text), nesting deeper than the decoder's
+recursion limit, or anything else. Every record is either an event or a ``Problem`` with
+the offset just after it (its position: ``EventLog.read_at`` gives it back), so a
+reader can count it, log it once, and go on with the next record.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import NamedTuple, TypeVar
 
 import msgspec
 
+from events.log import RecordBatch
 from events.schema import AnyEvent, Event
 
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -21,7 +25,7 @@ EXCERPT_CHARS = 120
 
 
 class Problem(msgspec.Struct, rename="camel", frozen=True):
-    """A line, or an event, that could not be applied. ``offset`` is where its line starts."""
+    """A record, or an event, that could not be applied. ``offset`` is just after it."""
 
     offset: int
     kind: str
@@ -30,16 +34,21 @@ class Problem(msgspec.Struct, rename="camel", frozen=True):
 
 
 class Record(NamedTuple):
-    """A decoded line: the event, where its line starts and ends, and its bytes."""
+    """A decoded record: the event, the offset just after it, and its bytes (UTF-8)."""
 
     event: Event
-    start: int
     end: int
     raw: bytes
 
 
-def classify(error: msgspec.MsgspecError) -> str:
+def classify(error: Exception) -> str:
     """Name the kind of problem a decoding error is, for the health counts."""
+    if isinstance(error, UnicodeDecodeError):
+        return "invalid_utf8"
+    if isinstance(error, RecursionError):
+        return "too_deep"
+    if not isinstance(error, msgspec.MsgspecError):
+        return "undecodable"
     if not isinstance(error, msgspec.ValidationError):
         return "invalid_json"
     text = str(error)
@@ -54,25 +63,45 @@ def excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_CHARS].decode("utf-8", "replace")
 
 
-def decode_batch(data: bytes) -> list[Event] | None:
-    """Every event in ``data`` at once — the replay fast path — or ``None`` if any line
-    is not an event (then ``decode_lines`` says which). Blank lines are skipped."""
+def check_utf8(data: bytes) -> None:
+    """Raise ``UnicodeDecodeError`` unless ``data`` is UTF-8 (ASCII is checked fastest)."""
+    if not data.isascii():
+        data.decode()
+
+
+def decode_event(raw: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """One record decoded with ``decoder``, its UTF-8 checked throughout."""
+    check_utf8(raw)
+    return decoder.decode(raw)
+
+
+def decode_batch(lines: bytes) -> list[Event] | None:
+    """Every event in ``lines`` at once — the replay fast path — or ``None`` if any line
+    is not an event (then ``decode_records`` says which). Blank lines are skipped."""
     try:
-        return _decoder.decode_lines(data)
-    except msgspec.MsgspecError:
+        check_utf8(lines)
+        return _decoder.decode_lines(lines)
+    except Exception:
         return None
 
 
-def line_starts(data: bytes, start: int) -> list[int]:
-    """The offset of every non-blank line of ``data``, in the order ``decode_batch``
-    returns their events."""
-    offsets = []
-    offset = start
-    for raw in data.split(b"\n")[:-1]:
-        if raw.strip():
-            offsets.append(offset)
-        offset += len(raw) + 1
-    return offsets
+def decode_records(batch: RecordBatch) -> Iterator[Record | Problem]:
+    """Each record of ``batch`` as a ``Record`` or a ``Problem``, in order."""
+    for raw, end in zip(batch.raws, batch.ends, strict=True):
+        try:
+            event = decode_event(raw, _decoder)
+        except Exception as error:
+            yield Problem(end, classify(error), _message(error), excerpt(raw))
+            continue
+        yield Record(event, end, raw)
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return f"invalid UTF-8 at byte {error.start} of the record"
+    if isinstance(error, RecursionError):
+        return "nested too deeply to decode"
+    return str(error)[:500]
 
 
 def decode_each(data: bytes, decoder: msgspec.json.Decoder[T]) -> tuple[list[T], int]:
@@ -84,28 +113,7 @@ def decode_each(data: bytes, decoder: msgspec.json.Decoder[T]) -> tuple[list[T],
         if not line.strip():
             continue
         try:
-            decoded.append(decoder.decode(line))
-        except msgspec.MsgspecError:
+            decoded.append(decode_event(line, decoder))
+        except Exception:
             bad += 1
     return decoded, bad
-
-
-def decode_lines(data: bytes, start: int) -> Iterator[Record | Problem]:
-    """Decode ``data`` — whole lines, each ended by ``\\n`` — that begins at offset ``start``.
-
-    Blank lines are skipped without complaint: they carry nothing and some writers
-    leave them.
-    """
-    decode = _decoder.decode
-    offset = start
-    for raw in data.split(b"\n")[:-1]:
-        line_start = offset
-        offset += len(raw) + 1
-        if not raw.strip():
-            continue
-        try:
-            event = decode(raw)
-        except msgspec.MsgspecError as error:
-            yield Problem(line_start, classify(error), str(error), excerpt(raw))
-            continue
-        yield Record(event, line_start, offset, raw)

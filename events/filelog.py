@@ -1,19 +1,52 @@
 """The embedded log: one JSONL file, read by a tailer, woken by a doorbell, appended
-to under ``flock`` (see ``events.tailer``, ``events.doorbell``, ``events.writer``)."""
+to under ``flock`` (see ``events.tailer``, ``events.doorbell``, ``events.writer``).
+
+File reads and writes run in worker threads: a lock held by another process, a slow
+disk or a 4 MiB read never stall the event loop.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
+import anyio.to_thread
 
 from events.doorbell import Doorbell
+from events.log import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, RecordBatch, Rotation
+from events.position import Position
 from events.schema import Event
-from events.tailer import LogTailer
+from events.tailer import LogTailer, generation_of, generations_of
 from events.writer import append_events
+
+READ_BACK_BYTES = 1 << 16
+
+
+class FileLogReader:
+    """``events.log.LogReader`` over a ``LogTailer``."""
+
+    def __init__(self, tailer: LogTailer) -> None:
+        self.tailer = tailer
+
+    @property
+    def position(self) -> Position:
+        return self.tailer.position
+
+    async def read(self, *, max_records: int = DEFAULT_MAX_RECORDS,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> RecordBatch | Rotation | None:
+        return await anyio.to_thread.run_sync(self.read_blocking, max_records, max_bytes)
+
+    def read_blocking(self, max_records: int = DEFAULT_MAX_RECORDS,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> RecordBatch | Rotation | None:
+        """``read`` for a caller already in a worker thread."""
+        return self.tailer.read(max_records=max_records, max_bytes=max_bytes)
+
+    async def aclose(self) -> None:
+        pass
 
 
 class FileLog:
@@ -24,28 +57,83 @@ class FileLog:
 
     def __init__(self, path: Path, *, step_ms: int = 5, recheck_s: float = 1.0) -> None:
         self.path = path
+        self.name = str(path)
         self._step_ms = step_ms
         self._recheck_s = recheck_s
         self._doorbell: Doorbell | None = None
 
-    @property
-    def name(self) -> str:
-        return str(self.path)
+    def reader(self, *, after: Position | None = None) -> FileLogReader:
+        return FileLogReader(LogTailer(self.path, after=after))
 
-    def reader(self) -> LogTailer:
-        return LogTailer(self.path)
+    async def current(self) -> Position:
+        return await anyio.to_thread.run_sync(self.current_blocking)
 
-    def read_range(self, start: int, end: int) -> bytes:
-        if end <= start:
-            return b""
-        fd = os.open(self.path, os.O_RDONLY)
+    def current_blocking(self) -> Position:
+        """The end of the last whole line, in the history the readers of this process
+        see there (a new reader finds out what it is)."""
         try:
-            return os.pread(fd, end - start, start)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return Position(generations_of(self.path).of(0, b""), 0)
+        try:
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, min(size, READ_BACK_BYTES), max(0, size - READ_BACK_BYTES))
+            end = size - len(tail) + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+            if not end and size > READ_BACK_BYTES:
+                end = self._line_end_before(fd, size)
+            return Position(generation_of(fd, self.path), end)
         finally:
             os.close(fd)
 
-    def append(self, events: Iterable[Event | dict[str, Any]]) -> int:
-        return append_events(self.path, events)
+    async def append(self, events: Sequence[Event | dict[str, Any]]) -> Position:
+        return await anyio.to_thread.run_sync(self.append_blocking, events)
+
+    def append_blocking(self, events: Sequence[Event | dict[str, Any]]) -> Position:
+        """``append`` for a caller outside an event loop (a benchmark, a script)."""
+        end = append_events(self.path, events)
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return Position(generation_of(fd, self.path), end)
+        finally:
+            os.close(fd)
+
+    async def read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
+        return await anyio.to_thread.run_sync(self._read_at, positions)
+
+    def _read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return [None] * len(positions)
+        try:
+            generation = generation_of(fd, self.path)
+            size = os.fstat(fd).st_size
+            return [self._record_ending_at(fd, position.offset)
+                    if position.generation == generation and 0 < position.offset <= size
+                    else None for position in positions]
+        finally:
+            os.close(fd)
+
+    def _record_ending_at(self, fd: int, offset: int) -> bytes | None:
+        """The line that ends just before ``offset``, if one does and it is not blank."""
+        if os.pread(fd, 1, offset - 1) != b"\n":
+            return None
+        start = self._line_end_before(fd, offset - 1)
+        raw = os.pread(fd, offset - 1 - start, start)
+        return raw if raw.strip() else None
+
+    @staticmethod
+    def _line_end_before(fd: int, offset: int) -> int:
+        """The offset just after the last newline before ``offset`` (0 if none)."""
+        cursor = offset
+        while cursor > 0:
+            length = min(cursor, READ_BACK_BYTES)
+            piece = os.pread(fd, length, cursor - length)
+            newline = piece.rfind(b"\n")
+            if newline >= 0:
+                return cursor - length + newline + 1
+            cursor -= length
+        return 0
 
     def notify(self) -> None:
         self.doorbell.ring()
@@ -56,6 +144,9 @@ class FileLog:
     async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                     ) -> None:
         await self.doorbell.watch(task_status=task_status)
+
+    async def aclose(self) -> None:
+        pass
 
     @property
     def doorbell(self) -> Doorbell:

@@ -1,133 +1,225 @@
-"""Following the log file as it grows, is truncated, or is replaced.
+"""Following a JSONL file as it grows, and noticing when it is another history.
 
 The tailer is told *when* to look by ``events.doorbell``; each time, it ``stat``s the
 path and reads from the offset it stored, so it never depends on what a notification
-said.
+said. Only complete lines are handed on; a last line not yet ended by ``\\n`` stays in
+the file until its writer finishes it, and the tailer remembers how far it has looked
+for that newline, so a long line being written is scanned once, not once per look.
 
-Only complete lines are handed on; a last line not yet ended by ``\\n`` stays in the
-file until its writer finishes it. The tailer notices that the log is no longer the
-one it was reading when the inode changes, the size falls below the stored offset, or
-the first line differs from the one it saw; it then reports a ``Rotation`` and starts
-again from offset 0 of the new file.
+On every look it checks that the file is still the history it was reading: the same
+inode, no shorter than its offset, the same first line, and the same bytes just before
+its offset (the last line it read, up to ``TAIL_BYTES``). Otherwise it reports a
+``Rotation`` and starts again from the new history's beginning. A rewrite that keeps
+the first line and reproduces those last bytes at the same place, changing only lines
+before them, is not seen: nothing short of re-reading the whole prefix could see it.
+
+Generations come from ``Generations``: a history's is derived from the inode and first
+line (stable across restarts), except that a generation seen to end in this process is
+retired and never handed out again, so a rewrite in place gets a new one although its
+inode and first line are the old ones. After a restart that memory is gone: a cursor
+taken before such a rewrite (same inode, same first line) is accepted again if its
+offset ends a line of the new history. That is the one residual case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from events.log import RecordBatch, Rotation, batch_of_lines
 from events.position import Position
 
 FIRST_LINE_PROBE_BYTES = 4096
+TAIL_BYTES = 4096
+SCAN_BYTES = 1 << 20
+_PROCESS_SALT = secrets.token_bytes(8)  # retired generations' successors differ per process
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Whole lines ``data`` read from ``start`` to ``end`` of one generation of the log."""
-
-    data: bytes
-    start: int
-    end: int
-    generation: str
-
-    @property
-    def position(self) -> Position:
-        return Position(self.generation, self.end)
+def first_line(fd: int) -> bytes:
+    """The file's first line once whole (its first ``FIRST_LINE_PROBE_BYTES`` if longer:
+    they name it as well), else nothing."""
+    probe = os.pread(fd, FIRST_LINE_PROBE_BYTES, 0)
+    newline = probe.find(b"\n")
+    if newline >= 0:
+        return probe[: newline + 1]
+    return probe if len(probe) == FIRST_LINE_PROBE_BYTES else b""
 
 
-@dataclass(frozen=True, slots=True)
-class Rotation:
-    """The log was truncated or replaced: what was read before no longer stands."""
-
-    reason: str
+def generation_of(fd: int, path: Path) -> str:
+    """The generation of the history open at ``fd``, as this process's readers name it."""
+    return generations_of(path).of(os.fstat(fd).st_ino, first_line(fd))
 
 
-def generation_of(inode: int, first_line: bytes) -> str:
-    """A name for one incarnation of the log file, stable across server restarts."""
-    digest = hashlib.blake2b(first_line, digest_size=6, key=inode.to_bytes(8, "little"))
-    return digest.hexdigest()
+_REGISTRY: dict[str, Generations] = {}
+
+
+def generations_of(path: Path) -> Generations:
+    """The one ``Generations`` of the file at ``path`` in this process."""
+    return _REGISTRY.setdefault(os.path.abspath(path), Generations())
+
+
+@dataclass
+class Generations:
+    """The generation of each history of one file, shared by every reader of it in this
+    process, so that they agree, and so that an ended history's name is never reused."""
+
+    retired: set[str] = field(default_factory=set)
+
+    def of(self, inode: int, first_line: bytes) -> str:
+        digest = hashlib.blake2b(first_line, digest_size=6, key=inode.to_bytes(8, "little"))
+        generation = digest.hexdigest()
+        incarnation = 0
+        while generation in self.retired:  # rewritten in place: same inode and first line
+            incarnation += 1
+            successor = hashlib.blake2b(digest.digest() + incarnation.to_bytes(4, "little"),
+                                        digest_size=6, key=_PROCESS_SALT)
+            generation = successor.hexdigest()
+        return generation
+
+    def retire(self, generation: str) -> None:
+        self.retired.add(generation)
 
 
 class LogTailer:
-    """Reads a growing log file in whole lines and knows when it has been replaced.
-
-    It does no waiting of its own: ``events.doorbell`` says when to call ``read_new``.
-    ``read_bytes`` is the largest single read (it grows for a longer line).
+    """Reads a growing JSONL file in whole lines after a position, knowing when it has
+    become another history. It does no waiting: ``events.doorbell`` says when to look.
     """
 
-    def __init__(self, path: Path, *, read_bytes: int = 1 << 22) -> None:
+    def __init__(self, path: Path, *, after: Position | None = None,
+                 generations: Generations | None = None) -> None:
         self.path = path
-        self.read_bytes = read_bytes
-        self.offset = 0
+        self.generations = generations or generations_of(path)
+        self.offset = after.offset if after is not None else 0
+        self._claimed = after if after is not None and after.offset else None
         self._inode: int | None = None
         self._first_line = b""
-        self._generation = generation_of(0, b"")
+        self._tail = b""
+        self._scanned = self.offset  # no newline between offset and here
+        self._generation = self.generations.of(0, b"")
 
     @property
     def position(self) -> Position:
         return Position(self._generation, self.offset)
 
-    def read_new(self) -> Iterator[Chunk | Rotation]:
-        """Everything complete that was appended since the last call, chunk by chunk.
-
-        A ``Rotation``, if any, comes first; the tailer has then already started over
-        and the chunks after it are the new file's. Chunks are read lazily, so a
-        consumer may stop early (the offset only advances past what was yielded).
-        """
+    def read(self, *, max_records: int, max_bytes: int) -> RecordBatch | Rotation | None:
+        """The next whole lines after the offset, or a ``Rotation``, or ``None``."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return  # between a rotation's rename and the new file: wait for it
+            return None  # between a rotation's rename and the new file: wait for it
         try:
             stat = os.fstat(fd)
-            rotation = self._rotation(fd, stat)
-            if rotation is not None:
-                yield rotation
-                self._restart(stat.st_ino)
-            elif self._inode is None:
-                self._restart(stat.st_ino)
-            yield from self._read_lines(fd, stat.st_size)
+            if self._inode is None:
+                reason = self._attach(fd, stat)
+            else:
+                reason = self._changed(fd, stat)
+                if reason is not None:
+                    self.generations.retire(self._generation)  # that history has ended
+            if reason is not None:
+                self._restart(fd, stat.st_ino)
+                return Rotation(reason, self._generation)
+            return self._read_lines(fd, stat.st_size, max_records, max_bytes)
         finally:
             os.close(fd)
 
-    def _rotation(self, fd: int, stat: os.stat_result) -> Rotation | None:
-        if self._inode is None:
+    # -- is it still the same history? ------------------------------------------------
+
+    def _attach(self, fd: int, stat: os.stat_result) -> str | None:
+        """First look. A claimed position must name a line's end in this history; if it
+        does not, the reader starts from the beginning (its history is not retired: a
+        client's cursor proves nothing about the log)."""
+        self._inode = stat.st_ino
+        self._note_first_line(fd)
+        claimed, self._claimed = self._claimed, None
+        actual = self.generations.of(stat.st_ino, self._first_line)
+        if claimed is None:
+            self._generation = actual
             return None
-        if stat.st_ino != self._inode:
-            return Rotation("replaced")
-        if stat.st_size < self.offset:
-            return Rotation("truncated")
-        if self._first_line and os.pread(fd, len(self._first_line), 0) != self._first_line:
-            return Rotation("rewritten")
+        if (claimed.generation != actual or claimed.offset > stat.st_size
+                or os.pread(fd, 1, claimed.offset - 1) != b"\n"):
+            return "foreign position"
+        self._generation = actual
+        self._tail = self._tail_before(fd, self.offset)
         return None
 
-    def _restart(self, inode: int) -> None:
+    def _changed(self, fd: int, stat: os.stat_result) -> str | None:
+        if stat.st_ino != self._inode:
+            return "replaced"
+        if stat.st_size < self.offset:
+            return "truncated"
+        if self._first_line and os.pread(fd, len(self._first_line), 0) != self._first_line:
+            return "rewritten"
+        if self._tail and self._tail_before(fd, self.offset) != self._tail:
+            return "rewritten"
+        if self._generation in self.generations.retired:
+            return "rewritten"  # another reader of this process saw it end
+        return None
+
+    def _note_first_line(self, fd: int) -> None:
+        self._first_line = first_line(fd)
+        if self._first_line and self._inode is not None:
+            self._generation = self.generations.of(self._inode, self._first_line)
+
+    def _tail_before(self, fd: int, offset: int) -> bytes:
+        length = min(offset, TAIL_BYTES)
+        return os.pread(fd, length, offset - length) if length else b""
+
+    def _restart(self, fd: int, inode: int) -> None:
         self._inode = inode
-        self.offset = 0
-        self._first_line = b""
-        self._generation = generation_of(inode, b"")
+        self.offset = self._scanned = 0
+        self._first_line = self._tail = b""
+        self._generation = self.generations.of(inode, b"")
+        self._note_first_line(fd)
 
-    def _read_lines(self, fd: int, size: int) -> Iterator[Chunk]:
-        window = self.read_bytes
-        while self.offset < size:
-            data = os.pread(fd, min(window, size - self.offset), self.offset)
-            end = data.rfind(b"\n") + 1
-            if end == 0:
-                if len(data) < window:
-                    break  # only a partial line is there: wait for its newline
-                window *= 2  # a line longer than the window: read more of it at once
-                continue
-            if self.offset == 0:
-                self._note_first_line(data)
-            chunk = Chunk(data[:end], self.offset, self.offset + end, self._generation)
-            self.offset += end
-            window = self.read_bytes
-            yield chunk
+    # -- reading -----------------------------------------------------------------------
 
-    def _note_first_line(self, data: bytes) -> None:
-        first = data[: data.index(b"\n") + 1][:FIRST_LINE_PROBE_BYTES]
-        self._first_line = first
-        self._generation = generation_of(self._inode or 0, first)
+    def _read_lines(self, fd: int, size: int, max_records: int, max_bytes: int
+                    ) -> RecordBatch | None:
+        found = self._complete_lines(fd, size, max_bytes)
+        if found is None:
+            return None
+        end, data = found
+        if data is None:
+            data = os.pread(fd, end - self.offset, self.offset)
+            if len(data) != end - self.offset:
+                return None  # shrank under us: the next look sees the truncation
+        if len(data) > max_records and data.count(b"\n") > max_records:
+            cut = -1
+            for _ in range(max_records):
+                cut = data.index(b"\n", cut + 1)
+            data = data[: cut + 1]
+        if not self._first_line:
+            self._note_first_line(fd)
+        batch = batch_of_lines(data, start=self.offset, generation=self._generation)
+        self.offset = self._scanned = batch.end
+        self._tail = data[-TAIL_BYTES:] if len(data) >= TAIL_BYTES else (
+            self._tail + data)[-TAIL_BYTES:]
+        return batch
+
+    def _complete_lines(self, fd: int, size: int, max_bytes: int
+                        ) -> tuple[int, bytes | None] | None:
+        """Where the last whole line within ``max_bytes`` after the offset ends (further,
+        for one longer line), with those bytes if they are at hand; ``None`` if no line
+        is complete yet."""
+        if size <= self.offset:
+            return None
+        if self._scanned == self.offset:
+            window = os.pread(fd, min(max_bytes, size - self.offset), self.offset)
+            newline = window.rfind(b"\n")
+            if newline >= 0:
+                return self.offset + newline + 1, window[: newline + 1]
+            self._scanned = self.offset + len(window)
+        # One line longer than max_bytes, or still being written: look for its end from
+        # where the last look stopped, so a slowly written line is scanned once.
+        while self._scanned < size:
+            piece = os.pread(fd, min(SCAN_BYTES, size - self._scanned), self._scanned)
+            if not piece:
+                return None
+            newline = piece.find(b"\n")
+            if newline >= 0:
+                return self._scanned + newline + 1, None
+            self._scanned += len(piece)
+        return None

@@ -4,6 +4,10 @@ Each call builds whole lines, takes an exclusive ``flock``, and hands them to th
 kernel in a single ``write`` on a descriptor opened with ``O_APPEND``: readers then see
 a line either whole or not at all, and lines of different writers never interleave.
 Python's buffered files are not used because they split and delay writes.
+
+An append is whole or absent: if the write fails or is short (a full disk, a file-size
+limit), the file is cut back to its size before the append, still under the lock, and
+the error propagates.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ _encoder = msgspec.json.Encoder()
 
 
 class TornWrite(OSError):
-    """The kernel accepted fewer bytes than one whole append."""
+    """The kernel accepted fewer bytes than one whole append (and they were cut back)."""
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -60,21 +64,30 @@ def append_events(path: Path, events: Iterable[Appendable]) -> int:
     payload = b"".join(encode_line(event) for event in events)
     if not payload:
         raise ValueError("nothing to append")
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 payload = b"\n" + payload
-            written = os.write(fd, payload)
-            if written != len(payload):
-                raise TornWrite(f"wrote {written} of {len(payload)} bytes to {path}")
-            return size + written
+            _write_whole(fd, payload, size, path)
+            return size + len(payload)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _write_whole(fd: int, payload: bytes, size: int, path: Path) -> None:
+    """Write ``payload`` in one go or leave the file at ``size`` (we hold the lock)."""
+    try:
+        written = os.write(fd, payload)
+        if written != len(payload):
+            raise TornWrite(f"wrote {written} of {len(payload)} bytes to {path}")
+    except BaseException:
+        os.ftruncate(fd, size)
+        raise
 
 
 def append_event(path: Path, event: Appendable) -> int:

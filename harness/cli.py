@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from bisect import bisect_right
 from datetime import datetime
 from pathlib import Path
 
+import anyio
 import msgspec
 
-from events.decoding import Record, decode_lines
-from events.position import Position
-from events.tailer import Chunk, LogTailer, Rotation
-from harness.live import cyclic_gc_paused
+from events.decoding import Record, decode_records
+from events.filelog import FileLog
+from events.log import EventLog, RecordBatch, Rotation, UnknownLog, open_log
+from events.position import CursorRefused, Position, judge_cursor
+from harness.errors import Invalid
+from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
 from harness.settings import Settings
 from projections.archive import summarize
 from projections.items import items_page, log_page
@@ -28,46 +31,50 @@ from projections.state import RunRecord
 BAR_WIDTH = 20
 
 
-def fold(path: Path, *, until: Position | None = None, at: datetime | None = None) -> ReadModels:
-    """The read models after the log's events up to ``until`` (a cursor) or ``at`` (a time)."""
+def fold(log: EventLog, *, until: Position | None = None, at: datetime | None = None
+         ) -> ReadModels:
+    """The read models after the log's events up to ``until`` (a position of its current
+    history) or ``at`` (a time)."""
+    return anyio.run(_fold, log, until, at)
+
+
+async def _fold(log: EventLog, until: Position | None, at: datetime | None) -> ReadModels:
     models = ReadModels()
+    reader = log.reader()
     with cyclic_gc_paused():
-        return _fold_into(models, LogTailer(path).read_new(), until=until, at=at)
-
-
-def _fold_into(models: ReadModels, chunks: Iterable[Chunk | Rotation], *,
-               until: Position | None, at: datetime | None) -> ReadModels:
-    for chunk in chunks:
-        if not isinstance(chunk, Chunk):
-            continue
-        if until is not None and until.offset and until.generation != chunk.generation:
-            raise ForeignCursor(f"cursor {until} is from another log than this one "
-                                f"(its cursors start with {chunk.generation}:)")
-        end = chunk.end
-        if until is not None:
-            end = min(end, until.offset)
-        if at is not None:
-            end = min(end, _first_after(chunk, at))
-        if end < chunk.end:
-            data = chunk.data[: end - chunk.start]
-            data = data[: data.rfind(b"\n") + 1]  # a cursor inside a line stops before it
-            models.apply_chunk(Chunk(data, chunk.start, chunk.start + len(data),
-                                     chunk.generation), keep_records=False)
-            break
-        models.apply_chunk(chunk, keep_records=False)
+        while (batch := await reader.read(max_records=REPLAY_BATCH_RECORDS)) is not None:
+            if isinstance(batch, Rotation):  # the log changed under us: the new one
+                models = ReadModels()
+                continue
+            if until is not None or at is not None:
+                keep = len(batch.raws) if until is None else bisect_right(batch.ends, until.offset)
+                if at is not None:
+                    keep = min(keep, _first_after(batch, at))
+                if (until is not None and batch.end > until.offset) or keep < len(batch.raws):
+                    models.apply_batch(batch.head(keep), keep_records=False)
+                    break
+            models.apply_batch(batch, keep_records=False)
+    await reader.aclose()
     return models
 
 
-class ForeignCursor(ValueError):
-    """A cursor from another generation of the log: it names no point of this one."""
-
-
-def _first_after(chunk: Chunk, at: datetime) -> int:
-    """The offset of the first event in ``chunk`` stamped later than ``at``."""
-    for decoded in decode_lines(chunk.data, chunk.start):
+def _first_after(batch: RecordBatch, at: datetime) -> int:
+    """The index of the first event in ``batch`` stamped later than ``at``."""
+    for index, decoded in enumerate(decode_records(batch)):
         if isinstance(decoded, Record) and decoded.event.ts and decoded.event.ts > at:
-            return decoded.start
-    return chunk.end
+            return index
+    return len(batch.raws)
+
+
+def _log(where: str | None) -> EventLog:
+    """The log named on the command line: a file, or a backend's address (``nats://``);
+    by default the one the settings name."""
+    if where is None:
+        settings = Settings.from_env()
+        return open_log(settings.log, settings.data_dir)
+    if "://" in where:
+        return open_log(where, Path("."))
+    return FileLog(Path(where))
 
 
 def _time(text: str) -> datetime:
@@ -79,7 +86,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     replay = commands.add_parser("replay", help="fold a log and print the board, a run's "
                                                 "items or its timeline, with no server")
-    replay.add_argument("log", nargs="?", help="the log (default: HARNESS_DATA_DIR/runs.jsonl)")
+    replay.add_argument("log", nargs="?", help="the log: a file, or nats://host:port/STREAM "
+                                               "(default: the one HARNESS_LOG names)")
     point = replay.add_mutually_exclusive_group()
     point.add_argument("--until", metavar="CURSOR", help="stop at this position (a cursor)")
     point.add_argument("--at", metavar="TIME", help="stop after the last event at or before "
@@ -92,14 +100,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    path = Path(args.log) if args.log else Settings.from_env().log_path
-    if not path.is_file():
-        return _fail(f"no log at {path}")
+    try:
+        log = _log(args.log)
+    except (Invalid, UnknownLog) as error:
+        return _fail(str(error))
+    if isinstance(log, FileLog) and not log.path.is_file():
+        return _fail(f"no log at {log.path}")
     until = at = None
     if args.until:
-        until = Position.parse(args.until)
-        if until is None:
-            return _fail(f"malformed cursor {args.until!r}")
+        try:
+            until = judge_cursor(args.until, anyio.run(log.current))
+        except CursorRefused as error:
+            if error.reason != "ahead":  # beyond the end: the whole log
+                return _fail(str(error))
     if args.at:
         try:
             at = _time(args.at)
@@ -109,14 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             return _fail("--at needs a time zone (e.g. a trailing Z)")
     if args.timeline and not args.run:
         return _fail("--timeline needs --run ID")
-    try:
-        models = fold(path, until=until, at=at)
-    except ForeignCursor as error:
-        return _fail(str(error))
+    models = fold(log, until=until, at=at)
     if args.run:
         record = models.runs.runs.get(args.run)
         if record is None:
-            return _fail(f"no run {args.run!r} in {path} at {models.position}")
+            return _fail(f"no run {args.run!r} in {log.name} at {models.position}")
         if args.timeline:
             timeline = log_page(record, limit=len(record.logs) or 1)
             _print(args.json, timeline, lambda: _timeline_text(timeline.entries))

@@ -90,3 +90,11 @@ class Unavailable(HarnessError):
 
     status = 502
     code = "bad_gateway"
+
+
+class LogUnavailable(HarnessError):
+    """The log cannot be read or written right now (its reader is down, its server away);
+    the client may retry later."""
+
+    status = 503
+    code = "log_unavailable"

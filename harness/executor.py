@@ -182,8 +182,8 @@ class Executor:
         active = self._active[run_id] = ActiveRun(run_id)
         tasks.start_soon(self._execute, active, name=f"run {run_id}")
 
-    def _write(self, events: list[Event]) -> None:
-        self.live.append_nowait(events)
+    async def _write(self, events: list[Event]) -> None:
+        await self.live.append_nowait(events)
 
     async def _resume_interrupted(self) -> None:
         """Take up the runs a previous server left pending or running (SPEC §7.4)."""
@@ -251,7 +251,7 @@ class Executor:
         """Run the run's unfinished items; its final status and error."""
         record = find_run(self.live.models, active.run_id)
         if record.info.status == "pending":
-            self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
+            await self._write([RunStarted(run_id=active.run_id, ts=now_timestamp())])
         try:
             dataset = self.catalog.load(record.info.dataset_name)
             provider = make_provider(record.info.provider_name, self.settings,
@@ -274,7 +274,7 @@ class Executor:
                 error: str | None
                 if item is None:
                     error = f"dataset {dataset.name} no longer has item {sequence}"
-                    self._write([ItemFaulted(run_id=active.run_id, sequence=sequence,
+                    await self._write([ItemFaulted(run_id=active.run_id, sequence=sequence,
                                              error=error, ts=now_timestamp())])
                 else:
                     error = await runner.run(item, attempt=attempts[sequence] + 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,14 +51,14 @@ class ItemRunner:
     provider: Provider
     model: str
     config: dict[str, Any]
-    write: Callable[[list[Event]], object]
+    write: Callable[[list[Event]], Awaitable[object]]
     canceling: Callable[[], bool]
 
     async def run(self, item: DatasetItem, *, attempt: int) -> str | None:
         """Run ``item``; the error it faulted with, or ``None`` once it is judged."""
         sequence = item.sequence
         text = render_prompt(item)
-        self.write([ItemStarted(run_id=self.run_id, sequence=sequence, prompt_text=text,
+        await self.write([ItemStarted(run_id=self.run_id, sequence=sequence, prompt_text=text,
                                 choices=item.choices, ts=now_timestamp())])
         prompt = Prompt(run_id=self.run_id, sequence=sequence, attempt=attempt, text=text,
                         choices=item.choices, expected=item.answer)
@@ -66,17 +66,18 @@ class ItemRunner:
             response, usage, latency_ms = await self._answer(prompt)
         except anyio.get_cancelled_exc_class():
             if self.canceling():
-                self._fault(sequence, CANCELED, canceled=True)
+                with anyio.CancelScope(shield=True):  # the cancel is recorded whole
+                    await self._fault(sequence, CANCELED, canceled=True)
             raise
         except ProviderError as error:
-            return self._fault(sequence, error.message)
+            return await self._fault(sequence, error.message)
         except Exception as error:  # a provider's bug faults its item, not the whole run
             logger.exception("provider %s failed on run %s item %d",
                              type(self.provider).__name__, self.run_id, sequence)
-            return self._fault(sequence, f"provider crashed: {error!r}")
+            return await self._fault(sequence, f"provider crashed: {error!r}")
         verdict = judge_choice(item, response)
         now = now_timestamp()
-        self.write([
+        await self.write([
             ItemAnswered(run_id=self.run_id, sequence=sequence, response_text=response,
                          answer=verdict.answer, latency_ms=round(latency_ms, 3), usage=usage,
                          ts=now),
@@ -85,8 +86,8 @@ class ItemRunner:
         ])
         return None
 
-    def _fault(self, sequence: int, error: str, *, canceled: bool = False) -> str:
-        self.write([ItemFaulted(run_id=self.run_id, sequence=sequence, error=error,
+    async def _fault(self, sequence: int, error: str, *, canceled: bool = False) -> str:
+        await self.write([ItemFaulted(run_id=self.run_id, sequence=sequence, error=error,
                                 canceled=canceled, ts=now_timestamp())])
         return error
 
@@ -113,20 +114,21 @@ class ItemRunner:
                 unwritten.append(piece)
                 now = time.perf_counter()
                 if now - last_write >= DELTA_COALESCE_S:
-                    self._delta(prompt.sequence, unwritten)
+                    await self._delta(prompt.sequence, unwritten)
                     last_write = now
         finally:
             # What arrived is shown even when the answer broke off.
-            self._delta(prompt.sequence, unwritten)
+            with anyio.CancelScope(shield=True):
+                await self._delta(prompt.sequence, unwritten)
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 with anyio.CancelScope(shield=True):
                     await aclose()
         return usage
 
-    def _delta(self, sequence: int, unwritten: list[str]) -> None:
+    async def _delta(self, sequence: int, unwritten: list[str]) -> None:
         text = "".join(unwritten)
         unwritten.clear()
         if text:
-            self.write([ItemDelta(run_id=self.run_id, sequence=sequence, text=text,
+            await self.write([ItemDelta(run_id=self.run_id, sequence=sequence, text=text,
                                   ts=now_timestamp())])

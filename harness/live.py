@@ -1,43 +1,54 @@
-"""The live log: the tailer, the read models and the bus, kept in step.
+"""The live log: a reader, the read models and the bus, kept in step.
 
-One task owns the read models. It wakes on the doorbell, folds every new chunk of the
-log into the read models, and publishes one ``LogBatch`` per chunk — the records for
-WebSocket clients and the encoded stream messages for SSE clients. When the log is
-truncated or replaced it rebuilds the read models from the new file in a worker
-thread, swaps them in whole, and publishes a ``LogReset``; requests never see a model
-half rebuilt.
+One task owns the read models. It wakes when the log may have changed, folds every new
+batch of records into the read models, and publishes one ``LogBatch`` per batch — the
+records for WebSocket clients and the encoded stream messages for SSE clients. When the
+log becomes another history (truncated, replaced, rewritten) it rebuilds the read models
+from the new history in a worker thread, swaps them in whole, and publishes a
+``LogReset``; requests never see a model half rebuilt.
 
-The server's own commands append through ``append``, which rings the doorbell and
-returns once the read models reflect the new lines, so a command's response can show
-its own effect.
+Nothing stops the reader: an OS error while reading (``EMFILE``, ``EIO``, …) is counted,
+shown in ``/api/health`` and retried with backoff, and content never raises (see
+``events.decoding``).
+
+The server's own commands append through ``append``, which wakes the reader and
+returns once the read models reflect the new records, so a command's response can show
+its own effect; if the reader does not get there within the deadline, the command is
+answered ``503 log_unavailable`` (its events are written; a replay will show them).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.abc
+import anyio.to_thread
 
 from events.bus import Broadcast
 from events.decoding import Record
-from events.log import EventLog, LogReader
+from events.log import EventLog, LogGap, LogReader, RecordBatch, Rotation
 from events.position import Position
 from events.schema import Event
-from events.tailer import Chunk, Rotation
+from harness.errors import LogUnavailable
 from projections.messages import StreamMessage, messages_for
 from projections.readmodels import ReadModels
 
 logger = logging.getLogger("harness.live")
 
+REPLAY_BATCH_RECORDS = 1 << 30  # a replay is bounded by bytes alone
+RETRY_FIRST_S = 0.05
+RETRY_MAX_S = 5.0
+
 
 @dataclass(frozen=True, eq=False)
 class LogBatch:
-    """What one chunk of the log added: its records and the stream messages it caused."""
+    """What one batch of the log added: its records and the stream messages it caused."""
 
     position: Position
     records: list[Record]
@@ -47,7 +58,7 @@ class LogBatch:
 
 @dataclass(frozen=True, eq=False)
 class LogReset:
-    """The log was truncated or replaced; subscribers must drop their state."""
+    """The log is another history now; subscribers must drop their state."""
 
     position: Position
     reason: str
@@ -70,28 +81,43 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def replay(reader: LogReader) -> ReadModels:
-    """Fold everything ``reader`` has not read yet into new read models."""
-    models = ReadModels()
+async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadModels:
+    """Fold everything ``reader`` has not read yet into ``models`` (new ones by default),
+    off the event loop. A rotation met on the way starts the models over."""
+    models = models or ReadModels()
     with cyclic_gc_paused():
-        for chunk in reader.read_new():
-            if isinstance(chunk, Chunk):
-                models.apply_chunk(chunk, keep_records=False)
-    return models
+        while True:
+            batch = await reader.read(max_records=REPLAY_BATCH_RECORDS)
+            if batch is None:
+                return models
+            if isinstance(batch, Rotation):
+                models = ReadModels()
+                continue
+            await anyio.to_thread.run_sync(_fold_quietly, models, batch)
+
+
+def _fold_quietly(models: ReadModels, batch: RecordBatch) -> None:
+    models.apply_batch(batch, keep_records=False)
 
 
 class LiveLog:
     """The read models of ``log``, kept current, with a bus of their changes.
 
-    ``bus_buffer`` is how many batches a subscriber may lag before it is dropped.
+    ``bus_buffer`` is how many batches a subscriber may lag before it is dropped;
+    ``append_deadline_s`` how long ``append`` waits for the reader before it answers
+    ``LogUnavailable``.
     """
 
-    def __init__(self, log: EventLog, *, bus_buffer: int = 1024) -> None:
+    def __init__(self, log: EventLog, *, bus_buffer: int = 1024,
+                 append_deadline_s: float = 5.0) -> None:
         self.log = log
         self.bus: Broadcast[LogBatch | LogReset] = Broadcast(buffer_size=bus_buffer)
+        self.append_deadline_s = append_deadline_s
         self.reader = log.reader()
         self.models = ReadModels()
         self.resets = 0
+        self.reader_errors = 0  # OS errors met while reading, each retried
+        self.reader_error: str | None = None  # the last one, while it lasts
         self._polls_started = 0
         self._polls_finished = 0
         self._caught_up = anyio.Event()
@@ -101,8 +127,12 @@ class LiveLog:
         return self.models.position
 
     async def start(self) -> None:
-        """Fold everything already in the log, off the event loop."""
-        self.models = await anyio.to_thread.run_sync(replay, self.reader)
+        """Fold everything already in the log. An OS error leaves the rest to ``run``,
+        which retries: start-up never fails on the log."""
+        try:
+            self.models = await replay(self.reader)
+        except OSError as error:
+            self._failed(error)
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -110,52 +140,83 @@ class LiveLog:
         async with anyio.create_task_group() as tasks:
             await tasks.start(self.log.watch)
             task_status.started()
+            delay = RETRY_FIRST_S
             while True:
-                await self.poll()
+                try:
+                    await self.poll()
+                except OSError as error:
+                    self._failed(error)
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX_S)
+                    continue
+                if self.reader_error is not None:
+                    logger.warning("log %s readable again", self.log.name)
+                    self.reader_error = None
+                delay = RETRY_FIRST_S
                 await self.log.changed()
 
     async def poll(self) -> None:
         """Apply whatever the log gained since the last poll."""
         self._polls_started += 1
         number = self._polls_started
-        for chunk in self.reader.read_new():
-            if isinstance(chunk, Rotation):
-                await self._rebuild(chunk.reason)
+        while True:
+            batch = await self.reader.read()
+            if batch is None:
                 break
-            applied = self.models.apply_chunk(chunk)
+            if isinstance(batch, Rotation):
+                await self._rebuild(batch.reason)
+                break
+            try:
+                applied = self.models.apply_batch(batch)
+            except LogGap as gap:  # records lost (or a replay cut short): start over
+                logger.error("log %s: %s", self.log.name, gap)
+                await self.reader.aclose()
+                self.reader = self.log.reader()
+                await self._rebuild("gap")
+                break
             if applied.changes is not None and self.bus.statistics().subscribers:
                 self.bus.publish(LogBatch(applied.position, applied.records,
                                           messages_for(self.models, applied.changes)))
-            await anyio.lowlevel.checkpoint()  # let requests in between large chunks
         self._polls_finished = number
         self._wake_waiters()
 
-    def append_nowait(self, events: Iterable[Event | dict[str, Any]]) -> int:
-        """Append ``events`` at once and wake the reader; the offset after them."""
-        end = self.log.append(events)
+    async def append_nowait(self, events: Sequence[Event | dict[str, Any]]) -> Position:
+        """Append ``events`` at once and wake the reader; the position after them."""
+        position = await self.log.append(events)
         self.log.notify()
-        return end
+        return position
 
-    async def append(self, events: Iterable[Event | dict[str, Any]]) -> Position:
+    async def append(self, events: Sequence[Event | dict[str, Any]]) -> Position:
         """Append ``events`` at once and wait until the read models include them.
 
         It waits for a poll that *started* after the write: that poll looks at the log
         as it is with the write in it, whether it then reads on or rebuilds from a new
-        file. Comparing offsets instead goes wrong across a truncation or replacement.
+        history. Comparing offsets instead goes wrong across a rotation.
         """
-        self.append_nowait(events)
+        await self.append_nowait(events)
         needed = self._polls_started + 1
-        while self._polls_finished < needed:
-            await self._caught_up.wait()
-        return self.models.position
+        with anyio.move_on_after(self.append_deadline_s):
+            while self._polls_finished < needed:
+                await self._caught_up.wait()
+            return self.models.position
+        raise LogUnavailable(
+            f"the log reader did not catch up within {self.append_deadline_s:g} s; the "
+            "command was written and will show once it does",
+            details={"readerError": self.reader_error})
+
+    def _failed(self, error: OSError) -> None:
+        self.reader_errors += 1
+        if self.reader_error is None:
+            logger.error("cannot read log %s (retrying): %s", self.log.name, error)
+        self.reader_error = f"{type(error).__name__}: {error}"
 
     def _wake_waiters(self) -> None:
         self._caught_up.set()
         self._caught_up = anyio.Event()
 
     async def _rebuild(self, reason: str) -> None:
-        logger.warning("log %s was %s: rebuilding every read model", self.log.name, reason)
-        self.reader = self.log.reader()
-        self.models = await anyio.to_thread.run_sync(replay, self.reader)
+        """Fold the history the reader has started over at, and swap it in whole."""
+        logger.warning("log %s: %s; rebuilding every read model", self.log.name, reason)
+        self.models = await replay(self.reader)
         self.resets += 1
         self.bus.publish(LogReset(self.models.position, reason))

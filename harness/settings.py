@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from events.log import UnknownLog, check_log_setting
 from harness.errors import Invalid
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -32,6 +33,10 @@ class Settings:
     SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
     memory search load the embedding model when the ``semantic`` extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
+    ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
+    ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
+    ``append_deadline_s`` is how long a command waits for the log reader to show its
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +53,8 @@ class Settings:
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
+    log: str = "file"
+    append_deadline_s: float = 5.0
 
     @property
     def log_path(self) -> Path:
@@ -91,6 +98,10 @@ class Settings:
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):
             kwargs["demo"] = values["HARNESS_DEMO"] not in _NO
+        if values.get("HARNESS_LOG"):
+            kwargs["log"] = values["HARNESS_LOG"]
+        if values.get("HARNESS_APPEND_DEADLINE_S"):
+            kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):
@@ -98,6 +109,10 @@ class Settings:
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in kwargs:
             kwargs["data_dir"] = Path(kwargs["data_dir"])  # type: ignore[arg-type]
+        try:
+            check_log_setting(str(kwargs.get("log", "file")))
+        except UnknownLog as error:
+            raise Invalid(str(error)) from None
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -109,3 +124,13 @@ def _int(values: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
     if number < minimum:
         raise Invalid(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _seconds(values: Mapping[str, str], name: str) -> float:
+    try:
+        seconds = float(values[name])
+    except ValueError:
+        raise Invalid(f"{name} must be a number of seconds, got {values[name]!r}") from None
+    if not seconds > 0:
+        raise Invalid(f"{name} must be more than 0, got {seconds}")
+    return seconds

@@ -1,8 +1,8 @@
-"""All read models together, folded from chunks of the log in order.
+"""All read models together, folded from batches of the log's records in order.
 
-``ReadModels`` is what the server, the CLI and the benchmarks hold. It applies a chunk
-of whole lines, records the position the chunk ends at, and says what changed. It
-never reads a file itself: it is handed bytes and their offsets.
+``ReadModels`` is what the server, the CLI and the benchmarks hold. It applies a batch
+of records, records the position the batch ends at, and says what changed. It never
+reads the log itself: it is handed records and their positions.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from events import schema as ev
-from events.decoding import Problem, Record, decode_batch, decode_lines, line_starts
+from events.decoding import Problem, Record, decode_batch, decode_records
+from events.log import LogGap, RecordBatch
 from events.position import Position
-from events.tailer import Chunk
 from projections.problems import ProblemLog, ProblemReport
 from projections.queue import RunQueue
 from projections.runs import Changes, RunStore
@@ -22,7 +22,7 @@ _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What applying one chunk did: its records (every line that decoded to an event,
+    """What applying one batch did: its records (every line that decoded to an event,
     whether or not the runs accepted it) and what changed (not tracked in a replay)."""
 
     position: Position
@@ -43,33 +43,67 @@ class ReadModels:
         self._folds = dict.fromkeys(_QUEUE_EVENTS, self._apply_to_queue)
         self._apply_to_runs = self.runs.apply
 
-    def apply_chunk(self, chunk: Chunk, *, keep_records: bool = True) -> Applied:
-        """Fold ``chunk`` in. ``keep_records`` (the live path) keeps every record and
-        its exact offsets; without it (a replay) a chunk that decodes cleanly is folded
-        in one batch, its changes dated at the chunk's end — later than the truth, so a
-        resuming client is sent a little more than it missed, never less."""
+    @property
+    def handled_types(self) -> frozenset[type]:
+        """Every event type some fold applies; any other is a counted problem."""
+        return frozenset(self._folds) | self.runs.handled_types
+
+    def apply_batch(self, batch: RecordBatch, *, keep_records: bool = True) -> Applied:
+        """Fold ``batch`` in. ``keep_records`` (the live path) keeps every record and
+        its exact position; without it (a replay) a batch that decodes cleanly is folded
+        in one go, its changes dated at the batch's end — later than the truth, so a
+        resuming client is sent a little more than it missed, never less.
+
+        Records that end at or before the current position were applied already (a
+        redelivery) and are skipped; a batch that begins after the current position
+        would leave a gap, and raises ``LogGap``.
+        """
+        position = self.position
+        if batch.generation != position.generation and position.offset:
+            raise LogGap(f"a batch of history {batch.generation} after {position}")
+        if batch.start > position.offset:
+            raise LogGap(f"a batch beginning after {batch.start} folded at {position}")
+        if batch.start < position.offset:
+            batch = batch.after(position.offset)
         changes = Changes() if keep_records else None
         records: list[Record] = []
-        events = None if keep_records else decode_batch(chunk.data)
+        events = None
+        if not keep_records and batch.lines is not None:
+            events = decode_batch(batch.lines)
         if events is not None:
-            for index, event in enumerate(events):
-                problem = self._apply(event, chunk.end, changes)
-                if problem is not None:
-                    offset = line_starts(chunk.data, chunk.start)[index]
-                    self._problem(chunk.generation, offset, *problem)
+            self._apply_all(events, batch)
         else:
-            for decoded in decode_lines(chunk.data, chunk.start):
+            for decoded in decode_records(batch):
                 if type(decoded) is Problem:
-                    self._problem(chunk.generation, decoded.offset, decoded.kind,
+                    self._problem(batch.generation, decoded.offset, decoded.kind,
                                   decoded.message, decoded.excerpt)
                     continue
+                record: Record = decoded  # type: ignore[assignment]
                 if keep_records:
-                    records.append(decoded)  # type: ignore[arg-type]
-                problem = self._apply(decoded.event, decoded.end, changes)  # type: ignore[union-attr]
+                    records.append(record)
+                problem = self._apply(record.event, record.end, changes)
                 if problem is not None:
-                    self._problem(chunk.generation, decoded.start, *problem)  # type: ignore[union-attr]
-        self.position = chunk.position
+                    self._problem(batch.generation, record.end, *problem)
+        self.position = batch.position
         return Applied(self.position, records, changes)
+
+    def _apply_all(self, events: list[ev.Event], batch: RecordBatch) -> None:
+        """``_apply`` for each of a replay's ``events``, inlined: this is the hot loop."""
+        at, seen, fold_of, to_runs = batch.end, self._event_ids, self._folds.get, self.runs.apply
+        applied = 0
+        for index, event in enumerate(events):
+            event_id = event.event_id
+            if event_id is not None and event_id in seen:
+                self.duplicates_ignored += 1
+                continue
+            problem = fold_of(type(event), to_runs)(event, at, None)
+            if problem is None:
+                if event_id is not None:
+                    seen.add(event_id)
+                applied += 1
+            else:  # rare: only then are the lines split
+                self._problem(batch.generation, batch.ends[index], *problem)
+        self.events_applied += applied
 
     def _apply(self, event: ev.Event, at: int, changes: Changes | None
                ) -> tuple[str, str] | None:

@@ -65,15 +65,22 @@ class RunStore:
             ev.FeedbackGiven: (self._feedback_given, False),
         }
 
+    @property
+    def handled_types(self) -> frozenset[type]:
+        return frozenset(self._handlers) | {ev.RunCreated}
+
     def apply(self, event: ev.Event, at: int, changes: Changes | None) -> Problem | None:
         kind = type(event)
         if kind is ev.RunCreated:
             return self._run_created(event, at, changes)  # type: ignore[arg-type]
+        entry = self._handlers.get(kind)
+        if entry is None:  # a type added to the schema but not to this fold
+            return ("unhandled_event", f"no fold for {event.__struct_config__.tag} events")
         record = self.runs.get(event.run_id)  # type: ignore[attr-defined]
         if record is None:
             return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
                                    f"{event.run_id!r}")  # type: ignore[attr-defined]
-        handler, about_item = self._handlers[kind]
+        handler, about_item = entry
         if about_item:
             sequence = event.sequence  # type: ignore[attr-defined]
             if sequence > record.total:

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events.filelog import FileLog
+from events.log import open_log
 from harness import __version__
 from harness.datasets import DatasetCatalog
 from harness.demo import keep_demo_running
@@ -70,7 +70,9 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        live = LiveLog(FileLog(settings.log_path), bus_buffer=settings.stream_buffer)
+        live = LiveLog(open_log(settings.log, settings.data_dir),
+                       bus_buffer=settings.stream_buffer,
+                       append_deadline_s=settings.append_deadline_s)
         await live.start()
         app.state.settings = settings
         app.state.live = live
@@ -100,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
             finally:
                 live.bus.close()
                 tasks.cancel_scope.cancel()
+        await live.log.aclose()
 
     routes = [
         *runs.routes,

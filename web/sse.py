@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from events.bus import Subscription
-from events.position import Position
+from events.position import CursorRefused, Position, judge_cursor
 from harness.live import LiveLog, LogBatch, LogReset
 from projections.messages import (
     QueueMessage,
@@ -79,11 +79,11 @@ def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[st
     if not cursor_text:
         return b""
     now = live.position
-    cursor = Position.parse(cursor_text)
-    if cursor is None or not now.admits(cursor):
+    try:
+        cursor = judge_cursor(cursor_text, now)
+    except CursorRefused:
         return reset_frame(now)
-    since = cursor.offset if cursor.generation == now.generation else 0
-    return encode_frames(messages_since(live.models, since, run_ids), str(now))
+    return encode_frames(messages_since(live.models, cursor.offset, run_ids), str(now))
 
 
 async def _stream(subscription: Subscription[LogBatch | LogReset], opening: bytes,

@@ -9,3 +9,4 @@ from dataclasses import dataclass
 class StreamCounts:
     sse: int = 0
     websocket: int = 0
+    websocket_skipped: int = 0  # records not sent: not an event, or not UTF-8

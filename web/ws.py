@@ -1,10 +1,17 @@
 """``/ws/runs``: every log record as it lands (SPEC §6).
 
-Each message is ``{"position": <cursor after the record>, "record": <the line>}``; the
-record is the line's own bytes, never re-encoded. With ``?after=<cursor>`` the records
-after that cursor are first read back from the log, up to the position the read
-models had when this client subscribed; everything later comes from the bus, so there
-is neither a gap nor a duplicate between the two.
+Each message is ``{"position": <cursor after the record>, "record": <the record>}``; the
+record is its own bytes, never re-encoded. A record that cannot be sent as text (it is
+not an event, or not UTF-8) is skipped and counted, as the read models count it.
+
+With ``?after=<cursor>`` the records after that cursor are first read back from the log
+in bounded batches (``BACKLOG_BYTES`` at a time, read and framed in a worker thread, the
+next read only once the last batch is sent), so a resume from the log's start costs the
+server one batch of memory per connection, however long the log. Only once the reader
+has reached the log's end does the client subscribe to the live bus; the reader then
+reads on to at least where the read models stood at that moment, and the live records
+it already sent are skipped by position: neither a gap nor a duplicate. A client that
+falls behind the live bus is closed with 1013 and resumes with its last position.
 """
 
 from __future__ import annotations
@@ -12,24 +19,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import anyio
+import anyio.to_thread
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from events.decoding import Record, decode_lines
-from events.log import EventLog
-from events.position import Position
+from events.bus import Subscription
+from events.decoding import Record, decode_records
+from events.log import LogReader, RecordBatch, Rotation
+from events.position import CursorRefused, Position, judge_cursor
 from harness.live import LiveLog, LogBatch, LogReset
 from web.streams import StreamCounts
 
 CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last position seen
+BACKLOG_BYTES = 1 << 20
+
+
+def record_frame(record: Record, generation: str) -> str:
+    # The read models checked that the record is an event in UTF-8: it decodes.
+    return f'{{"position":"{generation}:{record.end}","record":{record.raw.decode()}}}'
 
 
 def record_frames(records: Iterable[Record], generation: str) -> str:
     """One JSON text message per record, newline-free, joined for ``send`` one by one."""
-    return "\n".join(
-        f'{{"position":"{generation}:{r.end}","record":{r.raw.decode()}}}'
-        for r in records
-    )
+    return "\n".join(record_frame(record, generation) for record in records)
 
 
 def batch_messages(batch: LogBatch) -> list[str]:
@@ -43,55 +55,113 @@ def reset_message(position: Position) -> str:
     return f'{{"type":"reset","position":"{position}"}}'
 
 
-def read_back(log: EventLog, start: int, end: int, generation: str) -> list[str]:
-    """The records between offsets ``start`` and ``end`` of the log, as messages."""
-    data = log.read_range(start, end)
-    records = [r for r in decode_lines(data, start) if isinstance(r, Record)]
-    frames = record_frames(records, generation)
-    return frames.split("\n") if frames else []
+def backlog_frames(batch: RecordBatch, after: int) -> tuple[list[str], int]:
+    """The messages for the records of ``batch`` after offset ``after``, and how many
+    records could not be sent (not events, or not UTF-8)."""
+    frames: list[str] = []
+    skipped = 0
+    for decoded in decode_records(batch):
+        if not isinstance(decoded, Record):
+            skipped += 1
+        elif decoded.end > after:
+            frames.append(record_frame(decoded, batch.generation))
+    return frames, skipped
+
+
+class Feed:
+    """One client's feed: the backlog from its cursor, then the live bus."""
+
+    def __init__(self, websocket: WebSocket, live: LiveLog, counts: StreamCounts) -> None:
+        self.websocket = websocket
+        self.live = live
+        self.counts = counts
+        self.sent = Position("", 0)  # the position after the last record sent
+
+    async def backlog(self, reader: LogReader) -> bool:
+        """Send what ``reader`` has; ``False`` if the log became another history."""
+        while True:
+            batch = await reader.read(max_bytes=BACKLOG_BYTES)
+            if batch is None:
+                return True
+            if isinstance(batch, Rotation):
+                return False
+            frames, skipped = await anyio.to_thread.run_sync(backlog_frames, batch,
+                                                             self.sent.offset)
+            self.counts.websocket_skipped += skipped
+            for frame in frames:
+                await self.websocket.send_text(frame)
+            self.sent = batch.position
+
+    async def follow(self, subscription: Subscription[LogBatch | LogReset]) -> None:
+        async for batch in subscription:
+            if isinstance(batch, LogReset):
+                self.sent = Position("", 0)
+                await self.websocket.send_text(reset_message(batch.position))
+                continue
+            if batch.position.generation != self.sent.generation:
+                self.sent = Position(batch.position.generation, 0)
+            for record, message in zip(batch.records, batch_messages(batch), strict=True):
+                if record.end > self.sent.offset:
+                    await self.websocket.send_text(message)
+            self.sent = batch.position
 
 
 async def ws_runs(websocket: WebSocket) -> None:
     live: LiveLog = websocket.app.state.live
     counts: StreamCounts = websocket.app.state.streams
-    # Subscribed before the handshake completes: a record appended as soon as the
-    # client sees the connection open is then already on its way to it.
-    subscription = live.bus.subscribe()
-    now = live.position
+    feed = Feed(websocket, live, counts)
+    after = websocket.query_params.get("after")
+    # Without a cursor, subscribed before the handshake completes: a record appended as
+    # soon as the client sees the connection open is then already on its way to it.
+    subscription = live.bus.subscribe() if after is None else None
     counts.websocket += 1
     try:
-        with subscription:
-            await websocket.accept()
-            backlog = await _backlog(live, websocket.query_params.get("after"), now)
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
-                for message in backlog:
-                    await websocket.send_text(message)
-                async for batch in subscription:
-                    if isinstance(batch, LogReset):
-                        await websocket.send_text(reset_message(batch.position))
-                        continue
-                    for message in batch_messages(batch):
-                        await websocket.send_text(message)
-                tasks.cancel_scope.cancel()
-            if subscription.dropped:
-                await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
+        await websocket.accept()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
+            if subscription is None:
+                subscription = await _catch_up(feed, after or "")
+            with subscription:
+                await feed.follow(subscription)
+            tasks.cancel_scope.cancel()
+        if subscription is not None and subscription.dropped:
+            await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
     except WebSocketDisconnect:
         pass
     finally:
+        if subscription is not None:
+            subscription.close()
         counts.websocket -= 1
 
 
-async def _backlog(live: LiveLog, after: str | None, now: Position) -> list[str]:
-    """What a client asking for the records after ``after`` is sent before going live."""
-    if after is None:
-        return []
-    cursor = Position.parse(after)
-    if cursor is None or not now.admits(cursor):
-        return [reset_message(now)]
-    start = cursor.offset if cursor.generation == now.generation else 0
-    return await anyio.to_thread.run_sync(read_back, live.log, start, now.offset,
-                                          now.generation)
+async def _catch_up(feed: Feed, after: str) -> Subscription[LogBatch | LogReset]:
+    """Send the backlog after cursor ``after`` and return the live subscription that
+    takes over where it ends (or a ``reset`` if the cursor names no point of the log)."""
+    live = feed.live
+    now = live.position
+    try:
+        cursor = judge_cursor(after, now)
+    except CursorRefused:
+        subscription = live.bus.subscribe()
+        await feed.websocket.send_text(reset_message(now))
+        return subscription
+    feed.sent = cursor
+    reader = live.log.reader(after=cursor if cursor.offset else None)
+    try:
+        if await feed.backlog(reader):
+            subscription = live.bus.subscribe()
+            # The read models may have read on since the reader's last look: read to
+            # where they were when subscribing, at least; the bus brings the rest.
+            caught_up = await feed.backlog(reader)
+            if caught_up and reader.position.generation == live.position.generation:
+                return subscription
+            subscription.close()
+        subscription = live.bus.subscribe()
+        await feed.websocket.send_text(reset_message(live.position))
+        feed.sent = Position("", 0)
+        return subscription
+    finally:
+        await reader.aclose()
 
 
 async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:

@@ -20,8 +20,9 @@ from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from mcp import MCPError
 
+from events.log import EventLog, open_log
 from events.schema import LogLevel, RunLog
-from events.writer import append_events, now_timestamp
+from events.writer import now_timestamp
 from harness.errors import Invalid, NotFound, Unavailable
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
 from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnection, ServerDown
@@ -85,6 +86,7 @@ class McpProxy:
     def __init__(self, settings: Settings, *, record_log: RecordLog | None = None) -> None:
         self.settings = settings
         self._record_log = record_log or self._append_to_runs_log
+        self._log: EventLog | None = None  # the runs log, opened on first use by default
         self._config = McpConfig({}, {})
         self._connections: dict[str, McpConnection] = {}
         self._stack = AsyncExitStack()
@@ -170,11 +172,15 @@ class McpProxy:
             return
         message = f"mcp {server}.{tool} → {outcome}"[:MAX_LOGGED_MESSAGE_CHARS]
         level: LogLevel = "error" if outcome.startswith("error") else "info"
-        await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
-                                      ts=now_timestamp()))
+        with anyio.CancelScope(shield=True):  # also when recording why a call was cut off
+            await self._record_log(RunLog(run_id=call.run_id, level=level, message=message,
+                                          ts=now_timestamp()))
 
     async def _append_to_runs_log(self, event: RunLog) -> None:
-        await anyio.to_thread.run_sync(append_events, self.settings.log_path, [event])
+        if self._log is None:
+            self._log = open_log(self.settings.log, self.settings.data_dir)
+            self._stack.push_async_callback(self._log.aclose)
+        await self._log.append([event])
 
 
 async def _session(connection: McpConnection) -> LiveSession:

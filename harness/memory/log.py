@@ -13,10 +13,13 @@ from pathlib import Path
 import msgspec
 
 from events.decoding import decode_each
-from events.tailer import Chunk, LogTailer
+from events.log import DEFAULT_MAX_BYTES as READ_BYTES
+from events.log import Rotation
+from events.tailer import LogTailer
 from harness.memory.entries import MemoryEntry
 
 _decoder = msgspec.json.Decoder(MemoryEntry)
+READ_RECORDS = 1 << 30  # bounded by bytes alone
 
 
 class MemoryLog:
@@ -42,12 +45,13 @@ class MemoryLog:
     def catch_up(self) -> list[MemoryEntry]:
         """Read the lines appended since the last call; return the new entries."""
         fresh: list[MemoryEntry] = []
-        for chunk in self._tailer.read_new():
-            if not isinstance(chunk, Chunk):  # replaced or truncated: start over
+        while (batch := self._tailer.read(max_records=READ_RECORDS,
+                                          max_bytes=READ_BYTES)) is not None:
+            if isinstance(batch, Rotation):  # replaced or truncated: start over
                 self.entries, fresh, self.bad_lines = [], [], 0
                 self.generation += 1
                 continue
-            entries, bad = decode_each(chunk.data, _decoder)
+            entries, bad = decode_each(batch.lines or b"", _decoder)
             fresh.extend(entries)
             self.bad_lines += bad
         self.entries.extend(fresh)

@@ -10,7 +10,8 @@ import orjson
 import pytest
 import websockets
 
-from events.decoding import Record, decode_lines
+from events.decoding import Record, decode_records
+from events.log import batch_of_lines
 from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
 
@@ -21,8 +22,9 @@ def records_in_log(server: RunningServer) -> list[tuple[str, dict]]:
     """(position, record) for every event line of the log, as the feed should send them."""
     generation = httpx.get(f"{server.url}/api/health").json()["position"].split(":")[0]
     data = server.log_path.read_bytes()
+    batch = batch_of_lines(data[: data.rfind(b"\n") + 1], start=0, generation=generation)
     return [(f"{generation}:{r.end}", orjson.loads(r.raw))
-            for r in decode_lines(data[: data.rfind(b"\n") + 1], 0) if isinstance(r, Record)]
+            for r in decode_records(batch) if isinstance(r, Record)]
 
 
 async def receive(socket: websockets.ClientConnection, count: int) -> list[dict]:

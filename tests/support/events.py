@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from events import schema as ev
-from events.tailer import Chunk
+from events.log import batch_of_lines
 from events.writer import append_events, encode_line
 from projections.readmodels import ReadModels
 
@@ -53,5 +53,5 @@ def fold(*events: ev.Event | dict) -> ReadModels:
     """Read models of ``events`` folded as the server folds them: as log lines."""
     models = ReadModels()
     data = b"".join(encode_line(event) for event in events)
-    models.apply_chunk(Chunk(data, 0, len(data), "g"))
+    models.apply_batch(batch_of_lines(data, start=0, generation="g"))
     return models

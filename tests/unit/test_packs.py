@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from events import schema as ev
-from events.tailer import Chunk
+from events.log import batch_of_lines
 from events.writer import encode_line
 from harness.packs import (
     Capture,
@@ -152,7 +152,7 @@ def test_a_second_copy_of_an_import_in_the_log_folds_to_nothing() -> None:
                            now=NOW)
     once = b"".join(encode_line(event) for event in events)
     models = ReadModels()
-    models.apply_chunk(Chunk(once + once, 0, 2 * len(once), "1"))
+    models.apply_batch(batch_of_lines(once + once, start=0, generation="1"))
     record = models.runs.runs[run_id]
     assert record.items[2].attempts == 1
     assert record.progress().correct == 1

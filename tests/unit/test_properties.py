@@ -6,11 +6,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import anyio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import schema as ev
-from events.tailer import Chunk, LogTailer
+from events.filelog import FileLog
+from events.log import RecordBatch, Rotation, batch_of_lines
+from events.tailer import LogTailer
 from events.writer import encode_line
 from harness.live import replay
 from projections.readmodels import ReadModels
@@ -64,7 +67,7 @@ def test_progress_invariants_hold_after_every_line(lines: list[bytes]) -> None:
     models = ReadModels()
     offset = 0
     for line in lines:
-        models.apply_chunk(Chunk(line, offset, offset + len(line), "g"))
+        models.apply_batch(batch_of_lines(line, start=offset, generation="g"))
         offset += len(line)
         assert_invariants(models)
 
@@ -78,15 +81,18 @@ def test_tailing_in_arbitrary_pieces_equals_a_cold_replay(lines: list[bytes],
         log = Path(folder) / "runs.jsonl"
         log.write_bytes(b"")
         tailer, live = LogTailer(log), ReadModels()
+
+        def read() -> RecordBatch | Rotation | None:
+            return tailer.read(max_records=10_000, max_bytes=4 << 20)
         previous = 0
         for cut in [*sorted({c % (len(data) + 1) for c in cuts}), len(data)]:
             with log.open("ab") as out:  # appends that may end mid-line
                 out.write(data[previous:cut])
             previous = cut
-            for chunk in tailer.read_new():
-                assert isinstance(chunk, Chunk)
-                live.apply_chunk(chunk)
+            while (batch := read()) is not None:
+                assert isinstance(batch, RecordBatch)
+                live.apply_batch(batch)
                 assert_invariants(live)
-        cold = replay(LogTailer(log))
+        cold = anyio.run(replay, FileLog(log).reader())
         assert dump(live) == dump(cold)
         assert live.position == cold.position

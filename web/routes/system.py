@@ -32,6 +32,7 @@ class Subscribers(msgspec.Struct, rename="camel"):
     websocket: int
     bus: int  # every live subscription: the two above, and any not yet streaming
     dropped: int
+    websocket_skipped: int  # records a WebSocket backlog could not send (counted problems)
 
 
 class SideLogs(msgspec.Struct, rename="camel"):
@@ -53,6 +54,8 @@ class Health(msgspec.Struct, rename="camel"):
     problems: dict[str, int]
     recent_problems: list[ProblemReport]
     resets: int
+    reader_errors: int  # OS errors met while reading the log, each retried with backoff
+    reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
     side_logs: SideLogs
     uptime_s: float
@@ -73,12 +76,14 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = request.app.state.failures
+    failures = dict(request.app.state.failures)
+    if live.reader_error is not None:  # retried with backoff; shown while it lasts
+        failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
     memory = request.app.state.memory.statistics()
     body = Health(
         status="failed" if failures else "ok",
-        failures=dict(failures),
+        failures=failures,
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -86,7 +91,10 @@ async def health(request: Request) -> Response:
         problems=dict(models.problems.counts),
         recent_problems=list(models.problems.recent),
         resets=live.resets,
-        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped),
+        reader_errors=live.reader_errors,
+        reader_error=live.reader_error,
+        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
+                                streams.websocket_skipped),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
