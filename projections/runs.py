@@ -93,7 +93,10 @@ class RunStore:
                     items = changes.items[record.info.id] = {}
                 items[sequence] = None
         record.changed_at = at
-        return handler(event, record, changes)
+        problem = handler(event, record, changes)
+        if problem is None:
+            record.positions.append(at)
+        return problem
 
     # -- run lifecycle ---------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class RunStore:
         record.changed_at = at
         self.runs[e.run_id] = record
         self.order.append(record)
+        record.positions.append(at)
         _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
         if changes is not None:
             changes.status[e.run_id] = None

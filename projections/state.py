@@ -6,6 +6,7 @@ the API. Counters and bookkeeping that the API does not show live in ``RunRecord
 
 from __future__ import annotations
 
+from array import array
 from datetime import datetime
 from typing import Any, Literal
 
@@ -132,6 +133,7 @@ class RunRecord:
         "lifecycle",
         "logs",
         "ordinal",
+        "positions",
         "recent",
         "total",
     )
@@ -149,6 +151,9 @@ class RunRecord:
         self.changed_at = 0
         self.item_changed_at: dict[int, int] = {}
         self.ordinal = ordinal
+        # The log offset just after each event this run applied, in order: time travel
+        # reads exactly these back (``EventLog.read_at``) to fold the run at any point.
+        self.positions = array("q")
 
     def progress(self) -> Progress:
         counts = self.counts

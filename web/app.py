@@ -37,7 +37,17 @@ from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.http import EXCEPTION_HANDLERS
 from web.origins import LOCAL_ORIGINS, LocalPagesOnly
-from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
+from web.routes import (
+    browser_harness,
+    commands,
+    datasets,
+    feedback,
+    mcp,
+    memory,
+    replay,
+    runs,
+    system,
+)
 from web.streams import StreamCounts
 
 logger = logging.getLogger("harness.app")
@@ -106,6 +116,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *replay.routes,
         *commands.routes,
         *datasets.routes,
         *system.routes,

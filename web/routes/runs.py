@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.errors import Invalid, NotFound
-from harness.live import LiveLog
 from projections.archive import (
     SORTS,
     ArchiveFacets,
@@ -36,9 +35,10 @@ from projections.items import (
     log_page,
 )
 from projections.run_stats import RunStats, run_stats
-from projections.state import ITEM_STATES, Item, LogEntry, RunRecord, RunSnapshot
+from projections.state import ITEM_STATES, Item, LogEntry, RunSnapshot
 from web.api import endpoint
 from web.http import read_model
+from web.routes.replay import At, current_record, live_of, record_at
 
 Moment = Annotated[str, Meta(
     pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
@@ -77,9 +77,14 @@ class ArchiveQuery(msgspec.Struct, rename="camel"):
     cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
 
 
+class AtQuery(msgspec.Struct, rename="camel"):
+    at: At | None = None
+
+
 class ItemsQuery(msgspec.Struct, rename="camel"):
     comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
 
+    at: At | None = None
     state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200
     cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
@@ -88,6 +93,7 @@ class ItemsQuery(msgspec.Struct, rename="camel"):
 class TableQuery(msgspec.Struct, rename="camel"):
     comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
 
+    at: At | None = None
     state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
     q: Annotated[str, Meta(max_length=500)] | None = None
     sort: Literal[tuple(SORT_KEYS)] = "sequence"  # type: ignore[valid-type]
@@ -97,6 +103,7 @@ class TableQuery(msgspec.Struct, rename="camel"):
 
 
 class LogsQuery(msgspec.Struct, rename="camel"):
+    at: At | None = None
     level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
     after: Annotated[int, Meta(ge=0)] = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200
@@ -134,27 +141,10 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _live(request: Request) -> LiveLog:
-    return request.app.state.live
-
-
-def _record(live: LiveLog, run_id: str) -> RunRecord:
-    record = live.models.runs.runs.get(run_id)
-    if record is None:
-        raise NotFound("run", run_id)
-    return record
-
-
-def _run(request: Request) -> tuple[LiveLog, RunRecord]:
-    """The live log and the run the path names (404 if none)."""
-    live = _live(request)
-    return live, _record(live, request.path_params["run_id"])
-
-
 @endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
           query=ActiveQuery, response=list[RunSnapshot], cacheable=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
-    live = _live(request)
+    live = live_of(request)
     return read_model(request, active_board(live.models, limit=query.limit),
                       position=live.position)
 
@@ -172,7 +162,7 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
         created_from=moment(query.created_from, "from"),
         created_to=moment(query.created_to, "to"),
     )
-    live = _live(request)
+    live = live_of(request)
     page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor,
                         sort=query.sort, descending=query.desc)
     return read_model(request, page, position=live.position)
@@ -181,14 +171,14 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
 @endpoint(summary="Every model, dataset, provider and label across all runs", tag="runs",
           response=ArchiveFacets, cacheable=True)
 async def facets(request: Request) -> Response:
-    live = _live(request)
+    live = live_of(request)
     return read_model(request, archive_facets(live.models), position=live.position)
 
 
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
-          response=RunDetail, cacheable=True)
-async def run_detail(request: Request) -> Response:
-    live, record = _run(request)
+          query=AtQuery, response=RunDetail, cacheable=True)
+async def run_detail(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
     snapshot = record.snapshot()
     detail = RunDetail(**{f: getattr(snapshot, f) for f in snapshot.__struct_fields__},
                        config=record.config, counts=record.state_counts())
@@ -198,7 +188,7 @@ async def run_detail(request: Request) -> Response:
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
           response=ItemsPage, cacheable=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
-    live, record = _run(request)
+    live, record = await record_at(request, query.at)
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
                       after=int(query.cursor or 0))
     return read_model(request, page, position=live.position)
@@ -209,7 +199,7 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
           description="`q` matches prompt, response and error text, case-insensitively; "
                       "items without a value for `sort` come last.")
 async def run_table(request: Request, query: TableQuery) -> Response:
-    live, record = _run(request)
+    live, record = await record_at(request, query.at)
     table = item_table(record, states=frozenset(query.state), text=query.q or None,
                        sort=query.sort, descending=query.desc, offset=query.offset,
                        limit=query.limit)
@@ -217,9 +207,9 @@ async def run_table(request: Request, query: TableQuery) -> Response:
 
 
 @endpoint(summary="One item of a run, whole, with the log lines about it", tag="runs",
-          response=ItemDetail, cacheable=True)
-async def run_item(request: Request) -> Response:
-    live, record = _run(request)
+          query=AtQuery, response=ItemDetail, cacheable=True)
+async def run_item(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
     text = request.path_params["sequence"]
     sequence = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
     if not 1 <= sequence <= record.total:
@@ -230,16 +220,16 @@ async def run_item(request: Request) -> Response:
 
 
 @endpoint(summary="A run's summary figures and chart series", tag="runs",
-          response=RunStats, cacheable=True)
-async def run_summary(request: Request) -> Response:
-    live, record = _run(request)
+          query=AtQuery, response=RunStats, cacheable=True)
+async def run_summary(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
     return read_model(request, run_stats(record), position=live.position)
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
           query=LogsQuery, response=LogPage, cacheable=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
-    live, record = _run(request)
+    live, record = await record_at(request, query.at)
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
     return read_model(request, page, position=live.position)
 
@@ -249,8 +239,8 @@ async def run_logs(request: Request, query: LogsQuery) -> Response:
 async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
-    live = _live(request)
-    records = [_record(live, run_id) for run_id in query.ids]
+    live = live_of(request)
+    records = [current_record(live, run_id) for run_id in query.ids]
     return read_model(request, compare(records, baseline=query.baseline),
                       position=live.position)
 
@@ -258,7 +248,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
           query=ExportQuery, media_type="application/x-ndjson", cacheable=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
-    live, record = _run(request)
+    live, record = await record_at(request, None)
     if query.format == "csv":
         render, media = lambda: export_csv(record).encode(), "text/csv; charset=utf-8"
     else:
