@@ -52,6 +52,7 @@ export class ItemDrawer {
   constructor(runId, { onClose }) {
     this.runId = runId;
     this.sequence = null;
+    this.at = null; // a cursor while the page replays the run's history
     this.title = h("h2", { id: "drawer-title", tabindex: "-1" }, "Item");
     this.content = h("div", { class: "drawer-body" });
     const close = h("button", { type: "button", class: "ghost", "aria-label": "Close item", onclick: onClose }, "×");
@@ -60,7 +61,8 @@ export class ItemDrawer {
     this.node.addEventListener("keydown", (event) => { if (event.key === "Escape") onClose(); });
   }
 
-  async open(sequence, { at } = {}) {
+  async open(sequence) {
+    const at = this.at;
     this.sequence = sequence;
     this.node.hidden = false;
     this.title.textContent = `Item #${sequence}`;
@@ -77,7 +79,7 @@ export class ItemDrawer {
   /** Refresh the open item (the run moved on). */
   async refresh() {
     if (this.sequence === null) return;
-    const { body } = await api.item(this.runId, this.sequence);
+    const { body } = await api.item(this.runId, this.sequence, this.at);
     this.show(body);
   }
 

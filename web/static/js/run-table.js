@@ -34,6 +34,7 @@ export class RunTable {
     this.runId = runId;
     this.itemLink = itemLink;
     this.query = { q: "", state: "", sort: "sequence", desc: false, offset: 0 };
+    this.at = null; // a cursor while the page replays the run's history
     this.generation = 0;
     this.search = h("input", { type: "search", name: "q", placeholder: "words in prompt, response or error",
       "aria-controls": "items-table" });
@@ -78,7 +79,8 @@ export class RunTable {
   async refresh() {
     const mine = ++this.generation;
     const { q, state, sort, desc, offset } = this.query;
-    const { body } = await api.table(this.runId, { q, state, sort, desc: desc ? "true" : "", offset, limit: PAGE_SIZE });
+    const { body } = await api.table(this.runId, { q, state, sort, desc: desc ? "true" : "", offset,
+      limit: PAGE_SIZE, at: this.at });
     if (mine !== this.generation) return;
     this._render(body);
   }

@@ -10,6 +10,7 @@ import { ItemDrawer } from "./item-drawer.js";
 import { navigate } from "./router.js";
 import { RunHeader } from "./run-header.js";
 import { RunLogs } from "./run-logs.js";
+import { RunReplay } from "./run-replay.js";
 import { RunSummary } from "./run-summary.js";
 import { RunTable } from "./run-table.js";
 import { RunningNow } from "./running-now.js";
@@ -28,14 +29,30 @@ export function mountRun(root, { args, store }) {
   const drawer = new ItemDrawer(runId, { onClose: () => navigate(runPath) });
   const logs = new RunLogs(runId);
   const side = h("aside", { class: "side" });
-  replace(root, head.node, summary.node, running.node,
+  // While a past point is shown, the live stream does not touch the page.
+  let replayAt = null;
+  const replay = new RunReplay(runId, { show: (at) => showAt(at) });
+  replace(root, head.node, replay.node, summary.node, running.node,
     h("div", { class: "two-col" }, h("div", {}, table.node), h("div", {}, side, logs.node)), drawer.node);
 
   let live = true;
   let loaded = false;
+  async function showAt(at) {
+    replayAt = at;
+    table.at = at;
+    drawer.at = at;
+    root.classList.toggle("replaying", at !== null);
+    running.node.classList.toggle("replay-hidden", at !== null);
+    const [{ body }, { body: stats }] = await Promise.all([api.run(runId, at), api.stats(runId, at)]);
+    if (!live || replayAt !== at) return;
+    head.update(body);
+    summary.update(body, stats);
+    await Promise.all([logs.reset(at), table.refresh(), drawer.refresh()]);
+  }
   async function sync() {
+    if (replayAt) return;
     const [{ body }, { body: stats }] = await Promise.all([api.run(runId), api.stats(runId)]);
-    if (!live) return;
+    if (!live || replayAt) return;
     head.update(body);
     summary.update(body, stats);
     await Promise.all([logs.more(), table.refresh(), drawer.refresh()]);
@@ -64,7 +81,7 @@ export function mountRun(root, { args, store }) {
   const unsubscribe = store.subscribe((changes) => {
     if (!(changes.reset || changes.runs.has(runId))) return;
     const entry = store.runs.get(runId);
-    if (loaded && entry && !entry.stub && entry.progress) head.update(entry);
+    if (loaded && !replayAt && entry && !entry.stub && entry.progress) head.update(entry);
     if (timer) return;
     timer = setTimeout(() => {
       timer = 0;
@@ -72,7 +89,7 @@ export function mountRun(root, { args, store }) {
     }, REFRESH_MS);
   });
   const clock = setInterval(() => {
-    if (head.snapshot && isActive(head.snapshot.run)) head.tick(Date.now());
+    if (!replayAt && head.snapshot && isActive(head.snapshot.run)) head.tick(Date.now());
   }, 1000);
   return {
     update(params, [, item]) {
@@ -81,6 +98,7 @@ export function mountRun(root, { args, store }) {
     },
     unmount() {
       live = false;
+      root.classList.remove("replaying");
       clearTimeout(timer);
       clearInterval(clock);
       summary.destroy();
