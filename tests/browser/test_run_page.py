@@ -65,11 +65,15 @@ def test_the_drawer_shows_the_judge_its_score_and_rationale_and_the_pick_and_key
     assert page.url.endswith("#/runs/run-graded")
 
 
-def test_an_item_permalink_opens_the_item(dashboard, server):
-    append_events(server.log_path, graded_run("run-link"))
+def test_an_item_permalink_opens_the_item_with_the_runs_tool_calls(dashboard, server):
+    append_events(server.log_path, [
+        *graded_run("run-link"),
+        ev.RunLog(run_id="run-link", level="info", message="mcp files.read → ok in 12 ms",
+                  ts=at(9))])
     page = dashboard.open("#/runs/run-link/items/6")
     page.locator("#drawer-error").filter(has_text="429 Too Many Requests").wait_for()
     assert "Item #6" in page.locator("#drawer-title").inner_text()
+    assert "mcp files.read → ok in 12 ms" in page.locator("#drawer-tools").inner_text()
 
 
 def test_the_table_sorts_filters_and_searches_prompt_and_response(dashboard, server):

@@ -127,11 +127,16 @@ class RunDetail(RunSnapshot):
 
 
 class ItemDetail(msgspec.Struct, rename="camel"):
-    """One item whole, with the run's log lines about it."""
+    """One item whole, with the run's log lines about it and the MCP tool calls the
+    run recorded (the proxy logs each as ``mcp server.tool → outcome``)."""
 
     run_id: str
     item: Item
     logs: list[LogEntry]
+    tool_calls: list[LogEntry]
+
+
+TOOL_CALLS_SHOWN = 50
 
 
 def attachment(filename: str) -> str:
@@ -214,8 +219,10 @@ async def run_item(request: Request, query: AtQuery) -> Response:
     sequence = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
     if not 1 <= sequence <= record.total:
         raise NotFound("item", f"{record.info.id}#{sequence}")
+    calls = [entry for entry in record.logs if entry.kind == "log"
+             and entry.message.startswith("mcp ")][-TOOL_CALLS_SHOWN:]
     detail = ItemDetail(record.info.id, record.item(sequence),
-                        [entry for entry in record.logs if entry.sequence == sequence])
+                        [entry for entry in record.logs if entry.sequence == sequence], calls)
     return read_model(request, detail, position=live.position)
 
 

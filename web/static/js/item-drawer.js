@@ -83,7 +83,7 @@ export class ItemDrawer {
     this.show(body);
   }
 
-  show({ item, logs }) {
+  show({ item, logs, toolCalls = [] }) {
     replace(this.title, `Item #${item.sequence} `, h("span", { class: "badge", dataset: { state: item.state } }, verdict(item)));
     replace(this.content,
       section("Prompt", h("pre", { class: "prompt" }, item.promptText ?? "")),
@@ -93,7 +93,11 @@ export class ItemDrawer {
       item.answer ? h("p", {}, "Extracted answer: ", h("b", {}, item.answer)) : null),
       judge(item),
       item.error ? section("Error", h("p", { class: "error", id: "drawer-error" }, item.error)) : null,
-      attempts(item, logs));
+      attempts(item, logs),
+      section("MCP tool calls of this run", toolCalls.length
+        ? h("ul", { class: "timeline", id: "drawer-tools" }, toolCalls.map((entry) =>
+          h("li", { dataset: { level: entry.level } }, `${timestamp(entry.ts)} ${entry.message}`)))
+        : h("p", { class: "muted" }, "none recorded")));
   }
 
   close() {
