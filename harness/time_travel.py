@@ -10,7 +10,7 @@ import msgspec
 from events.decoding import decode_event
 from events.log import EventLog
 from events.position import Position
-from events.schema import AnyEvent
+from events.schema import AnyEvent, Event
 from harness.errors import Invalid
 from projections.state import RunRecord
 from projections.time_travel import fold_run, positions_until
@@ -25,7 +25,7 @@ async def run_as_of(log: EventLog, record: RunRecord, *, generation: str,
     """``record``'s run after its events up to log offset ``until`` (all if ``None``)
     and no later than time ``at``; ``None`` when it had not been created yet."""
     ends = positions_until(record, until) if until is not None else list(record.positions)
-    events = []
+    events: list[tuple[Event, int]] = []
     for start in range(0, len(ends), READ_SLICE):
         chunk = ends[start:start + READ_SLICE]
         raws = await log.read_at([Position(generation, end) for end in chunk])
