@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from events import schema as ev
+from events.writer import encode_line
 from projections.intervals import paired_difference, wilson
 from projections.item_table import item_table
 from projections.run_stats import percentile, run_stats
@@ -58,3 +59,26 @@ def test_run_stats_group_faults_and_compute_accuracy_with_its_interval() -> None
     assert stats.accuracy_interval is not None and stats.accuracy_interval.low < 2 / 3
     assert [(f.message, f.count) for f in stats.faults] == [("429 Too Many Requests", 1)]
     assert stats.latency_p50_ms == 12.5
+
+
+def test_a_users_retry_is_counted_apart_from_a_crash_resume() -> None:
+    events = run_history("r", total=2, answers=(True,), finish=None)
+    events += [ev.RunResumed(run_id="r", ts=TS),  # while running: a crash resume
+               ev.RunFinished(run_id="r", status="failed", error="x", ts=TS),
+               ev.RunResumed(run_id="r", ts=TS)]  # after it ended: a user's retry
+    lifecycle = fold(*events).runs.runs["r"].lifecycle
+    assert (lifecycle.resumed_count, lifecycle.retried_count) == (2, 1)
+
+
+def test_each_run_keeps_the_exact_log_position_of_each_of_its_events() -> None:
+    mine = run_history("mine", total=1, answers=(True,))
+    other = run_history("other", total=1, answers=(False,))
+    events = [e for pair in zip(mine, other, strict=True) for e in pair]
+    ends: dict[str, list[int]] = {"mine": [], "other": []}
+    offset = 0
+    for event in events:
+        offset += len(encode_line(event))
+        ends[event.run_id].append(offset)
+    runs = fold(*events).runs.runs  # the replay fast path
+    assert list(runs["mine"].positions) == ends["mine"]
+    assert list(runs["other"].positions) == ends["other"]
