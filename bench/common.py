@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -56,18 +57,25 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def server_process(data_dir: Path, *, env: dict[str, str] | None = None,
-                   args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+                   args: tuple[str, ...] = (), max_open_files: int | None = None,
+                   start_timeout_s: float = 30
+                   ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``python run.py [args]`` in its own process (its own core), as a user would run it;
-    yields its URL once it answers ``/api/health``."""
+    yields its URL once it answers ``/api/health``. ``max_open_files`` lowers the
+    process's limit on file descriptors (``ulimit -n``)."""
     port = free_port()
     environment = {**os.environ, "PORT": str(port), "HARNESS_DATA_DIR": str(data_dir),
                    **(env or {})}
+    def limit_files() -> None:
+        if max_open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, max_open_files))
+
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
                                env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, preexec_fn=limit_files)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout_s
         while True:
             try:
                 if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
@@ -98,7 +106,7 @@ def append_delta(log: FileLog, run_id: str, number: int) -> int:
 def item_events(run_id: str, sequence: int, *, deltas: int = 3) -> list[ev.Event]:
     text = "Let me think about this step by step. "
     return [
-        ev.ItemStarted(run_id=run_id, sequence=sequence, ts=TS, choices=["1", "2", "3", "4"],
+        ev.ItemStarted(run_id=run_id, sequence=sequence, ts=TS, choices=("1", "2", "3", "4"),
                        prompt_text=f"Question {sequence}: what is 17 * {sequence} + 3?"),
         *(ev.ItemDelta(run_id=run_id, sequence=sequence, text=text, ts=TS) for _ in range(deltas)),
         ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text=text * deltas + "Answer: B",

@@ -33,7 +33,7 @@ def large_run(run_id: str, items: int) -> list[ev.Event]:
                          for _ in range(30))
         events += [
             ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=f"Q{sequence}: {words}",
-                           choices=list("ABCD"), ts=TS),
+                           choices=tuple("ABCD"), ts=TS),
             ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text=f"{words} -> B",
                             answer="B", latency_ms=rng.uniform(100, 3000),
                             usage=ev.Usage(prompt_tokens=rng.randint(50, 500),

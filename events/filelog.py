@@ -20,8 +20,14 @@ from events.doorbell import Doorbell
 from events.log import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, RecordBatch, Rotation
 from events.position import Position
 from events.schema import Event
-from events.tailer import LogTailer, generation_of, generations_of
-from events.writer import append_events
+from events.tailer import (
+    FIRST_LINE_PROBE_BYTES,
+    LogTailer,
+    first_line_of,
+    generation_of,
+    generations_of,
+)
+from events.writer import append_lines
 
 READ_BACK_BYTES = 1 << 16
 
@@ -90,12 +96,9 @@ class FileLog:
 
     def append_blocking(self, events: Sequence[Event | dict[str, Any]]) -> Position:
         """``append`` for a caller outside an event loop (a benchmark, a script)."""
-        end = append_events(self.path, events)
-        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            return Position(generation_of(fd, self.path), end)
-        finally:
-            os.close(fd)
+        appended = append_lines(self.path, events, head_bytes=FIRST_LINE_PROBE_BYTES)
+        generation = generations_of(self.path).of(appended.inode, first_line_of(appended.head))
+        return Position(generation, appended.end)
 
     async def read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
         return await anyio.to_thread.run_sync(self._read_at, positions)

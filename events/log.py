@@ -26,6 +26,12 @@ DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_BYTES = 4 << 20
 
 
+class LogUnavailable(OSError):
+    """The log cannot be used now (its server unreachable, credentials refused, no
+    permission). An ``OSError``, like a full disk for the file: the caller retries or
+    reports it; the message is one line meant for a person."""
+
+
 class LogGap(RuntimeError):
     """A batch that begins after the position its reader stood at: records were lost
     between the two. Never silent: the fold refuses it."""
@@ -195,10 +201,17 @@ class UnknownLog(ValueError):
 
 
 def check_log_setting(value: str) -> str:
-    """``value`` if it names a backend (``file`` or ``nats://host:port/STREAM``)."""
-    if value == "file" or value.startswith("nats://"):
+    """``value`` if it names a backend (``file`` or ``nats://host:port/STREAM``, also
+    ``tls://…``; see ``events.nats_address``)."""
+    if value == "file":
         return value
-    raise UnknownLog(f"HARNESS_LOG must be 'file' or nats://host:port/STREAM, got {value!r}")
+    from events.nats_address import BadAddress, NatsAddress
+
+    try:
+        NatsAddress.parse(value)
+    except BadAddress as error:
+        raise UnknownLog(f"HARNESS_LOG: {error}") from None
+    return value
 
 
 def open_log(setting: str, data_dir: Path) -> EventLog:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import msgspec
 
@@ -56,7 +56,22 @@ def encode_line(record: Appendable) -> bytes:
 
 
 def append_events(path: Path, events: Iterable[Appendable]) -> int:
-    """Append ``events`` as consecutive lines in one write; return the offset after them.
+    """Append ``events`` as consecutive lines in one write; return the offset after them."""
+    return append_lines(path, events).end
+
+
+class Appended(NamedTuple):
+    """Where an append ended, and what names the file's history: its inode and the first
+    bytes of its first line, read under the same lock."""
+
+    end: int
+    inode: int
+    head: bytes
+
+
+def append_lines(path: Path, events: Iterable[Appendable], *, head_bytes: int = 4096
+                 ) -> Appended:
+    """Append ``events`` as consecutive lines in one write.
 
     A torn last line (a writer that died mid-line) is closed with a newline first, so
     that it becomes one bad line instead of corrupting the first line written here.
@@ -72,7 +87,8 @@ def append_events(path: Path, events: Iterable[Appendable]) -> int:
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 payload = b"\n" + payload
             _write_whole(fd, payload, size, path)
-            return size + len(payload)
+            return Appended(size + len(payload), os.fstat(fd).st_ino,
+                            os.pread(fd, head_bytes, 0))
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

@@ -7,13 +7,15 @@ captures, and one that names an existing run returns that run and writes nothing
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
 
 from harness.datasets import Dataset, DatasetCatalog, render_prompt
-from harness.errors import Invalid
+from harness.errors import Invalid, LogUnavailable
 from harness.judge import Verdict, judge_choice
 from harness.live import LiveLog
 from harness.packs import (
@@ -51,26 +53,56 @@ async def build_pack(*, datasets: DatasetCatalog, key: bytes, dataset_name: str,
                     provider_name=provider_name, items=items, key=key, now=datetime.now(UTC))
 
 
+class ImportsInFlight:
+    """The imports this process is writing, by run id: an identical import that arrives
+    meanwhile waits for the first and answers with its run, instead of writing a copy.
+    ``unseen`` are the imports written whose events the reader has not shown yet (their
+    append ran out of time): sending them again must not write them again."""
+
+    def __init__(self) -> None:
+        self._writing: dict[str, anyio.Event] = {}
+        self.unseen: set[str] = set()
+
+    @asynccontextmanager
+    async def writing(self, run_id: str) -> AsyncIterator[None]:
+        while (earlier := self._writing.get(run_id)) is not None:
+            await earlier.wait()
+        done = self._writing[run_id] = anyio.Event()
+        try:
+            yield
+        finally:
+            del self._writing[run_id]
+            done.set()
+
+
 async def import_captures(*, live: LiveLog, datasets: DatasetCatalog, key: bytes, pack: Pack,
-                          captures: list[Capture]) -> Imported:
+                          captures: list[Capture], in_flight: ImportsInFlight) -> Imported:
     """Verify the pack, judge the captures and append the run in one write.
 
-    Every check comes before the write, so a rejected import leaves the log as it was.
+    Every check comes before the write, so a rejected import leaves the log as it was;
+    the write is one append, whole or absent, so a failed one leaves nothing that a
+    retry would take for the run. Identical imports at once write one run (the
+    others wait for it); across processes, the events' ids make a second copy fold to
+    nothing.
     """
     now = datetime.now(UTC)
     verify(pack, key, now=now)
     check_captures(pack, captures)
     run_id = import_run_id(pack, captures)
-    if (existing := live.models.runs.runs.get(run_id)) is not None:
-        return Imported(existing, created=False)
-    dataset = await _load(datasets, pack.dataset_name)
-    verdicts = _judge(dataset, pack, captures)
-    # No await between this check and the write: a second identical import waiting on
-    # the dataset above cannot slip in between. Across processes, the events' ids
-    # make a second copy fold to nothing.
-    if (existing := live.models.runs.runs.get(run_id)) is not None:
-        return Imported(existing, created=False)
-    await live.append(import_events(pack, captures, verdicts, run_id=run_id, now=now))
+    async with in_flight.writing(run_id):
+        if (existing := live.models.runs.runs.get(run_id)) is not None:
+            in_flight.unseen.discard(run_id)
+            return Imported(existing, created=False)
+        if run_id in in_flight.unseen:
+            raise LogUnavailable("this import was written, but the log reader has not shown "
+                                 "it yet; send it again shortly", details={"runId": run_id})
+        dataset = await _load(datasets, pack.dataset_name)
+        verdicts = _judge(dataset, pack, captures)
+        try:
+            await live.append(import_events(pack, captures, verdicts, run_id=run_id, now=now))
+        except LogUnavailable:
+            in_flight.unseen.add(run_id)
+            raise
     return Imported(live.models.runs.runs[run_id], created=True)
 
 

@@ -169,9 +169,24 @@ def finish_canceled(record: RunRecord) -> list[Event]:
 
 
 def unfinished_sequences(record: RunRecord) -> list[int]:
-    """The items a retry or a resume runs again: all but those judged."""
+    """The items a retry runs again: all but those judged."""
     return [sequence for sequence in range(1, record.total + 1)
             if record.item(sequence).state not in FINISHED_ITEM_STATES]
+
+
+def resumed_sequences(record: RunRecord) -> tuple[list[int], list[int]]:
+    """What resuming an interrupted run does (SPEC §7.4): the items that run again
+    (pending or running) and those judged from the answer they already have (awaiting).
+    Judged and faulted items are finished, and kept; a retry is what runs faults again."""
+    again: list[int] = []
+    to_judge: list[int] = []
+    for sequence in range(1, record.total + 1):
+        state = record.item(sequence).state
+        if state in ("pending", "running"):
+            again.append(sequence)
+        elif state == "awaiting":
+            to_judge.append(sequence)
+    return again, to_judge
 
 
 def plan_retry(record: RunRecord) -> RunResumed:

@@ -118,7 +118,12 @@ class DatasetCatalog:
             cached = self._cache.get(path)
             if cached is not None and cached[0] == key:
                 return cached[1]
-            items = parse_items(path.read_bytes(), file_name=path.name)
+            try:
+                content = path.read_bytes()
+            except OSError as error:
+                raise Invalid(f"dataset file {path.name!r} cannot be read: {error.strerror}",
+                              details={"file": path.name}) from None
+            items = parse_items(content, file_name=path.name)
             dataset = Dataset(name=name, source=source, items=items)
             self._cache[path] = (key, dataset)
             return dataset
@@ -168,6 +173,10 @@ def _parse_line(line: bytes, *, sequence: int) -> DatasetItem:
         raise _BadLine(str(error)) from None
     except msgspec.DecodeError as error:
         raise _BadLine(f"not valid JSON ({error})") from None
+    except UnicodeDecodeError:
+        raise _BadLine("not valid UTF-8") from None
+    except RecursionError:
+        raise _BadLine("nested too deeply") from None
     question = raw.question.strip()
     if not question:
         raise _BadLine("question is empty")

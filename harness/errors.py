@@ -7,7 +7,10 @@ place. Anything else that escapes a handler is a bug and becomes a 500.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
+
+from events.writer import TornWrite
 
 
 class HarnessError(Exception):
@@ -44,6 +47,13 @@ class Forbidden(HarnessError):
     code = "forbidden_origin"
 
 
+class Exposed(HarnessError):
+    """The server was reached beyond loopback and has no write token to guard it."""
+
+    status = 403
+    code = "exposed_without_token"
+
+
 class NotFound(HarnessError):
     status = 404
     code = "not_found"
@@ -51,6 +61,13 @@ class NotFound(HarnessError):
     def __init__(self, kind: str, identifier: str) -> None:
         super().__init__(f"no {kind} with id {identifier!r}",
                          details={"kind": kind, "id": identifier})
+
+
+class RequestTimeout(HarnessError):
+    """The request's body did not arrive in time."""
+
+    status = 408
+    code = "request_timeout"
 
 
 class Conflict(HarnessError):
@@ -69,6 +86,13 @@ class BodyTooLarge(HarnessError):
             f"request body is over the limit of {limit_bytes} bytes",
             details={"limitBytes": limit_bytes},
         )
+
+
+class UnknownHost(HarnessError):
+    """A ``Host`` this server does not answer to (DNS rebinding, or a misrouted request)."""
+
+    status = 421
+    code = "unknown_host"
 
 
 class UnsupportedMediaType(HarnessError):
@@ -98,3 +122,31 @@ class LogUnavailable(HarnessError):
 
     status = 503
     code = "log_unavailable"
+
+
+class WriteRefused(LogUnavailable):
+    """The OS refused an append (an I/O error, no descriptors left): nothing was
+    written, and the same command may succeed later."""
+
+    code = "write_refused"
+
+
+class InsufficientStorage(WriteRefused):
+    """The disk (or the quota, or the file-size limit) is full: nothing was written."""
+
+    status = 507
+    code = "insufficient_storage"
+
+
+FULL_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_failed(error: OSError) -> WriteRefused:
+    """The client-facing error for an append the OS refused."""
+    reason = error.strerror or str(error) or type(error).__name__
+    details = {"errno": errno.errorcode.get(error.errno or 0), "reason": reason}
+    # A write to a regular file comes back short only when the disk or the file-size
+    # limit is full (the writer reports that as ``TornWrite``, without an errno).
+    if error.errno in FULL_DISK_ERRNOS or isinstance(error, TornWrite):
+        return InsufficientStorage(f"the log could not be written: {reason}", details=details)
+    return WriteRefused(f"the log could not be written: {reason}", details=details)

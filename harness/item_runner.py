@@ -33,6 +33,7 @@ from events.schema import (
 from events.writer import now_timestamp
 from harness.commands import CANCELED
 from harness.datasets import DatasetItem, render_prompt
+from harness.errors import WriteRefused
 from harness.judge import judge_choice
 from harness.providers.base import Prompt, Provider, ProviderError
 
@@ -59,7 +60,7 @@ class ItemRunner:
         sequence = item.sequence
         text = render_prompt(item)
         await self.write([ItemStarted(run_id=self.run_id, sequence=sequence, prompt_text=text,
-                                choices=item.choices, ts=now_timestamp())])
+                                choices=tuple(item.choices), ts=now_timestamp())])
         prompt = Prompt(run_id=self.run_id, sequence=sequence, attempt=attempt, text=text,
                         choices=item.choices, expected=item.answer)
         try:
@@ -71,6 +72,8 @@ class ItemRunner:
             raise
         except ProviderError as error:
             return await self._fault(sequence, error.message)
+        except WriteRefused:
+            raise  # the log refused a write: the executor stops the run and resumes it later
         except Exception as error:  # a provider's bug faults its item, not the whole run
             logger.exception("provider %s failed on run %s item %d",
                              type(self.provider).__name__, self.run_id, sequence)
@@ -85,6 +88,14 @@ class ItemRunner:
                        expected=verdict.expected, judge=verdict.judge, ts=now),
         ])
         return None
+
+    async def judge_answered(self, item: DatasetItem, response: str) -> None:
+        """Judge an answer the model gave before the run was interrupted, without asking
+        it again."""
+        verdict = judge_choice(item, response)
+        await self.write([ItemJudged(run_id=self.run_id, sequence=item.sequence,
+                                     correct=verdict.correct, expected=verdict.expected,
+                                     judge=verdict.judge, ts=now_timestamp())])
 
     async def _fault(self, sequence: int, error: str, *, canceled: bool = False) -> str:
         await self.write([ItemFaulted(run_id=self.run_id, sequence=sequence, error=error,

@@ -146,10 +146,22 @@ def check_captures(pack: Pack, captures: list[Capture]) -> None:
             reason = "is captured more than once"
         elif not capture.response_text.strip():
             reason = "has no response text"
+        elif capture.captured_at is not None and not _in_utc_range(capture.captured_at):
+            reason = "has a capture time that is not a time in UTC's calendar"
         if reason is not None:
             raise InvalidCaptures(f"capture for sequence {capture.sequence} {reason}",
                                   details={"sequence": capture.sequence})
         seen.add(capture.sequence)
+
+
+def _in_utc_range(moment: datetime) -> bool:
+    """Whether ``moment`` still has a date once converted to UTC
+    (``0001-01-01T00:00:00+23:59`` does not: it falls before year 1)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def import_run_id(pack: Pack, captures: list[Capture]) -> str:
@@ -187,7 +199,8 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: Mapping[int, Ve
         item_at = captured_at or at
         common: dict[str, Any] = {"run_id": run_id, "sequence": item.sequence, "ts": item_at}
         events.append(ev.ItemStarted(**common, prompt_text=item.prompt_text,
-                                     choices=item.choices))
+                                     choices=None if item.choices is None
+                                     else tuple(item.choices)))
         if capture is None:
             events.append(ev.ItemFaulted(**common, error=NOT_CAPTURED))
             continue

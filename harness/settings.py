@@ -25,18 +25,29 @@ class Settings:
     """Everything the server can be told from outside.
 
     ``max_body_bytes`` bounds every request body (a larger one is a 413 before it is
-    parsed); ``max_runs`` is how many runs execute at once before the queue waits.
+    parsed) and ``body_timeout_s`` the time it may take to arrive (408); ``max_runs``
+    is how many runs execute at once before the queue waits.
     ``openai_base_url`` and ``openai_api_key`` are where the ``openai`` provider sends
     chat completions (any OpenAI-compatible server) and the key it sends, if any.
     ``stream_buffer`` is how many batches a live-stream client may lag behind before it
     is cut off (it resumes from its last event id); ``sse_ping_s`` is how often an idle
-    SSE stream pings (the SPEC asks for at least every 15 s); ``semantic_memory`` lets
-    memory search load the embedding model when the ``semantic`` extra is installed
+    SSE stream pings (the SPEC asks for at least every 15 s); a live-stream client that
+    takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013);
+    ``semantic_memory`` lets memory search load the embedding model when the ``semantic``
+    extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
     ``log`` is the runs log's backend (``HARNESS_LOG``: ``file``, the default, is
     ``runs.jsonl`` in the data directory; or ``nats://host:port/STREAM``);
     ``append_deadline_s`` is how long a command waits for the log reader to show its
-    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``).
+    effect before it answers 503 (``HARNESS_APPEND_DEADLINE_S``). ``lease_ttl_s`` is how
+    long a replica's lease on a run lives without renewal (``HARNESS_LEASE_TTL_S``; with a
+    JetStream log): another replica takes a dead one's runs over that long after it died.
+    ``allowed_hosts`` are the names, beyond loopback names, IP literals and ``host``, that
+    the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
+    serve beyond loopback without ``token``. ``max_connections`` caps open connections
+    (lowered to leave file descriptors free under the process limit).
+    ``snapshot_events`` and ``snapshot_s``: a read-model snapshot is written after that
+    many events or seconds, whichever first (``0`` events: no snapshots at all).
     """
 
     host: str = "127.0.0.1"
@@ -46,19 +57,30 @@ class Settings:
     max_runs: int = 4
     token: str | None = None
     allow_unauthenticated: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     demo: bool = False
     max_body_bytes: int = 1 << 20
+    body_timeout_s: float = 30.0
     stream_buffer: int = 1024
+    max_connections: int = 1000
     sse_ping_s: float = 10.0
+    send_timeout_s: float = 10.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     log: str = "file"
     append_deadline_s: float = 5.0
+    snapshot_events: int = 1_000_000
+    snapshot_s: float = 300.0
+    lease_ttl_s: float = 10.0
 
     @property
     def log_path(self) -> Path:
         return self.data_dir / "runs.jsonl"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
 
     @property
     def datasets_dir(self) -> Path:
@@ -94,6 +116,13 @@ class Settings:
             kwargs["max_runs"] = _int(values, "HARNESS_MAX_RUNS", minimum=1)
         if values.get("HARNESS_TOKEN"):
             kwargs["token"] = values["HARNESS_TOKEN"]
+        if values.get("HARNESS_ALLOW_UNAUTHENTICATED"):
+            kwargs["allow_unauthenticated"] = values["HARNESS_ALLOW_UNAUTHENTICATED"] not in _NO
+        if values.get("HARNESS_ALLOWED_HOSTS"):
+            kwargs["allowed_hosts"] = tuple(
+                name.strip() for name in values["HARNESS_ALLOWED_HOSTS"].split(",") if name.strip())
+        if "HARNESS_MAX_CONNECTIONS" in values:
+            kwargs["max_connections"] = _int(values, "HARNESS_MAX_CONNECTIONS", minimum=8)
         if values.get("HARNESS_SEMANTIC_MEMORY"):
             kwargs["semantic_memory"] = values["HARNESS_SEMANTIC_MEMORY"] not in _NO
         if values.get("HARNESS_DEMO"):
@@ -102,6 +131,12 @@ class Settings:
             kwargs["log"] = values["HARNESS_LOG"]
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
+        if "HARNESS_SNAPSHOT_EVENTS" in values:
+            kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
+        if "HARNESS_SNAPSHOT_S" in values:
+            kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
+        if values.get("HARNESS_LEASE_TTL_S"):
+            kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):
             kwargs["openai_base_url"] = values["OPENAI_BASE_URL"]
         if values.get("OPENAI_API_KEY"):

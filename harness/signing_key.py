@@ -2,19 +2,27 @@
 
 ``HARNESS_SECRET`` wins when set. Otherwise a random key is generated once into
 ``data_dir/secret`` with mode 0600 and reused on every later start, so that packs
-handed out before a restart still verify after it.
+handed out before a restart still verify after it. Replicas on one JetStream log keep
+that key in the stream's key-value store instead, so that a pack made by one verifies
+on every other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.settings import Settings
 
+if TYPE_CHECKING:  # the nats extra is needed only with a JetStream log
+    from events.jetstream import JetStreamLog
+
 KEY_FILE = "secret"
+SHARED_KEY = "browser-harness-secret"
 _PRIVATE = 0o600
 
 
@@ -56,3 +64,21 @@ def key_file(path: Path) -> bytes:
     if not key:
         raise UnreadableKey(f"{path} is empty; delete it to generate a new signing key")
     return key
+
+
+async def shared_signing_key(settings: Settings, log: JetStreamLog) -> bytes:
+    """The key every replica on ``log`` signs with: ``HARNESS_SECRET`` when set, else one
+    generated once into the stream's ``STREAM-config`` key-value bucket (created if
+    absent, so replicas starting at once agree on the first one written)."""
+    if settings.secret:
+        return settings.secret.encode()
+    from nats.js.errors import KeyWrongLastSequenceError
+
+    kv = await log.key_value("config")
+    with contextlib.suppress(KeyWrongLastSequenceError):  # another replica stored it first
+        await log.call(kv.create(SHARED_KEY, secrets.token_hex(32).encode()),
+                       "store the Browser Harness key")
+    entry = await log.call(kv.get(SHARED_KEY), "read the Browser Harness key")
+    if not entry.value:
+        raise UnreadableKey(f"the {SHARED_KEY} key of {log.name} is empty")
+    return entry.value

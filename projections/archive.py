@@ -11,7 +11,6 @@ from typing import Any
 
 import msgspec
 
-from harness.errors import Invalid
 from projections.readmodels import ReadModels
 from projections.state import Progress, RunInfo, RunRecord
 
@@ -148,6 +147,7 @@ def archive_facets(models: ReadModels) -> ArchiveFacets:
 
 
 def _decode_cursor(cursor: str) -> int:
+    """``r<index>``: the API's query schema answers any other shape with a 422."""
     if not cursor.startswith("r") or not cursor[1:].isdigit():
-        raise Invalid(f"malformed cursor {cursor!r}", details={"in": "query", "field": "cursor"})
+        raise ValueError(f"malformed archive cursor {cursor!r}")
     return int(cursor[1:])

@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from harness.errors import Invalid
 from projections.archive import summarize
 from projections.intervals import Interval, paired_difference, wilson
 from projections.state import RunRecord
@@ -69,6 +68,14 @@ class Comparison(msgspec.Struct, rename="camel"):
     truncated: bool
 
 
+class DatasetsDiffer(ValueError):
+    """Runs on different datasets: their sequences do not name the same questions."""
+
+    def __init__(self, datasets: list[str]) -> None:
+        super().__init__("runs to compare must be on the same dataset")
+        self.datasets = datasets
+
+
 def pair(baseline: RunRecord, other: RunRecord) -> Pairing:
     right_both = right_base = right_other = 0
     lists: dict[str, list[int]] = {"regressions": [], "improvements": [], "both_wrong": []}
@@ -103,17 +110,15 @@ def pair(baseline: RunRecord, other: RunRecord) -> Pairing:
 
 
 def compare(records: list[RunRecord], *, baseline: str | None = None) -> Comparison:
-    """Runs must share a dataset: their sequences then name the same questions.
-    ``baseline`` (one of the runs; the first by default) is what the others are
-    measured against."""
+    """Runs must share a dataset (else ``DatasetsDiffer``): their sequences then name
+    the same questions. ``baseline`` (the id of one of the runs, else ``ValueError``;
+    the first by default) is what the others are measured against."""
     datasets = {record.info.dataset_name for record in records}
     if len(datasets) > 1:
-        raise Invalid("runs to compare must be on the same dataset",
-                      details={"datasets": sorted(datasets)})
+        raise DatasetsDiffer(sorted(datasets))
     base = next((r for r in records if r.info.id == baseline), None) if baseline else records[0]
     if base is None:
-        raise Invalid(f"baseline {baseline!r} is not one of the compared runs",
-                      details={"in": "query", "field": "baseline"})
+        raise ValueError(f"baseline {baseline!r} is not one of the compared runs")
     runs = []
     for r in records:
         progress = r.progress()

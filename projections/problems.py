@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections import Counter, deque
 
 import msgspec
-
-logger = logging.getLogger("harness.log")
 
 RECENT_PROBLEMS = 20
 
@@ -22,7 +19,8 @@ class ProblemReport(msgspec.Struct, rename="camel", kw_only=True):
 class ProblemLog:
     """Counts by kind, and the last few problems with the position of their line.
 
-    Every problem is logged once, when its line is first read.
+    It only counts: ``ReadModels.apply_batch`` returns each batch's problems, and the
+    server logs them (a fold does no I/O).
     """
 
     def __init__(self) -> None:
@@ -32,8 +30,6 @@ class ProblemLog:
     def record(self, report: ProblemReport) -> None:
         self.counts[report.kind] += 1
         self.recent.append(report)
-        logger.warning("skipped log line at %s (%s): %s", report.position, report.kind,
-                       report.message)
 
     @property
     def total(self) -> int:

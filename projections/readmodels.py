@@ -23,11 +23,13 @@ _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one batch did: its records (every line that decoded to an event,
-    whether or not the runs accepted it) and what changed (not tracked in a replay)."""
+    whether or not the runs accepted it), what changed (not tracked in a replay), and
+    the problems it found (also counted in ``ReadModels.problems``)."""
 
     position: Position
     records: list[Record]
     changes: Changes | None
+    problems: list[ProblemReport]
 
 
 class ReadModels:
@@ -66,27 +68,29 @@ class ReadModels:
             batch = batch.after(position.offset)
         changes = Changes() if keep_records else None
         records: list[Record] = []
+        problems: list[ProblemReport] = []
         events = None
         if not keep_records and batch.lines is not None:
             events = decode_batch(batch.lines)
         if events is not None:
-            self._apply_all(events, batch)
+            self._apply_all(events, batch, problems)
         else:
             for decoded in decode_records(batch):
                 if type(decoded) is Problem:
-                    self._problem(batch.generation, decoded.offset, decoded.kind,
-                                  decoded.message, decoded.excerpt)
+                    problems.append(self._problem(batch.generation, decoded.offset,
+                                                  decoded.kind, decoded.message, decoded.excerpt))
                     continue
                 record: Record = decoded  # type: ignore[assignment]
                 if keep_records:
                     records.append(record)
                 problem = self._apply(record.event, record.end, changes)
                 if problem is not None:
-                    self._problem(batch.generation, record.end, *problem)
+                    problems.append(self._problem(batch.generation, record.end, *problem))
         self.position = batch.position
-        return Applied(self.position, records, changes)
+        return Applied(self.position, records, changes, problems)
 
-    def _apply_all(self, events: list[ev.Event], batch: RecordBatch) -> None:
+    def _apply_all(self, events: list[ev.Event], batch: RecordBatch,
+                   problems: list[ProblemReport]) -> None:
         """``_apply`` for each of a replay's ``events``, inlined: this is the hot loop."""
         # Each event is dated at its own record's end (a run keeps these to be read back
         # by time travel); splitting the batch's lines for them costs ~10 % of a replay.
@@ -104,7 +108,7 @@ class ReadModels:
                     seen.add(event_id)
                 applied += 1
             else:  # rare: only then are the lines split
-                self._problem(batch.generation, batch.ends[index], *problem)
+                problems.append(self._problem(batch.generation, batch.ends[index], *problem))
         self.events_applied += applied
 
     def _apply(self, event: ev.Event, at: int, changes: Changes | None
@@ -131,7 +135,8 @@ class ReadModels:
         return problem
 
     def _problem(self, generation: str, offset: int, kind: str, message: str,
-                 excerpt: str = "") -> None:
-        position = str(Position(generation, offset))
-        self.problems.record(ProblemReport(position=position, kind=kind, message=message,
-                                           excerpt=excerpt))
+                 excerpt: str = "") -> ProblemReport:
+        report = ProblemReport(position=str(Position(generation, offset)), kind=kind,
+                               message=message, excerpt=excerpt)
+        self.problems.record(report)
+        return report

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from harness.settings import Settings
+from tests.support.nats import MISSING_REASON, NATS_SERVER, NatsServer
 from tests.support.servers import RunningServer, start_server
 
 # CI explores the same examples every run, so a red build can be reproduced; local
@@ -48,3 +49,14 @@ def server_factory(settings: Settings) -> Iterator[Callable[..., RunningServer]]
 def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
     """The whole app on a free loopback port over a fresh data directory."""
     return server_factory()
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A ``nats-server -js`` on a free loopback port over a fresh store, stopped at the end."""
+    if NATS_SERVER is None:
+        pytest.skip(MISSING_REASON)
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()

@@ -32,7 +32,7 @@ class BearerTokenAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (self._token is None or scope["type"] != "http"
-                or scope["method"] in OPEN_METHODS or _holds(scope, self._token)):
+                or scope["method"] in OPEN_METHODS or holds_token(scope, self._token)):
             await self.app(scope, receive, send)
             return
         error = Unauthorized("this server needs Authorization: Bearer <HARNESS_TOKEN> to write")
@@ -41,7 +41,7 @@ class BearerTokenAuth:
         await response(scope, receive, send)
 
 
-def _holds(scope: Scope, token: bytes) -> bool:
+def holds_token(scope: Scope, token: bytes) -> bool:
     """Whether the request carries ``token`` as its bearer credentials.
 
     The scheme is case-insensitive (RFC 7235); the token is compared in constant time,

@@ -14,25 +14,33 @@ import re
 import typing
 from typing import Any, TypeVar
 
+import anyio
 import msgspec
 import msgspec.inspect
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from harness.errors import (
     BodyTooLarge,
     HarnessError,
     Invalid,
     MalformedBody,
+    RequestTimeout,
     UnsupportedMediaType,
+    write_failed,
 )
 
 T = TypeVar("T")
 StructT = TypeVar("StructT", bound=msgspec.Struct)
 JSON = "application/json"
 POSITION_HEADER = "X-Harness-Position"
+POLICY_VIOLATION = 1008  # WebSocket close code
+# Arrays and objects inside one another in a request body; the deepest legitimate body
+# (an MCP tool's arguments) is far shallower.
+MAX_BODY_DEPTH = 64
 
 _encoder = msgspec.json.Encoder()
 
@@ -44,6 +52,15 @@ def encode(value: Any) -> bytes:
 def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
     return Response(encode(value), status_code=status, media_type=JSON, headers=headers)
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, error: HarnessError) -> None:
+    """Refuse a connection from ASGI middleware: ``error`` in the SPEC shape, or, for a
+    WebSocket handshake, a close before accepting (the client sees a 403)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+        return
+    await json_response(error.to_json(), status=error.status)(scope, receive, send)
 
 
 def read_model(request: Request, value: Any, *, position: object,
@@ -58,7 +75,7 @@ def read_model(request: Request, value: Any, *, position: object,
     makes a body other than ``value`` as JSON (a download), and is not called for a
     ``304``.
     """
-    etag = f'W/"{position if version is None else version}"'
+    etag = position_etag(position if version is None else version)
     return _tagged(request, render or (lambda: encode(value)), etag, str(position), headers,
                    media_type)
 
@@ -74,12 +91,19 @@ def live_state(request: Request, value: Any, *, position: object) -> Response:
 def _tagged(request: Request, body: typing.Callable[[], bytes], etag: str, position: str,
             headers: dict[str, str] | None, media_type: str) -> Response:
     tags = {POSITION_HEADER: position, "ETag": etag, **(headers or {})}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=tags)
     return Response(body(), media_type=media_type, headers=tags)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def position_etag(position: object) -> str:
+    """The ETag of a read model at ``position``: read models are a function of the log."""
+    return f'W/"{position}"'
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether the request's ``If-None-Match`` names ``etag`` (weakly) or ``*``."""
+    if_none_match = request.headers.get("if-none-match")
     if not if_none_match:
         return False
     if if_none_match.strip() == "*":
@@ -110,9 +134,12 @@ def parse_query(request: Request, model: type[StructT]) -> StructT:
         raise invalid(error, "query") from None
 
 
-async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
+async def read_body(request: Request, model: type[T], *, limit_bytes: int,
+                    timeout_s: float = 30.0) -> T:
     """The JSON body as ``model``: 413 over ``limit_bytes``, 400 if not JSON, 422 if
-    a field is missing or out of its type or range. Nothing is buffered past the limit.
+    a field is missing or out of its type or range, 408 if it has not all arrived
+    within ``timeout_s`` (a client trickling a body holds a connection and a task).
+    Nothing is buffered past the limit.
     """
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != JSON and not media_type.endswith("+json"):
@@ -124,20 +151,61 @@ async def read_body(request: Request, model: type[T], *, limit_bytes: int) -> T:
         raise BodyTooLarge(limit_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit_bytes:
-            raise BodyTooLarge(limit_bytes)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        document = msgspec.json.decode(raw)
-    except msgspec.DecodeError as error:
-        raise MalformedBody(f"request body is not valid JSON: {error}") from None
+    with anyio.move_on_after(timeout_s) as deadline:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit_bytes:
+                raise BodyTooLarge(limit_bytes)
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise RequestTimeout(f"the request body did not arrive within {timeout_s:g} s",
+                             details={"timeoutS": timeout_s})
+    document = _decode(b"".join(chunks))
     try:
         return msgspec.convert(_integral_floats_as_ints(document), model)
     except msgspec.ValidationError as error:
         raise invalid(error, "body") from None
+
+
+def _decode(raw: bytes) -> Any:
+    """The JSON document in ``raw``; 400 for anything that is not JSON we would keep.
+
+    msgspec raises more than its ``DecodeError``: ``UnicodeDecodeError`` for invalid
+    UTF-8 in a string, ``RecursionError`` past ~1,000 levels of nesting. Documents
+    nested deeper than ``MAX_BODY_DEPTH`` are refused too: no request needs them, and
+    everything after this point (conversion, the log, its readers) may recurse.
+    """
+    try:
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        raise MalformedBody(f"request body is not valid JSON: {error}") from None
+    except UnicodeDecodeError as error:
+        raise MalformedBody(f"request body is not valid UTF-8: {error}") from None
+    except RecursionError:
+        document = None  # deeper than the decoder goes: certainly too deep
+    else:
+        if _depth_within(document, MAX_BODY_DEPTH):
+            return document
+    raise MalformedBody(f"request body is nested deeper than {MAX_BODY_DEPTH} levels",
+                        details={"maxDepth": MAX_BODY_DEPTH})
+
+
+def _depth_within(document: Any, limit: int) -> bool:
+    """Whether no array or object in ``document`` lies deeper than ``limit`` (iterative,
+    so that checking cannot itself overflow the stack)."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if type(value) is dict:
+            children: Any = value.values()
+        elif type(value) is list:
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
@@ -208,4 +276,20 @@ def _allowed_methods(request: Request) -> set[str]:
     return allowed
 
 
-EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error}
+async def os_error(request: Request, exc: Exception) -> Response:
+    """An OS error that reached a handler is a write the disk refused (the log and the
+    side logs are the only files a command writes): 507 when the disk is full, else 503,
+    both in the SPEC's shape and saying that nothing was written."""
+    assert isinstance(exc, OSError)
+    return await harness_error(request, write_failed(exc))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: still answered in the SPEC's shape (Starlette logs the traceback)."""
+    body = {"error": {"code": "internal_error", "message": "internal server error",
+                      "details": None}}
+    return json_response(body, status=500)
+
+
+EXCEPTION_HANDLERS = {HarnessError: harness_error, HTTPException: http_error,
+                      OSError: os_error, Exception: internal_error}

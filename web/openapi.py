@@ -28,7 +28,9 @@ DESCRIPTIONS = {
     403: "Sent by a web page of another origin (only local pages may write)",
     413: "Body over the limit", 415: "The body is not sent as application/json",
     422: "A parameter or field out of its type or range",
-    503: "A task the server needs has stopped (see failures)",
+    503: "The log cannot take writes right now (or, for health, a task the server needs "
+         "is down); nothing was written",
+    507: "The disk is full: nothing was written",
     502: "The upstream (MCP server, provider) failed",
 }
 
@@ -84,7 +86,7 @@ def _operation(path: str, method: str, op: Operation, schema_of: dict[int, Any],
     if parameters and any(p["in"] == "path" for p in parameters):
         errors.add(404)
     if method != "GET":
-        errors |= {401, 403}
+        errors |= {401, 403, 503, 507}  # every write may find the log unable to take it
     responses: dict[str, Any] = {}
     for status in op.statuses:
         responses[str(status)] = _success(status, op, schema_of)

@@ -11,12 +11,14 @@ server one batch of memory per connection, however long the log. Only once the r
 has reached the log's end does the client subscribe to the live bus; the reader then
 reads on to at least where the read models stood at that moment, and the live records
 it already sent are skipped by position: neither a gap nor a duplicate. A client that
-falls behind the live bus is closed with 1013 and resumes with its last position.
+falls behind the live bus, or takes no data for ``send_timeout_s``, is closed with 1013
+at once and resumes with its last position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import anyio
 import anyio.to_thread
@@ -31,6 +33,8 @@ from harness.live import LiveLog, LogBatch, LogReset
 from web.streams import StreamCounts
 
 CLOSE_TOO_SLOW = 1013  # "try again later": reconnect with ?after= the last position seen
+CLOSE_WAIT_S = 5.0     # bound on handing the close frame over (without web.connections'
+                       # protocol, uvicorn holds it until the client reads)
 BACKLOG_BYTES = 1 << 20
 
 
@@ -76,6 +80,13 @@ class Feed:
         self.live = live
         self.counts = counts
         self.sent = Position("", 0)  # the position after the last record sent
+        self.send_timeout_s: float = websocket.app.state.settings.send_timeout_s
+
+    async def send(self, message: str) -> None:
+        """Send ``message``, or raise ``TimeoutError`` if the client has not made room
+        for it within ``send_timeout_s`` (it stopped reading)."""
+        with anyio.fail_after(self.send_timeout_s):
+            await self.websocket.send_text(message)
 
     async def backlog(self, reader: LogReader) -> bool:
         """Send what ``reader`` has; ``False`` if the log became another history."""
@@ -89,20 +100,20 @@ class Feed:
                                                              self.sent.offset)
             self.counts.websocket_skipped += skipped
             for frame in frames:
-                await self.websocket.send_text(frame)
+                await self.send(frame)
             self.sent = batch.position
 
     async def follow(self, subscription: Subscription[LogBatch | LogReset]) -> None:
         async for batch in subscription:
             if isinstance(batch, LogReset):
                 self.sent = Position("", 0)
-                await self.websocket.send_text(reset_message(batch.position))
+                await self.send(reset_message(batch.position))
                 continue
             if batch.position.generation != self.sent.generation:
                 self.sent = Position(batch.position.generation, 0)
             for record, message in zip(batch.records, batch_messages(batch), strict=True):
                 if record.end > self.sent.offset:
-                    await self.websocket.send_text(message)
+                    await self.send(message)
             self.sent = batch.position
 
 
@@ -117,15 +128,23 @@ async def ws_runs(websocket: WebSocket) -> None:
     counts.websocket += 1
     try:
         await websocket.accept()
+        too_slow = False
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_until_disconnect, websocket, tasks.cancel_scope)
-            if subscription is None:
-                subscription = await _catch_up(feed, after or "")
-            with subscription:
-                await feed.follow(subscription)
+            try:
+                if subscription is None:
+                    subscription = await _catch_up(feed, after or "")
+                tasks.start_soon(_until_cut_off, subscription, tasks.cancel_scope)
+                with subscription:
+                    await feed.follow(subscription)
+            except TimeoutError:
+                too_slow = True
             tasks.cancel_scope.cancel()
-        if subscription is not None and subscription.dropped:
-            await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
+        if too_slow or (subscription is not None and subscription.dropped):
+            # Queued at once, even behind unread data (web.connections); a client that
+            # never reads it is aborted after the close and drain timeouts.
+            with anyio.move_on_after(CLOSE_WAIT_S):
+                await websocket.close(CLOSE_TOO_SLOW, "fell behind; resume with ?after=")
     except WebSocketDisconnect:
         pass
     finally:
@@ -143,25 +162,46 @@ async def _catch_up(feed: Feed, after: str) -> Subscription[LogBatch | LogReset]
         cursor = judge_cursor(after, now)
     except CursorRefused:
         subscription = live.bus.subscribe()
-        await feed.websocket.send_text(reset_message(now))
+        with _closed_on_error(subscription):
+            await feed.send(reset_message(now))
         return subscription
     feed.sent = cursor
     reader = live.log.reader(after=cursor if cursor.offset else None)
     try:
         if await feed.backlog(reader):
             subscription = live.bus.subscribe()
-            # The read models may have read on since the reader's last look: read to
-            # where they were when subscribing, at least; the bus brings the rest.
-            caught_up = await feed.backlog(reader)
+            with _closed_on_error(subscription):
+                # The read models may have read on since the reader's last look: read to
+                # where they were when subscribing, at least; the bus brings the rest.
+                caught_up = await feed.backlog(reader)
             if caught_up and reader.position.generation == live.position.generation:
                 return subscription
             subscription.close()
         subscription = live.bus.subscribe()
-        await feed.websocket.send_text(reset_message(live.position))
+        with _closed_on_error(subscription):
+            await feed.send(reset_message(live.position))
         feed.sent = Position("", 0)
         return subscription
     finally:
         await reader.aclose()
+
+
+@contextmanager
+def _closed_on_error(subscription: Subscription[LogBatch | LogReset]) -> Iterator[None]:
+    """Close ``subscription`` if the block fails (a client gone mid-backlog)."""
+    try:
+        yield
+    except BaseException:
+        subscription.close()
+        raise
+
+
+async def _until_cut_off(subscription: Subscription[LogBatch | LogReset],
+                         scope: anyio.CancelScope) -> None:
+    """Stop sending as soon as the bus drops this client, rather than after it has
+    read its way through what was queued for it."""
+    await subscription.cut_off.wait()
+    scope.cancel()
 
 
 async def _until_disconnect(websocket: WebSocket, scope: anyio.CancelScope) -> None:

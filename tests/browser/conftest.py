@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,10 +71,17 @@ class Dashboard:
             ".map(n => [n.dataset.count, Number(n.textContent)]))")
 
 
-@pytest.fixture
-def dashboard(browser: sync_api.Browser, server: RunningServer) -> Iterator[Dashboard]:
+@contextmanager
+def dashboard_on(browser: sync_api.Browser, server: RunningServer) -> Iterator[Dashboard]:
+    """A fresh browser context on ``server``; no uncaught page error by its end."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     board = Dashboard(context.new_page(), server)
     yield board
     context.close()
     assert board.errors == [], f"uncaught errors in the page: {board.errors}"
+
+
+@pytest.fixture
+def dashboard(browser: sync_api.Browser, server: RunningServer) -> Iterator[Dashboard]:
+    with dashboard_on(browser, server) as board:
+        yield board

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events import schema as ev
 from events.writer import append_events
-from tests.support.events import TS, run_history
+from tests.support.events import TS, at, run_history
 from tests.support.waiting import wait_until
 
 ROW = "#archive tbody tr[data-run-id]"
@@ -20,7 +20,7 @@ def test_selections_stay_across_pages_and_other_datasets_cannot_be_ticked(dashbo
         events += run_history(f"run-{number:02d}", answers=(True, number % 2 == 0, True))
     events.append(ev.RunCreated(run_id="run-trivia", provider_name="simulated",
                                 model_name="gpt-test", dataset_name="trivia", total=3,
-                                ts="2026-03-06T20:00:00.000001Z"))
+                                ts=at("2026-03-06T20:00:00.000001Z")))
     append_events(server.log_path, events)
     page = dashboard.open("#/archive")
     page.locator(ROW).first.wait_for()
@@ -55,7 +55,7 @@ def test_the_label_filter_narrows_the_archive(dashboard, server):
         *run_history("run-plain"),
         ev.RunCreated(run_id="run-labelled", provider_name="simulated", model_name="gpt-test",
                       dataset_name="arithmetic", total=3, labels={"team": "evals"},
-                      ts="2026-03-06T20:00:00Z")])
+                      ts=at("2026-03-06T20:00:00Z"))])
     page = dashboard.open("#/archive")
     wait_until(lambda: len(row_ids(page)) == 2, message="both runs")
     page.get_by_label("Label (key:value)").fill("team:evals")
@@ -64,8 +64,9 @@ def test_the_label_filter_narrows_the_archive(dashboard, server):
     assert "label=team%3Aevals" in page.url or "label=team:evals" in page.url
 
 
-def created_at(run_id: str, ts: str, *, model: str = "gpt-test",
+def created_at(run_id: str, ts_text: str, *, model: str = "gpt-test",
                status: str | None = "completed") -> list[ev.Event]:
+    ts = at(ts_text)
     events: list[ev.Event] = [
         ev.RunCreated(run_id=run_id, provider_name="simulated", model_name=model,
                       dataset_name="arithmetic", total=2, ts=ts),

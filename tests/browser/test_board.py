@@ -8,7 +8,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from events import schema as ev
 from events.writer import append_events
-from tests.support.events import TS, run_history
+from tests.support.events import TS, at, run_history
 from tests.support.servers import RunningServer, start_server
 from tests.support.waiting import wait_until
 
@@ -131,8 +131,8 @@ def test_a_confirmed_cancel_cancels_the_named_run_and_no_other_while_cards_hold_
         append_events(server.log_path, [
             ev.RunCreated(run_id=run_id, provider_name="simulated", model_name=run_id,
                           dataset_name="arithmetic", total=5,
-                          ts=f"2026-03-06T19:43:1{number}.000Z"),
-            ev.RunStarted(run_id=run_id, ts=f"2026-03-06T19:43:1{number}.000Z")])
+                          ts=at(f"2026-03-06T19:43:1{number}.000Z")),
+            ev.RunStarted(run_id=run_id, ts=at(f"2026-03-06T19:43:1{number}.000Z"))])
     page = dashboard.open()
     for run_id in ("run-a", "run-b", "run-c"):
         dashboard.card(run_id).wait_for()
@@ -148,7 +148,7 @@ def test_a_confirmed_cancel_cancels_the_named_run_and_no_other_while_cards_hold_
     assert "run-b" in dialog.inner_text()
     # While the user reads the question, a run finishes and a new one starts.
     append_events(server.log_path, [
-        ev.RunFinished(run_id="run-a", status="completed", ts="2026-03-06T19:43:20.000Z"),
+        ev.RunFinished(run_id="run-a", status="completed", ts=at("2026-03-06T19:43:20.000Z")),
         *created("run-newer")])
     page.locator(".new-runs").filter(has_text="1 new run").wait_for()
     dashboard.card("run-a").locator(".badge[data-status=completed]").wait_for()
@@ -181,7 +181,7 @@ def test_a_failed_card_shows_its_error_and_a_finished_one_how_long_it_took(dashb
     append_events(server.log_path, [
         *created("run-failed", total=3),
         ev.RunFinished(run_id="run-failed", status="failed", error="provider unreachable",
-                       ts="2026-03-06T19:44:11.123Z")])
+                       ts=at("2026-03-06T19:44:11.123Z"))])
     dashboard.open()
     card = dashboard.card("run-failed")
     card.locator(".card-error").filter(has_text="provider unreachable").wait_for()

@@ -6,7 +6,7 @@ import pytest
 
 from events import schema as ev
 from events.writer import append_events
-from tests.support.events import TS, run_history
+from tests.support.events import TS, at, run_history
 from tests.support.waiting import wait_until
 
 PICKER_ROW = "#compare-picker tbody tr[data-run-id]"
@@ -18,7 +18,7 @@ def test_the_picker_filters_by_dataset_and_pages_to_older_runs(dashboard, server
         events += run_history(f"run-{number:02d}")
     events.append(ev.RunCreated(run_id="run-trivia", provider_name="simulated",
                                 model_name="gpt-test", dataset_name="trivia", total=3,
-                                ts="2026-03-06T20:00:00Z"))
+                                ts=at("2026-03-06T20:00:00Z")))
     append_events(server.log_path, events)
     page = dashboard.open("#/compare")
     rows = page.locator(PICKER_ROW)

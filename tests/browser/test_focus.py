@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from events import schema as ev
 from events.writer import append_events
 from tests.support.waiting import wait_until
@@ -9,8 +11,8 @@ from tests.support.waiting import wait_until
 FOCUSED_RUN = "document.activeElement?.closest('[data-run-id]')?.dataset.runId"
 
 
-def at(second: int) -> str:
-    return f"2026-03-06T19:43:{second:02d}.123456Z"
+def at(second: int) -> datetime:
+    return datetime(2026, 3, 6, 19, 43, second, 123_000, tzinfo=UTC)
 
 
 def started(run_id: str, second: int, *, total: int = 20) -> list[ev.Event]:

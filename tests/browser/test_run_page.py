@@ -23,7 +23,7 @@ def graded_run(run_id: str, total: int = 6) -> list[ev.Event]:
     for sequence in range(1, total):
         events += [
             ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=f"Question {sequence}?",
-                           choices=["red", "green", "blue"], ts=at(2)),
+                           choices=("red", "green", "blue"), ts=at(2)),
             ev.ItemAnswered(run_id=run_id, sequence=sequence,
                             response_text=f"I pick B ({sequence})", answer="B",
                             latency_ms=100.0 * sequence,

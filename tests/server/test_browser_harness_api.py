@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,9 @@ import pytest
 
 from harness.packs import PackItem, new_pack
 from harness.settings import Settings
+from tests.support.events import append, run_history
 from tests.support.servers import RunningServer
+from tests.support.waiting import wait_until
 
 SECRET = "pack-signing-secret"
 QUIZ = [
@@ -26,7 +29,12 @@ QUIZ = [
 @pytest.fixture
 def harness(settings: Settings, server_factory: Callable[..., RunningServer]) -> RunningServer:
     """A server with a user dataset ``quiz`` and a known signing secret."""
-    settings = replace(settings, secret=SECRET)
+    return start_harness(settings, server_factory)
+
+
+def start_harness(settings: Settings, server_factory: Callable[..., RunningServer],
+                  **options: object) -> RunningServer:
+    settings = replace(settings, secret=SECRET, **options)  # type: ignore[arg-type]
     settings.datasets_dir.mkdir(parents=True)
     (settings.datasets_dir / "quiz.jsonl").write_text(
         "".join(json.dumps(line) + "\n" for line in QUIZ))
@@ -99,6 +107,48 @@ def test_the_same_import_twice_makes_one_run_and_writes_once(harness: RunningSer
     assert log_bytes(harness) == written
     archive = httpx.get(f"{harness.url}/api/runs").json()
     assert len(archive["runs"]) == 1
+
+
+def test_twenty_identical_imports_at_once_write_one_run(
+        settings: Settings, server_factory: Callable[..., RunningServer]) -> None:
+    # Patient enough for a busy shared machine: the point is how many copies are written.
+    harness = start_harness(settings, server_factory, append_deadline_s=60.0)
+    pack = make_pack(harness)
+    captures = [{"sequence": 1, "responseText": "Answer: B"},
+                {"sequence": 2, "responseText": "Answer: A"}]
+    # Another writer's burst keeps the reader busy, so that the imports' own events are
+    # folded late: the window in which a copy used to slip in.
+    append(harness.log_path, *[event for n in range(10000) for event in run_history(f"busy-{n}")])
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(lambda _: httpx.post(
+            f"{harness.url}/api/browser-harness/imports",
+            json={"pack": pack, "captures": captures}, timeout=90), range(20)))
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.headers["location"] for r in responses}) == 1
+    run_id = responses[0].json()["run"]["id"]
+    created = [line for line in log_bytes(harness).splitlines()
+               if json.loads(line)["type"] == "run_created" and run_id.encode() in line]
+    assert len(created) == 1, "the run was written once"
+
+
+def test_an_import_written_but_not_yet_shown_is_not_written_again(
+        settings: Settings, server_factory: Callable[..., RunningServer]) -> None:
+    # No time at all for the reader: every append answers 503 once it is written.
+    harness = start_harness(settings, server_factory, append_deadline_s=0.0)
+    pack = make_pack(harness)
+    captures = [{"sequence": 1, "responseText": "Answer: B"}]
+    first = send(harness, pack, captures)
+    assert first.status_code == 503 and first.json()["error"]["code"] == "log_unavailable"
+    again = send(harness, pack, captures)
+    assert again.status_code in (200, 503)
+    run_id = again.json()["error"]["details"]["runId"] if again.status_code == 503 else \
+        again.json()["run"]["id"]
+    wait_until(lambda: httpx.get(f"{harness.url}/api/runs/{run_id}").status_code == 200,
+               message="the import shown")
+    assert send(harness, pack, captures).status_code == 200
+    created = [line for line in log_bytes(harness).splitlines()
+               if json.loads(line)["type"] == "run_created"]
+    assert len(created) == 1, "the run was written once"
 
 
 def test_a_pack_with_one_changed_byte_is_422_and_writes_nothing(harness: RunningServer) -> None:

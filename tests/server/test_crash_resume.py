@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,47 +13,9 @@ import pytest
 from events import schema as ev
 from harness.settings import Settings
 from tests.support.events import TS, append
-from tests.support.servers import RunningServer, free_port
+from tests.support.processes import ServerProcess
+from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class ServerProcess:
-    """``python run.py`` in its own process, so that a test can kill it outright."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.cwd = cwd
-        self.data_dir = cwd / "data"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
-
-    def start(self) -> None:
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-               "HARNESS_DATA_DIR": str(self.data_dir)}
-        self.process = subprocess.Popen([sys.executable, str(REPO / "run.py")], cwd=self.cwd,
-                                        env={**env, "PYTHONPATH": str(REPO)},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._healthy, timeout_s=20, message="server answers /api/health")
-
-    def _healthy(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, "server died"
-        try:
-            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
 
 
 @pytest.fixture
@@ -78,7 +36,7 @@ def test_a_run_killed_mid_way_completes_after_restart_with_every_item_counted_on
 
     def judged() -> int:
         return httpx.get(f"{server_process.url}/api/runs/{run_id}").json()["progress"]["completed"]
-    wait_until(lambda: judged() >= 5, timeout_s=20, message="some items judged")
+    wait_until(lambda: judged() >= 5, timeout_s=120, message="some items judged")
     server_process.kill()
     log_path = server_process.data_dir / "runs.jsonl"
     before = [json.loads(line) for line in log_path.read_text().splitlines()]
@@ -91,7 +49,7 @@ def test_a_run_killed_mid_way_completes_after_restart_with_every_item_counted_on
     def finished() -> dict | None:
         detail = httpx.get(f"{server_process.url}/api/runs/{run_id}").json()
         return detail if detail["run"]["status"] == "completed" else None
-    detail = wait_until(finished, timeout_s=30, message="the resumed run completed")
+    detail = wait_until(finished, timeout_s=120, message="the resumed run completed")
     assert detail["lifecycle"]["resumedCount"] == 1
     progress = detail["progress"]
     assert (progress["total"], progress["completed"], progress["faulted"]) == (60, 60, 0)
@@ -127,3 +85,63 @@ def test_a_run_whose_cancel_a_crash_interrupted_ends_canceled_with_nothing_in_fl
     faulted = httpx.get(f"{server.url}/api/runs/{run_id}/items",
                         params={"state": "faulted"}).json()["groups"]["faulted"]
     assert [(i["sequence"], i["canceled"]) for i in faulted] == [(2, True), (3, True)]
+
+
+def test_a_resume_after_a_kill_keeps_the_items_that_had_faulted(
+        server_process: ServerProcess) -> None:
+    server_process.start()
+    body = {"providerName": "simulated", "modelName": "gpt-test", "datasetName": "arithmetic",
+            "limit": 60, "concurrency": 2,
+            "config": {"seed": 5, "latencyMs": 15, "chunks": 2, "faultRate": 0.3}}
+    run_id = httpx.post(f"{server_process.url}/api/runs", json=body).json()["run"]["id"]
+
+    def progress() -> dict:
+        return httpx.get(f"{server_process.url}/api/runs/{run_id}").json()["progress"]
+    wait_until(lambda: progress()["faulted"] >= 3 and progress()["completed"] >= 3,
+               timeout_s=120, message="some items faulted and some judged")
+    server_process.kill()
+    before = [json.loads(line) for line in server_process.log_path.read_text().splitlines()]
+    faulted_before = {e["sequence"] for e in before
+                      if e["type"] == "item_faulted" and e["runId"] == run_id}
+    assert len({e["sequence"] for e in before if e.get("runId") == run_id
+                and e["type"] in ("item_judged", "item_faulted")}) < 60, "killed mid-way"
+
+    server_process.start()
+    detail = wait_until(
+        lambda: (d := httpx.get(f"{server_process.url}/api/runs/{run_id}").json())
+        ["run"]["status"] not in ("pending", "running") and d,
+        timeout_s=120, message="the resumed run finished")
+    assert detail["run"]["status"] == "completed"
+    events = [json.loads(line) for line in server_process.log_path.read_text().splitlines()]
+    started_again = {e["sequence"] for e in events[len(before):]
+                     if e["type"] == "item_started" and e["runId"] == run_id}
+    assert not faulted_before & started_again, "faulted items were not run again"
+    faulted = httpx.get(f"{server_process.url}/api/runs/{run_id}/items",
+                        params={"state": "faulted", "limit": 100}).json()["groups"]["faulted"]
+    assert faulted_before <= {item["sequence"] for item in faulted}
+
+
+def test_a_resume_judges_answered_items_without_asking_the_model_again(
+        server_factory: Callable[..., RunningServer], settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_id = "run-own"
+    append(settings.log_path,
+           ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="m",
+                         dataset_name="arithmetic", total=4,
+                         config={"concurrency": 2, "latencyMs": 0}, ts=TS),
+           ev.RunStarted(run_id=run_id, ts=TS),
+           *[ev.ItemStarted(run_id=run_id, sequence=s, prompt_text="Q", ts=TS) for s in (1, 2, 3)],
+           ev.ItemJudged(run_id=run_id, sequence=1, correct=True, ts=TS),
+           ev.ItemAnswered(run_id=run_id, sequence=2, response_text="Answer: A", ts=TS),
+           ev.ItemFaulted(run_id=run_id, sequence=3, error="provider down", ts=TS))
+    size_before = settings.log_path.stat().st_size  # ... and then the server died
+    server = server_factory(settings)
+    detail = wait_until(lambda: (d := httpx.get(f"{server.url}/api/runs/{run_id}").json())
+                        ["run"]["status"] == "completed" and d, message="the run completed")
+    assert detail["lifecycle"]["resumedCount"] == 1
+    assert detail["counts"]["faulted"] == 1 and detail["counts"]["awaiting"] == 0
+    with settings.log_path.open("rb") as log:
+        log.seek(size_before)
+        after = [json.loads(line) for line in log.read().splitlines()]
+    assert sorted(e["sequence"] for e in after if e["type"] == "item_started") == [4]
+    assert sorted(e["sequence"] for e in after if e["type"] == "item_judged") == [2, 4]

@@ -3,6 +3,8 @@ file:// pages and scripts can."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import anyio
 import httpx
 import pytest
@@ -41,9 +43,8 @@ def test_a_page_of_another_origin_cannot_write(server: RunningServer) -> None:
     assert log_size(server) == before
 
 
-@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:7860", "null",
-                                    None])
-def test_local_pages_file_pages_and_scripts_can_write(server: RunningServer,
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:7860", None])
+def test_local_pages_and_scripts_can_write(server: RunningServer,
                                                       origin: str | None) -> None:
     headers = {"Origin": origin} if origin else {}
     assert httpx.post(f"{server.url}/api/runs", json=SPEC, headers=headers).status_code == 201
@@ -59,3 +60,49 @@ async def test_a_page_of_another_origin_cannot_open_the_log_feed(server: Running
     async with websockets.connect(f"{server.ws_url}/ws/runs",
                                   origin="http://localhost:5173") as socket:
         assert socket.state.name == "OPEN"
+
+
+def test_a_null_origin_page_cannot_write_beyond_page_feedback(server: RunningServer) -> None:
+    before = log_size(server)
+    null = {"Origin": "null"}
+    refused = httpx.post(f"{server.url}/api/runs", json=SPEC, headers=null)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden_origin"
+    assert "access-control-allow-origin" not in refused.headers
+    assert httpx.post(f"{server.url}/api/memory", json={"text": "x"},
+                      headers=null).status_code == 403
+    assert log_size(server) == before
+    assert not (server.settings.data_dir / "memory.jsonl").exists()
+    feedback = httpx.post(f"{server.url}/api/page-feedback", headers=null,
+                          json={"url": "file:///tmp/report.html", "rating": "up"})
+    assert feedback.status_code == 201
+    assert feedback.headers["access-control-allow-origin"] == "null"
+
+
+def test_a_null_origin_page_reads_runs_but_not_agent_memory(server: RunningServer) -> None:
+    null = {"Origin": "null"}
+    runs = httpx.get(f"{server.url}/api/runs", headers=null)
+    assert runs.status_code == 200
+    assert runs.headers["access-control-allow-origin"] == "null"
+    memory = httpx.get(f"{server.url}/api/memory", headers=null)
+    assert memory.status_code == 403
+    assert "access-control-allow-origin" not in memory.headers
+
+
+@pytest.mark.parametrize(("method", "path", "admitted"), [
+    ("POST", "/api/page-feedback", True), ("POST", "/api/runs", False),
+    ("DELETE", "/api/page-feedback", False), ("POST", "/api/memory", False)])
+def test_the_cors_preflight_for_null_follows_the_same_rule(
+        server: RunningServer, method: str, path: str, admitted: bool) -> None:
+    answer = httpx.options(f"{server.url}{path}", headers={
+        "Origin": "null", "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "content-type"})
+    assert (answer.headers.get("access-control-allow-origin") == "null") is admitted
+
+
+def test_with_the_token_a_null_origin_page_may_write(server_factory, settings) -> None:
+    server = server_factory(replace(settings, token="tok"))
+    response = httpx.post(f"{server.url}/api/runs", json=SPEC,
+                          headers={"Origin": "null", "Authorization": "Bearer tok"})
+    assert response.status_code == 201
+    assert response.headers["access-control-allow-origin"] == "null"

@@ -64,6 +64,19 @@ async def call(client: httpx.AsyncClient, server: str, tool: str, **body: object
     return await client.post(f"/api/mcp/servers/{server}/tools/{tool}", json=body)
 
 
+async def connected(client: httpx.AsyncClient, server: str, *, timeout_s: float = 30) -> None:
+    """Start ``server``'s session and wait until it is up. Starting a Python MCP server
+    takes about a second of CPU, more on a busy machine: a test of a one-second timeout
+    must not spend it on the start."""
+    await client.get(f"/api/mcp/servers/{server}/tools")  # may time out; the start goes on
+    with anyio.fail_after(timeout_s):
+        while True:
+            listing = (await client.get("/api/mcp/servers")).json()["servers"]
+            if {s["name"]: s["state"] for s in listing}[server] == "connected":
+                return
+            await anyio.sleep(0.05)
+
+
 @pytest.mark.anyio
 async def test_the_listing_shows_every_configured_server_and_what_is_wrong_with_one(
         client: httpx.AsyncClient) -> None:
@@ -161,6 +174,7 @@ async def test_a_server_that_cannot_start_is_a_502_naming_the_reason(
 @pytest.mark.anyio
 async def test_a_call_that_outlasts_the_servers_timeout_is_a_502_and_the_session_survives(
         client: httpx.AsyncClient, data_dir: Path) -> None:
+    await connected(client, "impatient")
     response = await call(client, "impatient", "wait", arguments={"seconds": 30}, runId="run-3")
     assert response.status_code == 502
     assert "within 1.0 s" in response.json()["error"]["message"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -12,8 +15,11 @@ import websockets
 
 from events.decoding import Record, decode_records
 from events.log import batch_of_lines
+from harness.settings import Settings
 from tests.support.events import append, run_history
+from tests.support.processes import ServerProcess
 from tests.support.servers import RunningServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -70,3 +76,81 @@ async def test_a_foreign_cursor_or_a_replaced_log_sends_reset(server: RunningSer
         message = (await receive(socket, 1))[0]
         assert message["type"] == "reset"
         assert message["position"] == httpx.get(f"{server.url}/api/health").json()["position"]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+BIG_PROMPT = "Which is right? " + "x" * 4000 + " {}"
+
+
+async def test_resumes_from_the_start_of_a_long_log_hold_one_batch_each_and_stay_gapless(
+        tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path)
+    server.data_dir.mkdir()
+    for number in range(60):  # about 30 MB
+        append(server.log_path, *run_history(f"r{number}", total=25, answers=(True,) * 25,
+                                             prompt=BIG_PROMPT))
+    try:
+        server.start()
+        assert server.process is not None
+        generation = server.health()["position"].split(":")[0]
+        before = rss_mb(server.process.pid)
+        url = f"{server.url.replace('http', 'ws')}/ws/runs?after={generation}:0"
+        stalled = [await websockets.connect(url, max_queue=1) for _ in range(6)]
+        wait_until(lambda: server.health()["subscribers"]["websocket"] == 6,
+                   message="every client connected")
+        size = server.log_path.stat().st_size
+        grown = rss_mb(server.process.pid) - before
+        assert grown < 60, f"server RSS grew {grown:.0f} MB for six resumes of {size >> 20} MB"
+        async with websockets.connect(url, max_size=None) as reader:
+            append(server.log_path, *run_history("late", total=2))  # while it catches up
+            expected = records_in_log(server)
+            with anyio.fail_after(60):
+                got = [orjson.loads(await reader.recv()) for _ in range(len(expected))]
+            assert [(m["position"], m["record"]) for m in got] == expected
+            append(server.log_path, *run_history("live", total=1, answers=(True,)))
+            with anyio.fail_after(10):
+                more = [orjson.loads(await reader.recv()) for _ in range(7)]
+            assert [m["record"]["runId"] for m in more] == ["live"] * 7
+        for socket in stalled:
+            await socket.close()
+    finally:
+        server.stop()
+
+
+async def test_a_client_that_falls_behind_is_dropped_and_resumes_without_a_gap(
+        server_factory: Any, settings: Settings) -> None:
+    server = server_factory(replace(settings, stream_buffer=4))
+    append(server.log_path, *run_history("a", total=1, answers=(True,)))
+    start = server.settle()
+    async with websockets.connect(f"{server.ws_url}/ws/runs?after={start}",
+                                  max_queue=1) as socket:
+        appended = 0
+        with anyio.fail_after(30):
+            while not httpx.get(f"{server.url}/api/health").json()["subscribers"]["dropped"]:
+                append(server.log_path, *run_history(f"b{appended}", total=2, answers=(True, False),
+                                                     prompt="y" * 40_000 + BIG_PROMPT))
+                appended += 1
+        received = []
+        with anyio.fail_after(30):
+            try:
+                while True:
+                    received.append(orjson.loads(await socket.recv()))
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd is not None and closed.rcvd.code == 1013
+    last = received[-1]["position"] if received else start
+    server.settle()
+    expected = [r for r in records_in_log(server) if int(r[0].split(":")[1]) >
+                int(last.split(":")[1])]
+    async with websockets.connect(f"{server.ws_url}/ws/runs?after={last}",
+                                  max_size=None) as socket:
+        with anyio.fail_after(30):
+            rest = [orjson.loads(await socket.recv()) for _ in range(len(expected))]
+    everything = [(m["position"], m["record"]) for m in received + rest]
+    assert everything == [r for r in records_in_log(server)
+                          if int(r[0].split(":")[1]) > int(start.split(":")[1])]

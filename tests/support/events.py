@@ -10,12 +10,14 @@ from events.log import batch_of_lines
 from events.writer import append_events, encode_line
 from projections.readmodels import ReadModels
 
-TS = "2026-03-06T19:43:11.123Z"
-
 
 def at(text: str) -> datetime:
-    """A log timestamp as the read models hold it."""
+    """A log timestamp as events and the read models hold it."""
     return datetime.fromisoformat(text)
+
+
+TS_TEXT = "2026-03-06T19:43:11.123Z"
+TS = at(TS_TEXT)
 
 
 def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (True, False, True),
@@ -29,7 +31,7 @@ def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (Tru
     for sequence, correct in enumerate(answers, start=1):
         events += [
             ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=prompt.format(sequence),
-                           choices=["A", "B"], ts=TS),
+                           choices=("A", "B"), ts=TS),
             ev.ItemDelta(run_id=run_id, sequence=sequence, text="Answer: A", ts=TS),
             ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text="Answer: A",
                             answer="A", latency_ms=12.5, ts=TS),

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from harness.settings import Settings
 from web.app import create_app
+from web.connections import max_connections_for_this_process, uvicorn_options
 
 
 def free_port() -> int:
@@ -67,9 +68,12 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
     ``keep_port``: a restart on the same address) and wait until it answers ``/api/health``."""
     if not keep_port:
         settings = replace(settings, port=free_port())
+    # The connection handling run.py gives it (web.connections).
+    options = uvicorn_options(max_connections=max_connections_for_this_process(
+        settings.max_connections))
     server, thread = serve_in_thread(create_app(settings), port=settings.port,
-                                     timeout_s=timeout_s, ws_per_message_deflate=False,
-                                     timeout_graceful_shutdown=5)
+                                     timeout_s=timeout_s, timeout_graceful_shutdown=5,
+                                     **options)
     return RunningServer(settings, server, thread)
 
 
@@ -118,5 +122,5 @@ async def in_process_client(settings: Settings) -> AsyncIterator[httpx.AsyncClie
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://harness.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -18,13 +19,15 @@ import pytest
 
 from events import schema as ev
 from events.filelog import FileLog
+from events.jetstream import JetStreamLog
 from events.log import EventLog, LogGap, RecordBatch, Rotation
 from events.position import CursorRefused, Position, judge_cursor
 from events.writer import append_events
 from projections.readmodels import ReadModels
+from tests.support.nats import NatsServer
 
 pytestmark = pytest.mark.anyio
-TS = "2026-03-06T19:43:11.123Z"
+TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
 
 
 @dataclass
@@ -51,8 +54,28 @@ def file_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     return Backend(FileLog(path, recheck_s=60), replace, outside_append)
 
 
+def jetstream_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A stream on a real ``nats-server -js`` (skipped where it is not installed)."""
+    server: NatsServer = request.getfixturevalue("nats_server")
+    url = server.log_url("CONTRACT")
+
+    async def replace(events: list[ev.Event]) -> None:  # a purge starts another history
+        other = JetStreamLog(url)
+        await (await other.jetstream()).purge_stream("CONTRACT")
+        await other.append(events)
+        await other.aclose()
+
+    async def outside_append(events: list[ev.Event]) -> None:
+        other = JetStreamLog(url)
+        await other.append(events)
+        await other.aclose()
+
+    return Backend(JetStreamLog(url, recheck_s=60), replace, outside_append)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
     "file": file_backend,
+    "jetstream": jetstream_backend,
 }
 
 

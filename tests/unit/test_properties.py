@@ -4,6 +4,7 @@ tailed in arbitrary pieces folds to exactly the state of a cold replay."""
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -20,7 +21,7 @@ from projections.readmodels import ReadModels
 from tests.support.state import dump
 
 RUN_IDS = ("r1", "r2", "r3")
-TS = "2026-03-06T19:43:11.123Z"
+TS = datetime(2026, 3, 6, 19, 43, 11, 123_000, tzinfo=UTC)
 
 sequences = st.integers(min_value=1, max_value=6)
 run_ids = st.sampled_from(RUN_IDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from events.decoding import Problem, Record, decode_records
 from events.log import batch_of_lines
 from projections.readmodels import ReadModels
-from tests.support.events import TS, line_of, run_history
+from tests.support.events import TS_TEXT, line_of, run_history
 
 
 def feed(models: ReadModels, *lines: bytes) -> None:
@@ -68,7 +68,7 @@ def test_an_item_outside_one_to_total_is_a_problem() -> None:
 
 def test_a_second_line_with_a_seen_event_id_is_ignored() -> None:
     line = (b'{"type":"run_log","runId":"a","eventId":"e-1","level":"info","message":"once",'
-            b'"ts":"' + TS.encode() + b'"}')
+            b'"ts":"' + TS_TEXT.encode() + b'"}')
     models = ReadModels()
     feed(models, *(line_of(e) for e in run_history("a")))
     logs_before = len(models.runs.runs["a"].logs)

@@ -9,9 +9,9 @@ import pytest
 
 from events import schema as ev
 from harness.cli import main
-from tests.support.events import TS, append, run_history
+from tests.support.events import TS_TEXT, append, at, run_history
 
-LATER = "2026-03-06T20:00:00.000Z"
+LATER = at("2026-03-06T20:00:00.000Z")
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_until_a_cursor_shows_the_state_at_that_point(log: Path, capsys) -> None
 
 
 def test_at_a_time_shows_the_state_then(log: Path, capsys) -> None:
-    code, out, _ = run(capsys, str(log), "--at", TS, "--json")
+    code, out, _ = run(capsys, str(log), "--at", TS_TEXT, "--json")
     statuses = {s["run"]["id"]: s["run"]["status"] for s in json.loads(out)["runs"]}
     assert code == 0 and statuses == {"alpha": "completed", "beta": "running"}
 

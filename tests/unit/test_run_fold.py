@@ -10,7 +10,7 @@ def test_a_whole_run_ends_completed_with_its_counts() -> None:
     record = fold(*run_history("a", total=3, answers=(True, False, True))).runs.runs["a"]
     snapshot = record.snapshot()
     assert snapshot.run.status == "completed"
-    assert (snapshot.run.started_at, snapshot.run.finished_at) == (at(TS), at(TS))
+    assert (snapshot.run.started_at, snapshot.run.finished_at) == (TS, TS)
     progress = snapshot.progress
     assert (progress.completed, progress.correct, progress.incorrect, progress.pending) == (
         3, 2, 1, 0)
@@ -34,7 +34,7 @@ def test_streamed_chunks_build_the_activity_preview() -> None:
                   ev.ItemStarted(run_id="a", sequence=1, prompt_text="Q", ts=TS),
                   ev.ItemDelta(run_id="a", sequence=1, text="Hello ", ts=TS),
                   ev.ItemDelta(run_id="a", sequence=1, text=long_text,
-                               ts="2026-03-06T19:43:12.000Z")).runs.runs["a"]
+                               ts=at("2026-03-06T19:43:12.000Z"))).runs.runs["a"]
     activity = record.snapshot().current_item.activity
     assert activity.chunks == 2 and activity.chars == 306
     assert activity.preview == ("Hello " + long_text)[-280:]
@@ -59,14 +59,14 @@ def test_a_faulted_item_started_again_is_a_new_attempt_counted_once() -> None:
 def test_cancel_and_resume_update_the_lifecycle() -> None:
     record = fold(
         *run_history("a", total=2, answers=(True,), finish=None),
-        ev.RunCancelRequested(run_id="a", ts="2026-03-06T19:44:00.000Z"),
-        ev.RunFinished(run_id="a", status="canceled", ts="2026-03-06T19:44:01.000Z"),
+        ev.RunCancelRequested(run_id="a", ts=at("2026-03-06T19:44:00.000Z")),
+        ev.RunFinished(run_id="a", status="canceled", ts=at("2026-03-06T19:44:01.000Z")),
     ).runs.runs["a"]
     assert record.info.status == "canceled"
     assert record.lifecycle.cancel_requested_at == at("2026-03-06T19:44:00.000Z")
     resumed = fold(
         *run_history("a", total=2, answers=(True,), finish="canceled"),
-        ev.RunResumed(run_id="a", ts="2026-03-06T19:45:00.000Z"),
+        ev.RunResumed(run_id="a", ts=at("2026-03-06T19:45:00.000Z")),
     ).runs.runs["a"]
     assert resumed.info.status == "running" and resumed.info.finished_at is None
     assert resumed.lifecycle.resumed_count == 1

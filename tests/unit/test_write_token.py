@@ -20,7 +20,7 @@ def client(token: str | None) -> httpx.AsyncClient:
     app = Starlette(routes=[Route("/api/thing", echo, methods=["GET", "POST", "DELETE",
                                                                    "OPTIONS"])],
                     middleware=[Middleware(BearerTokenAuth, token=token)])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 @pytest.mark.anyio

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 from events.writer import append_event, append_events
@@ -42,3 +44,34 @@ def test_a_torn_last_line_is_closed_before_the_next_append(tmp_path: Path) -> No
     assert lines[0] == b'{"type":"run_log","torn":'
     assert json.loads(lines[1]) == {"type": "run_log", "whole": True}
     assert end == log.stat().st_size
+
+
+# A writer process whose file-size limit stops its append part-way: the kernel takes the
+# bytes up to the limit (a short write), then refuses the rest (EFBIG) — as a full disk
+# would. SIGXFSZ is ignored so that the process sees the error instead of dying of it.
+SHORT_WRITER = """
+import resource, signal, sys
+from pathlib import Path
+from events.filelog import FileLog
+path, limit = Path(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+big = [{"type": "run_log", "runId": "r", "level": "info", "message": "x" * 1000}] * 20
+try:
+    FileLog(path).append_blocking(big)
+except OSError as error:
+    print(type(error).__name__)
+"""
+
+
+def test_an_append_cut_short_by_the_os_is_cut_back_whole(tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    append_events(log, [{"type": "run_log", "n": n} for n in range(3)])
+    before = log.read_bytes()
+    done = subprocess.run([sys.executable, "-c", SHORT_WRITER, str(log), str(len(before) + 5000)],
+                          capture_output=True, text=True, timeout=60, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() in ("TornWrite", "OSError")  # the error reached the writer
+    assert log.read_bytes() == before  # and nothing of its append stayed
+    append_events(log, [{"type": "run_log", "after": True}])
+    assert log.read_bytes().endswith(b'{"type":"run_log","after":true}\n')

@@ -53,7 +53,8 @@ async def create_pack(request: Request, body: PackRequest) -> Response:
 async def create_import(request: Request, body: ImportRequest) -> Response:
     state = request.app.state
     imported = await import_captures(live=state.live, datasets=state.datasets, key=state.secret,
-                                     pack=body.pack, captures=body.captures)
+                                     pack=body.pack, captures=body.captures,
+                                     in_flight=state.imports_in_flight)
     return json_response(imported.record.snapshot(), status=201 if imported.created else 200,
                          headers={"Location": f"/api/runs/{imported.record.info.id}"})
 

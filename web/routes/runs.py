@@ -23,7 +23,7 @@ from projections.archive import (
     archive_page,
 )
 from projections.board import active_board
-from projections.compare import Comparison, compare
+from projections.compare import Comparison, DatasetsDiffer, compare
 from projections.item_table import SORT_KEYS, ItemTable, item_table
 from projections.items import (
     LEVELS,
@@ -147,7 +147,7 @@ def attachment(filename: str) -> str:
 
 
 @endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
-          query=ActiveQuery, response=list[RunSnapshot], cacheable=True)
+          query=ActiveQuery, response=list[RunSnapshot], cacheable=True, per_position=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
     live = live_of(request)
     return read_model(request, active_board(live.models, limit=query.limit),
@@ -158,7 +158,7 @@ async def active_runs(request: Request, query: ActiveQuery) -> Response:
           description="`model`, `dataset` and `provider` match whole names in any letter "
                       "case; `from`/`to` bound the creation time (RFC 3339 with a zone); "
                       "`sort` with `desc` orders the runs, `total` counts all that match.",
-          query=ArchiveQuery, response=ArchivePage, cacheable=True)
+          query=ArchiveQuery, response=ArchivePage, cacheable=True, per_position=True)
 async def archive(request: Request, query: ArchiveQuery) -> Response:
     where = ArchiveFilter(
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
@@ -174,14 +174,14 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
 
 
 @endpoint(summary="Every model, dataset, provider and label across all runs", tag="runs",
-          response=ArchiveFacets, cacheable=True)
+          response=ArchiveFacets, cacheable=True, per_position=True)
 async def facets(request: Request) -> Response:
     live = live_of(request)
     return read_model(request, archive_facets(live.models), position=live.position)
 
 
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
-          query=AtQuery, response=RunDetail, cacheable=True)
+          query=AtQuery, response=RunDetail, cacheable=True, per_position=True)
 async def run_detail(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     snapshot = record.snapshot()
@@ -191,7 +191,7 @@ async def run_detail(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
-          response=ItemsPage, cacheable=True)
+          response=ItemsPage, cacheable=True, per_position=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
     live, record = await record_at(request, query.at)
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
@@ -200,7 +200,7 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
 
 
 @endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
-          tag="runs", query=TableQuery, response=ItemTable, cacheable=True,
+          tag="runs", query=TableQuery, response=ItemTable, cacheable=True, per_position=True,
           description="`q` matches prompt, response and error text, case-insensitively; "
                       "items without a value for `sort` come last.")
 async def run_table(request: Request, query: TableQuery) -> Response:
@@ -212,7 +212,7 @@ async def run_table(request: Request, query: TableQuery) -> Response:
 
 
 @endpoint(summary="One item of a run, whole, with the log lines about it", tag="runs",
-          query=AtQuery, response=ItemDetail, cacheable=True)
+          query=AtQuery, response=ItemDetail, cacheable=True, per_position=True)
 async def run_item(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     text = request.path_params["sequence"]
@@ -227,14 +227,14 @@ async def run_item(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's summary figures and chart series", tag="runs",
-          query=AtQuery, response=RunStats, cacheable=True)
+          query=AtQuery, response=RunStats, cacheable=True, per_position=True)
 async def run_summary(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     return read_model(request, run_stats(record), position=live.position)
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
-          query=LogsQuery, response=LogPage, cacheable=True)
+          query=LogsQuery, response=LogPage, cacheable=True, per_position=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
     live, record = await record_at(request, query.at)
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
@@ -242,18 +242,26 @@ async def run_logs(request: Request, query: LogsQuery) -> Response:
 
 
 @endpoint(summary="Accuracy side by side and the items the runs disagree on", tag="runs",
-          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True)
+          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True,
+          per_position=True)
 async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
     live = live_of(request)
     records = [current_record(live, run_id) for run_id in query.ids]
-    return read_model(request, compare(records, baseline=query.baseline),
-                      position=live.position)
+    if query.baseline is not None and query.baseline not in query.ids:
+        raise Invalid(f"baseline {query.baseline!r} is not one of the compared runs",
+                      details={"in": "query", "field": "baseline"})
+    try:
+        comparison = compare(records, baseline=query.baseline)
+    except DatasetsDiffer as differ:
+        raise Invalid(str(differ), details={"datasets": differ.datasets}) from None
+    return read_model(request, comparison, position=live.position)
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
-          query=ExportQuery, media_type="application/x-ndjson", cacheable=True)
+          query=ExportQuery, media_type="application/x-ndjson", cacheable=True,
+          per_position=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
     live, record = await record_at(request, None)
     if query.format == "csv":

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events.writer import format_timestamp
+from harness.executor import ExecutorStatus
 from harness.live import LiveLog
+from harness.supervisor import Supervisor, TaskHealth
 from projections.board import Totals, active_board, totals
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
 
 BOARD_LIMIT = 24
@@ -44,9 +49,34 @@ class SideLogs(msgspec.Struct, rename="camel"):
     page_feedback_bad_lines: int
 
 
+class LogConnection(msgspec.Struct, rename="camel"):
+    """A networked log's connection (JetStream): up or down, and its outages."""
+
+    connected: bool
+    outages: int  # disconnections since start-up
+    down_since: str | None  # RFC 3339, while an outage lasts
+    last_outage_s: float | None  # how long the last finished one lasted
+    last_error: str | None
+
+
+class Connections(msgspec.Struct, rename="camel"):
+    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
+    known when the server runs with ``web.connections``' protocol (run.py does)."""
+
+    open: int | None
+    limit: int | None
+    files_open: int
+    files_limit: int | None
+
+
 class Health(msgspec.Struct, rename="camel"):
-    status: str  # "ok", or "failed" when a task the server needs has stopped (then 503)
-    failures: dict[str, str]
+    # "ok"; "failed" while a task the server needs is down (then 503; the log reader is
+    # one while it cannot read); "degraded" while the log's server is away but nothing
+    # has failed yet (the connection comes back by itself)
+    status: str
+    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
+    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
+    executor: ExecutorStatus
     log: str
     position: str
     events_read: int
@@ -57,12 +87,14 @@ class Health(msgspec.Struct, rename="camel"):
     reader_errors: int  # OS errors met while reading the log, each retried with backoff
     reader_error: str | None  # the last one, while the reader cannot read
     subscribers: Subscribers
+    connections: Connections
     side_logs: SideLogs
     uptime_s: float
+    log_connection: LogConnection | None  # null for the file log
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
-          tag="system", response=Bootstrap, cacheable=True)
+          tag="system", response=Bootstrap, cacheable=True, per_position=True)
 async def bootstrap(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
@@ -76,14 +108,21 @@ async def health(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     streams = request.app.state.streams
     models = live.models
-    failures = dict(request.app.state.failures)
+    supervisor: Supervisor = request.app.state.supervisor
+    failures = supervisor.failures
     if live.reader_error is not None:  # retried with backoff; shown while it lasts
         failures.setdefault("log reader", live.reader_error)
     bus = live.bus.statistics()
     memory = request.app.state.memory.statistics()
+    connection = log_connection(live)
+    status = "failed" if failures else "ok"
+    if status == "ok" and connection is not None and not connection.connected:
+        status = "degraded"
     body = Health(
-        status="failed" if failures else "ok",
+        status=status,
         failures=failures,
+        tasks=supervisor.health,
+        executor=request.app.state.executor.status(),
         log=live.log.name,
         position=str(live.position),
         events_read=models.events_applied,
@@ -93,16 +132,40 @@ async def health(request: Request) -> Response:
         resets=live.resets,
         reader_errors=live.reader_errors,
         reader_error=live.reader_error,
-        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
+        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers,
+                                bus.dropped + request.app.state.fanout.dropped,
                                 streams.websocket_skipped),
+        connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
         uptime_s=round(time.monotonic() - request.app.state.started_at, 3),
+        log_connection=connection,
     )
     response = live_state(request, body, position=live.position)
     if failures:
         response.status_code = 503
     return response
+
+
+def log_connection(live: LiveLog) -> LogConnection | None:
+    """The connection state of a log that has one (it offers ``report()``)."""
+    report = getattr(live.log, "report", None)
+    if report is None:
+        return None
+    state = report()
+    down_since = None
+    if state.down_since is not None:
+        down_since = format_timestamp(datetime.fromtimestamp(state.down_since, UTC))
+    last_outage_s = None if state.last_outage_s is None else round(state.last_outage_s, 3)
+    return LogConnection(state.connected, state.outages, down_since, last_outage_s,
+                         state.last_error)
+
+
+def connection_usage(request: Request) -> Connections:
+    usage = request.scope.get("extensions", {}).get(USAGE_EXTENSION)
+    connections, limit = usage() if usage else (None, None)
+    files, files_limit = open_files()
+    return Connections(connections, limit, files, files_limit)
 
 
 routes = [

@@ -7,13 +7,14 @@ import { mountBrowserHarness } from "./browser-harness.js";
 import { mountCompare } from "./compare.js";
 import { LiveConnection } from "./connection.js";
 import { mountNewRun } from "./new-run.js";
-import { startRouter } from "./router.js";
 import { showConnectionState } from "./outage.js";
+import { startRouter } from "./router.js";
 import { mountRun } from "./run-view.js";
 import { RunStore } from "./store.js";
 import { setupThemeToggle } from "./theme.js";
 
 const RETRY_MS = 1000;
+const LOG_CHECK_MS = 5000;
 const indicator = document.getElementById("connection");
 const fetching = new Set();
 
@@ -24,10 +25,35 @@ const connection = new LiveConnection({
   onState: showState,
 });
 
+let streamState = "connecting";
+let logOffline = false;
+
 function showState(state) {
-  indicator.dataset.state = state;
-  indicator.textContent = state;
-  showConnectionState(state);
+  streamState = state;
+  const shown = state === "live" && logOffline ? "log offline" : state;
+  indicator.dataset.state = shown === "log offline" ? "degraded" : state;
+  indicator.textContent = shown;
+  indicator.title = shown === "log offline"
+    ? "The server cannot reach its log (NATS); it reconnects by itself and the board catches up."
+    : "";
+  showConnectionState(shown);
+}
+
+/** A server on a networked log (JetStream) says in its health when it has lost it: the
+ * stream from the server is live but nothing new can arrive. Asked every few seconds,
+ * only of a server that has such a log. */
+async function watchLogConnection() {
+  try {
+    // Read whatever the status: health answers 503 once the log reader has failed.
+    const response = await fetch("/api/health", { cache: "no-cache" });
+    const body = await response.json();
+    if (!body.logConnection) return; // the file log: nothing to watch
+    logOffline = !body.logConnection.connected;
+  } catch {
+    // An unreachable server: the stream's own state says so.
+  }
+  showState(streamState);
+  setTimeout(watchLogConnection, LOG_CHECK_MS);
 }
 
 async function fetchRun(runId) {
@@ -71,3 +97,4 @@ const routes = [
 setupThemeToggle(document.getElementById("theme-toggle"));
 startRouter(document.getElementById("main"), routes, { store });
 hydrate();
+watchLogConnection();

@@ -3,7 +3,7 @@
 // button (`data-command`) is disabled, since its answer could not be shown.
 import { h } from "./dom.js";
 
-const OUTAGE_STATES = new Set(["reconnecting"]);
+const OUTAGE_STATES = new Set(["reconnecting", "log offline"]);
 let offline = false;
 
 export function isOffline() {

@@ -1,0 +1,227 @@
+"""Reading a JetStream log in whole batches from any position.
+
+A reader owns an ephemeral pull consumer that starts after its position and a private
+inbox the messages are delivered to. Each ``read`` first asks the stream where its
+history stands (``JetStreamLog.history``): a history other than the reader's is a
+``Rotation``; otherwise it hands out, in stream order, the records up to the last
+sequence that answer named — never a record published after it, which could belong to
+a history that began in between (a purge, then a publish).
+
+Messages are asked for a batch at a time with ``no_wait`` (the server sends what it
+has at once) and taken off the inbox's queue without a task per message: FIELD-NOTES
+measured ~37k msg/s for one-at-a-time delivery, and batching is most of replay speed.
+The consumer's own delivery counter must go up by one each message; a jump (a message
+lost on the way, a consumer that vanished after a server restart or an idle spell) makes
+the reader drop the consumer and make a new one after the last record it received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import deque
+from typing import TYPE_CHECKING
+
+import nats
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from events.log import LogUnavailable, RecordBatch, Rotation
+from events.position import Position
+
+if TYPE_CHECKING:
+    from events.jetstream import JetStreamLog
+
+PULL_TIMEOUT_S = 5.0
+PULL_BATCH = 4096  # messages asked for at once: bounds what waits in the inbox
+CONSUMER_IDLE_S = 300.0  # the server removes a consumer idle this long; we make another
+_END_OF_BATCH = ("404", "408")  # no messages (now) / the request expired
+
+
+class JetStreamReader:
+    """``events.log.LogReader`` over a ``JetStreamLog``, from ``after`` on."""
+
+    def __init__(self, log: JetStreamLog, *, after: Position | None = None) -> None:
+        self._log = log
+        self._generation = after.generation if after is not None and after.offset else None
+        self._created: str | None = None
+        self._offset = after.offset if after is not None else 0
+        self._consumer: str | None = None
+        self._subscription: Subscription | None = None
+        self._next_delivery = 1
+        self._received_to = self._offset  # the last sequence taken off the inbox
+        self._buffer: deque[tuple[int, bytes]] = deque()  # received, not yet handed out
+        self._stale: list[tuple[str | None, Subscription | None]] = []
+
+    @property
+    def position(self) -> Position:
+        generation = self._generation
+        if generation is None:
+            known = self._log.known_history
+            generation = known.generation if known is not None else "0"
+        return Position(generation, self._offset)
+
+    async def read(self, *, max_records: int = 10_000, max_bytes: int = 4 << 20
+                   ) -> RecordBatch | Rotation | None:
+        history = await self._log.history()
+        if self._generation != history.generation:
+            if self._generation is not None and self._offset:
+                reason = "purged" if history.created == self._created else "re-created"
+                self._forget(resume_after=0)
+                self._offset = 0
+                self._generation, self._created = history.generation, history.created
+                return Rotation(reason, history.generation)
+            self._generation = history.generation
+        self._created = history.created
+        if history.last_seq <= self._offset:
+            return None
+        raws: list[bytes] = []
+        ends: list[int] = []
+        size = 0
+        try:
+            while len(raws) < max_records and size < max_bytes:
+                if not self._buffer:
+                    wanted = min(max_records - len(raws), history.last_seq - self._received_to,
+                                 PULL_BATCH)
+                    if wanted <= 0 or not await self._pull(wanted, ends[-1] if ends else
+                                                           self._offset):
+                        break
+                sequence, raw = self._buffer[0]
+                if sequence > history.last_seq:
+                    break  # published after the history was looked at: the next read's
+                self._buffer.popleft()
+                raws.append(raw)
+                ends.append(sequence)
+                size += len(raw)
+        except BaseException:
+            # What was taken off the buffer is not handed out: read it again next time.
+            self._forget(resume_after=self._offset)
+            raise
+        if not raws:
+            return None
+        start, self._offset = self._offset, ends[-1]
+        return RecordBatch(self._generation, start, raws, ends, self._offset,
+                           _as_lines(raws))
+
+    async def _pull(self, wanted: int, handed_to: int) -> bool:
+        """Ask the consumer for up to ``wanted`` messages; whether any arrived.
+        ``handed_to`` is the last sequence handed out, where a new consumer starts after."""
+        for attempt in range(2):
+            if self._consumer is None:
+                await self._make_consumer()
+            assert self._consumer is not None and self._subscription is not None
+            client = await self._log.connection.client()
+            request = json.dumps({"batch": wanted, "no_wait": True}).encode()
+            await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
+                                 request, reply=self._subscription.subject)
+            received = await self._receive(wanted)
+            if received is not None:
+                return received > 0
+            self._forget(resume_after=handed_to)  # lost its way: start after what we have
+            if attempt:
+                raise LogUnavailable(f"cannot read {self._log.name}: its consumer keeps failing")
+        return False
+
+    async def _receive(self, wanted: int) -> int | None:
+        """Take up to ``wanted`` messages off the inbox; how many, or ``None`` if the
+        consumer must be made again."""
+        assert self._subscription is not None
+        received = 0
+        while received < wanted:
+            message = await self._next(self._subscription)
+            if message is None:
+                return None
+            status = message.headers.get("Status") if message.headers else None
+            if status is not None:
+                if status in _END_OF_BATCH:
+                    return received
+                return None  # 409 (consumer deleted…), 503 (no consumer any more)
+            sequence, delivery = _sequences(message.reply)
+            if delivery != self._next_delivery:
+                return None
+            self._next_delivery += 1
+            self._received_to = sequence
+            self._buffer.append((sequence, message.data))
+            received += 1
+        return received
+
+    async def _next(self, subscription: Subscription) -> Msg | None:
+        # The inbox's queue is drained directly, as nats-py's own ``fetch`` does: one
+        # awaited task per message would cost more than the message itself.
+        queue = subscription._pending_queue
+        if not queue.empty():
+            message = queue.get_nowait()
+            subscription._pending_size -= len(message.data)
+            return message
+        try:
+            return await subscription.next_msg(timeout=PULL_TIMEOUT_S)
+        except nats.errors.TimeoutError:
+            return None
+        except nats.errors.ConnectionClosedError:
+            raise LogUnavailable(f"cannot read {self._log.name}: connection closed") from None
+
+    async def _make_consumer(self) -> None:
+        await self._tidy()
+        client = await self._log.connection.client()
+        if self._subscription is None:
+            self._subscription = await client.subscribe(
+                client.new_inbox(), pending_msgs_limit=0, pending_bytes_limit=0)
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self._received_to + 1,
+            ack_policy=AckPolicy.NONE, inactive_threshold=CONSUMER_IDLE_S,
+            mem_storage=True, num_replicas=1)
+        js = await self._log.jetstream()
+        info = await self._log.call(js.add_consumer(self._log.stream, config), "read the stream")
+        self._consumer = info.name
+        self._next_delivery = 1
+
+    def _forget(self, *, resume_after: int) -> None:
+        """Drop the consumer and what it delivered but was not handed out; the next pull
+        makes a new one after ``resume_after``. Messages of the old consumer still on
+        their way must not be taken for the new one's, so the inbox goes too."""
+        if self._consumer is not None or self._subscription is not None:
+            self._stale.append((self._consumer, self._subscription))
+        self._consumer = self._subscription = None
+        self._buffer.clear()
+        self._received_to = resume_after
+
+    async def _tidy(self) -> None:
+        """Remove forgotten consumers and inboxes (quietly: they may be gone already)."""
+        while self._stale:
+            consumer, subscription = self._stale.pop()
+            if subscription is not None:
+                await quietly(subscription.unsubscribe())
+            if consumer is not None:
+                js = await self._log.jetstream()
+                await quietly(js.delete_consumer(self._log.stream, consumer))
+
+    async def aclose(self) -> None:
+        self._forget(resume_after=self._offset)
+        await quietly(self._tidy())
+
+
+def _as_lines(raws: list[bytes]) -> bytes | None:
+    """The records as newline-ended lines, which a replay decodes in one call — unless a
+    record would not be exactly one line (empty, blank, or holding a newline: another
+    publisher's pretty-printed JSON), which must stay one record, as the live path
+    reads it."""
+    for raw in raws:
+        if not raw.strip() or b"\n" in raw:
+            return None
+    return b"\n".join(raws) + b"\n"
+
+
+def _sequences(reply: str) -> tuple[int, int]:
+    """The stream sequence and the consumer's delivery sequence from a message's ack
+    subject: ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``
+    (nine tokens), or the newer form with a domain and an account hash (two more)."""
+    tokens = reply.split(".")
+    first = 5 if len(tokens) == 9 else 7
+    return int(tokens[first]), int(tokens[first + 1])
+
+
+async def quietly(awaitable: object) -> None:
+    """Tidy-up that may fail when the connection or the consumer is already gone."""
+    with contextlib.suppress(OSError, TimeoutError, nats.errors.Error):
+        await awaitable  # type: ignore[misc]

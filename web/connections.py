@@ -1,0 +1,195 @@
+"""How uvicorn holds connections: a cap, a header-read deadline, and no endless draining.
+
+uvicorn has no header-read timeout and no default connection cap, and a connection it
+closes (``transport.close()``) is kept until its send buffer drains, which a peer that
+stopped reading never lets happen. Each such connection holds a file descriptor and
+kernel buffers; enough of them and ``os.open`` of the log fails with ``EMFILE``. The
+protocols here are uvicorn's own (httptools, websockets-sansio) with three additions:
+
+- **a connection cap**: beyond ``max_connections``, the connection idle the longest
+  (waiting for a request's headers, or kept alive between requests) is aborted to make
+  room; if none is idle, the newcomer is. File descriptors stay below the process limit
+  and new clients still get in while silent sockets pile up.
+- **a header-read deadline**: a request's headers must arrive within ``HEADER_TIMEOUT_S``
+  of its first byte (or of the connection opening); a slowloris client is aborted.
+- **bounded draining**: a closed connection whose peer has taken none of its remaining
+  data for ``DRAIN_TIMEOUT_S`` is aborted (RST), which frees its buffers at once.
+
+and one change: a WebSocket close frame is queued even while the peer is not reading,
+so a client cut off for being slow is told 1013 at once rather than when it reads again.
+
+``run.py`` and the tests' servers use these through ``uvicorn_options``; a bare
+``uvicorn web.main:app`` gets them with ``--http web.connections:HttpProtocol
+--ws web.connections:WebSocketProtocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+HEADER_TIMEOUT_S = 10.0   # from a request's first byte to the end of its headers
+DRAIN_TIMEOUT_S = 5.0     # from closing a connection to aborting it if still unsent
+WS_CLOSE_TIMEOUT_S = 5.0  # from sending a close frame to closing (uvicorn's is 10 s)
+IDLE_TIMEOUT_S = 5        # keep-alive: uvicorn's own timeout_keep_alive
+FD_RESERVE = 128          # descriptors kept for the log, side logs, threads and MCP pipes
+DEFAULT_MAX_CONNECTIONS = 1000
+USAGE_EXTENSION = "harness.connections"
+
+
+def max_connections_for_this_process(wanted: int = DEFAULT_MAX_CONNECTIONS) -> int:
+    """``wanted``, lowered so that connections leave ``FD_RESERVE`` descriptors free."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(8, min(wanted, soft - FD_RESERVE))
+
+
+def open_files() -> tuple[int, int | None]:
+    """Open file descriptors of this process, and the limit on them (``None``: none)."""
+    try:
+        count = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        count = -1
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return count, None if soft == resource.RLIM_INFINITY else soft
+
+
+class DrainBoundTransport:
+    """A transport whose ``close()`` becomes ``abort()`` when what it still has to send
+    has not moved for ``DRAIN_TIMEOUT_S`` (a slow reader that keeps reading may finish).
+
+    Everything else is the wrapped transport's; uvicorn's protocols (and the WebSocket
+    protocol a connection is upgraded to) hold this object as their transport.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._closing = False
+        # The calls made per chunk sent, bound here rather than looked up by __getattr__.
+        self.write = transport.write
+        self.is_closing = transport.is_closing
+
+    def close(self) -> None:
+        self._transport.close()
+        if not self._closing:
+            self._closing = True
+            self._watch_drain(self._transport.get_write_buffer_size())
+
+    def _watch_drain(self, unsent: int) -> None:
+        if unsent:  # once nothing is left the transport closes on its own
+            self._loop.call_later(DRAIN_TIMEOUT_S, self._abort_unless_moved, unsent)
+
+    def _abort_unless_moved(self, unsent_before: int) -> None:
+        unsent = self._transport.get_write_buffer_size()
+        if unsent and unsent >= unsent_before:
+            self._transport.abort()
+        else:
+            self._watch_drain(unsent)
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the cap, the header deadline and bounded drain."""
+
+    # Named on uvicorn's command line, the class is used as it is: lowered here too.
+    max_connections = max_connections_for_this_process()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.idle_since: float | None = None  # None while a request is being served
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        wrapped = DrainBoundTransport(transport, self.loop)  # type: ignore[arg-type]
+        super().connection_made(wrapped)  # type: ignore[arg-type]
+        self.idle_since = self.loop.time()
+        self._start_header_deadline()
+        self._make_room()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_deadline()
+        self.idle_since = None
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+        extensions[USAGE_EXTENSION] = self.usage
+        self._start_header_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._stop_header_deadline()
+        self.idle_since = None
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        self.idle_since = self.loop.time()
+        super().on_response_complete()
+
+    def usage(self) -> tuple[int, int]:
+        """Connections open on this server (HTTP and WebSocket), and the cap."""
+        return len(self.connections), self.max_connections
+
+    def _start_header_deadline(self) -> None:
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(HEADER_TIMEOUT_S, self.transport.abort)
+
+    def _stop_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _make_room(self) -> None:
+        if len(self.connections) <= self.max_connections:
+            return
+        idle = [connection for connection in self.connections
+                if isinstance(connection, HttpProtocol) and connection is not self
+                and connection.idle_since is not None]
+        victim = min(idle, key=lambda connection: connection.idle_since or 0.0, default=self)
+        # Out of the count now; uvicorn forgets it for good when the abort lands.
+        self.connections.discard(victim)
+        victim.idle_since = None
+        victim.transport.abort()
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, except that a close frame is not held back while the
+    peer is not reading: it is queued behind what is already buffered, and the
+    connection is aborted if the peer has not read it within the close and drain timeouts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.close_timeout = WS_CLOSE_TIMEOUT_S
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "websocket.close" and self.handshake_complete:
+            self.writable.set()
+        await super().send(message)
+
+
+def http_protocol(*, max_connections: int) -> type[HttpProtocol]:
+    """``HttpProtocol`` with its own cap (uvicorn builds one protocol per connection)."""
+    return type("HttpProtocol", (HttpProtocol,), {"max_connections": max_connections})
+
+
+def uvicorn_options(*, max_connections: int) -> dict[str, Any]:
+    """The uvicorn settings that keep connections bounded, for ``uvicorn.run``/``Config``.
+
+    uvicorn's own ``limit_concurrency`` is not set: it answers 503 as soon as the count
+    reaches the cap, which the protocol has just made room under.
+    """
+    return {"http": http_protocol(max_connections=max_connections),
+            "ws": WebSocketProtocol, "timeout_keep_alive": IDLE_TIMEOUT_S,
+            "ws_per_message_deflate": False}
