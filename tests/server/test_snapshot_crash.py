@@ -4,37 +4,17 @@ never a torn snapshot."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from events import schema as ev
-from tests.server.test_crash_resume import REPO, ServerProcess
 from tests.support.events import TS, append, run_history
-from tests.support.servers import free_port
-from tests.support.waiting import wait_until
+from tests.support.processes import ServerProcess
 
 SETTINGS = "HARNESS_SNAPSHOT_EVENTS=1\nHARNESS_SNAPSHOT_S=1\nHARNESS_SEMANTIC_MEMORY=0\n"
-
-
-class PatientServer(ServerProcess):
-    """A server process given longer to start: this test starts five, and on a busy
-    machine importing the app alone can take most of the usual 20 s."""
-
-    def start(self) -> None:
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-               "HARNESS_DATA_DIR": str(self.data_dir), "PYTHONPATH": str(REPO)}
-        self.process = subprocess.Popen([sys.executable, str(REPO / "run.py")], cwd=self.cwd,
-                                        env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._healthy, timeout_s=120, message="server answers /api/health")
 
 
 def _what_it_shows(url: str) -> dict[str, object]:
@@ -62,7 +42,7 @@ def _wait_for_new(snapshots: Path, suffix: str, before: set[str], *,
     return False
 
 
-def _kill_mid_write(server: PatientServer, snapshots: Path) -> bool:
+def _kill_mid_write(server: ServerProcess, snapshots: Path) -> bool:
     """SIGKILL the server as soon as it starts writing a snapshot (a new temporary file
     appears); at the deadline, kill it anyway. Whether the kill hit a write."""
     hit = _wait_for_new(snapshots, ".tmp", _files(snapshots, ".tmp"))
@@ -72,7 +52,7 @@ def _kill_mid_write(server: PatientServer, snapshots: Path) -> bool:
 
 def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(SETTINGS)
-    server = PatientServer(tmp_path)
+    server = ServerProcess(tmp_path, ready_timeout_s=120)
     server.data_dir.mkdir()
     log = server.data_dir / "runs.jsonl"
     for number in range(400):  # a snapshot big enough to take a while to write
