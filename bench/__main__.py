@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "latency": ("bench.latency", {"appends": 300}, {"appends": 50}),
     "replay": ("bench.replay", {"events": 1_000_000}, {"events": 100_000}),
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
+    "dashboard": ("bench.dashboard", {"items": 10_000}, {"items": 2_000}),
     "executor": ("bench.bench_executor", {"items": 20_000, "concurrency": 16},
                  {"items": 2_000, "concurrency": 16}),
     "subscribe": ("bench.subscribe", {"items": 20_000, "concurrency": 16},

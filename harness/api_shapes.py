@@ -18,11 +18,13 @@ from events.schema import MAX_ITEMS
 from harness.datasets import DatasetName
 from harness.packs import Capture, Pack
 from harness.page_feedback import Comment
+from projections.archive import SORTS
 from projections.board import Totals
+from projections.item_table import SORT_KEYS
 from projections.items import LEVELS
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
-from projections.state import ITEM_STATES, RunSnapshot
+from projections.state import ITEM_STATES, Item, LogEntry, RunSnapshot
 
 PROVIDER_NAMES: tuple[str, ...] = ("openai", "simulated")
 DEFAULT_CONCURRENCY = 4
@@ -85,11 +87,21 @@ class ImportRequest(msgspec.Struct, rename="camel", kw_only=True):
 # -- reads -------------------------------------------------------------------------
 
 
+RunStatusName = Literal["pending", "running", "completed", "failed", "canceled"]
+
+AT_DESCRIPTION = ("a cursor (`X-Harness-Position`, or a `position` from `/history`) or an "
+                  "RFC 3339 time: the run as it was at that point of the log")
+At = Annotated[str, Meta(max_length=80, description=AT_DESCRIPTION)]
+
+Moment = Annotated[str, Meta(
+    pattern=(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+             r"(Z|[+-][0-9]{2}:[0-9]{2})$"),
+    description="an RFC 3339 time with its zone")]
+
+
+
 class ActiveQuery(msgspec.Struct, rename="camel"):
     limit: Annotated[int, Meta(ge=1, le=24)] = 12
-
-
-RunStatusName = Literal["pending", "running", "completed", "failed", "canceled"]
 
 
 class ArchiveQuery(msgspec.Struct, rename="camel"):
@@ -101,19 +113,41 @@ class ArchiveQuery(msgspec.Struct, rename="camel"):
     provider: str | None = None
     label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
     q: str | None = None
+    created_from: Moment | None = msgspec.field(default=None, name="from")
+    created_to: Moment | None = msgspec.field(default=None, name="to")
+    sort: Literal[tuple(SORTS)] = "created"  # type: ignore[valid-type]
+    desc: bool = True
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
     cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
+
+
+class AtQuery(msgspec.Struct, rename="camel"):
+    at: At | None = None
 
 
 class ItemsQuery(msgspec.Struct, rename="camel"):
     comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
 
+    at: At | None = None
     state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200
     cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
 
 
+class TableQuery(msgspec.Struct, rename="camel"):
+    comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
+
+    at: At | None = None
+    state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
+    q: Annotated[str, Meta(max_length=500)] | None = None
+    sort: Literal[tuple(SORT_KEYS)] = "sequence"  # type: ignore[valid-type]
+    desc: bool = False
+    offset: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=500)] = 50
+
+
 class LogsQuery(msgspec.Struct, rename="camel"):
+    at: At | None = None
     level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
     after: Annotated[int, Meta(ge=0)] = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200
@@ -124,6 +158,7 @@ class CompareQuery(msgspec.Struct, rename="camel"):
 
     ids: Annotated[list[Annotated[str, Meta(pattern=r"^[^,]+$")]],
                    Meta(min_length=2, max_length=8, extra_json_schema={"uniqueItems": True})]
+    baseline: str | None = None
 
 
 class ExportQuery(msgspec.Struct, rename="camel"):
@@ -133,6 +168,17 @@ class ExportQuery(msgspec.Struct, rename="camel"):
 class RunDetail(RunSnapshot):
     config: dict[str, Any]
     counts: dict[str, int]
+
+
+class ItemDetail(msgspec.Struct, rename="camel"):
+    """One item whole, with the run's log lines about it and the MCP tool calls the
+    run recorded (the proxy logs each as ``mcp server.tool → outcome``)."""
+
+    run_id: str
+    item: Item
+    logs: list[LogEntry]
+    tool_calls: list[LogEntry]
+
 
 
 BOARD_LIMIT = 24  # runs on the board of GET /api/data
