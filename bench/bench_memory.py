@@ -22,7 +22,8 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.memory import AgentMemory, MemoryQuery, NewMemory
+from harness.memory import MemoryQuery, NewMemory
+from harness.memory.service import AgentMemory
 from harness.settings import Settings
 
 DOMAIN = ["deploy", "database", "latency", "timeout", "retry", "cache", "token", "model",

@@ -8,16 +8,13 @@ rejected command leaves the log untouched.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from msgspec import Meta
 
 from events.schema import (
-    MAX_ITEMS,
     Event,
     ItemFaulted,
     QueueEnqueued,
@@ -28,9 +25,10 @@ from events.schema import (
     RunResumed,
 )
 from events.writer import now_timestamp
-from harness.datasets import Dataset, DatasetCatalog, DatasetName
+from harness.api_shapes import DEFAULT_CONCURRENCY, RunSpec
+from harness.datasets import Dataset, DatasetCatalog
 from harness.errors import Conflict, Invalid, NotFound
-from harness.providers import PROVIDER_NAMES, make_provider
+from harness.providers import make_provider
 from harness.settings import Settings
 from projections.readmodels import ReadModels
 from projections.state import RunRecord
@@ -40,38 +38,9 @@ CONCURRENCY_KEY = "concurrency"
 after a restart runs as wide as it was asked to. The provider never sees this key; its
 presence is also what marks a run as created by this server's executor."""
 
-DEFAULT_CONCURRENCY = 4
 FINISHED_ITEM_STATES = frozenset({"correct", "incorrect"})
 
 CANCELED = "canceled"  # the error of an item that a cancel ended
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-
-
-def _any_case(word: str) -> str:
-    """A regex for ``word`` in any letter case that JSON Schema (ECMA) can read too."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
-
-
-ProviderName = Annotated[str, Meta(
-    pattern="^(" + "|".join(_any_case(name) for name in PROVIDER_NAMES) + ")$",
-    description="one of the providers, in any letter case: " + ", ".join(PROVIDER_NAMES))]
-
-
-class RunSpec(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
-    """The body of ``POST /api/runs`` and ``POST /api/queue``.
-
-    ``limit`` caps the number of items (the first ``limit`` of the dataset; a limit above
-    the dataset's size runs all of it); ``concurrency`` is how many items are in flight
-    at once.
-    """
-
-    provider_name: ProviderName
-    model_name: Name
-    dataset_name: DatasetName
-    limit: Annotated[int, Meta(ge=1, le=MAX_ITEMS)] | None = None
-    concurrency: Annotated[int, Meta(ge=1, le=64)] = DEFAULT_CONCURRENCY
-    labels: dict[str, str] = {}
-    config: dict[str, Any] = {}
 
 
 def new_id(prefix: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from harness.commands import RunSpec
+from harness.api_shapes import RunSpec
 from harness.errors import HarnessError
 from harness.executor import Executor
 

@@ -57,8 +57,8 @@ from events.schema import (
     RunStarted,
 )
 from events.writer import now_timestamp
+from harness.api_shapes import ExecutorStatus, RunSpec
 from harness.commands import (
-    RunSpec,
     find_run,
     finish_canceled,
     is_own_run,
@@ -70,7 +70,7 @@ from harness.commands import (
 )
 from harness.datasets import DatasetCatalog
 from harness.errors import Conflict, HarnessError, LogUnavailable, WriteRefused, write_failed
-from harness.executor_lock import ExecutorLock
+from harness.executor_lock import ExecutorLock, LockLost
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.run_items import run_items
@@ -113,15 +113,6 @@ class Interrupted:
     error: str = "interrupted"
     failures: int = 0
     retry_at: float = float("-inf")
-
-
-class ExecutorStatus(msgspec.Struct, rename="camel"):
-    """What health shows of execution: whether this process executes the data
-    directory's runs, who does if not, and the runs waiting for the log to take writes."""
-
-    executing: bool
-    lock_holder: str | None
-    waiting_to_write: dict[str, str]
 
 
 class Executor:
@@ -185,6 +176,10 @@ class Executor:
                 task_status.started()
                 while True:
                     self._wake = anyio.Event()
+                    if not self.lock.still_ours():
+                        self.lock.release()
+                        raise LockLost(f"{self.lock.path} was deleted or replaced: stepping "
+                                       "down, so that only one process executes")
                     try:
                         await self._take_up_runs()
                         await self._dispatch_queued()

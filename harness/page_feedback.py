@@ -19,6 +19,7 @@ from msgspec import Meta
 
 from events.decoding import decode_each
 from events.writer import append_events, format_timestamp, now_timestamp
+from harness.blank import is_blank
 from harness.errors import Invalid
 
 LOG_FILE = "page-feedback.jsonl"
@@ -88,7 +89,7 @@ class PageFeedbackStore:
     async def add(self, *, url: str, rating: Literal["up", "down"] | None = None,
                   comment: str | None = None, selector: str | None = None) -> PageFeedback:
         check_page_url(url)
-        if rating is None and not (comment and comment.strip()):
+        if rating is None and (comment is None or is_blank(comment)):
             raise Invalid("page feedback needs a rating or a comment",
                           details={"in": "body", "field": "rating"})
         entry = PageFeedback(id="pf-" + secrets.token_hex(8), url=url,

@@ -16,23 +16,12 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
-import msgspec
+
+from harness.api_shapes import TaskHealth
 
 logger = logging.getLogger("harness.supervisor")
 
 Task = Callable[..., Awaitable[None]]
-
-
-class TaskHealth(msgspec.Struct, rename="camel"):
-    """What health shows of one supervised task.
-
-    ``failure`` is why it is down right now (``None`` while it runs); ``last_failure``
-    stays after it recovered; ``restarts`` counts every start after the first.
-    """
-
-    restarts: int = 0
-    failure: str | None = None
-    last_failure: str | None = None
 
 
 class _StartSignal:

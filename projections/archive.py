@@ -1,8 +1,13 @@
-"""The archive: every run as a summary, filtered, newest first, page by page."""
+"""The archive: every run as a summary, filtered, sorted (newest first by default),
+page by page, with the total that matched; and the names found across all runs, for
+the filters' suggestions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -20,12 +25,24 @@ class RunSummary(msgspec.Struct, rename="camel"):
 class ArchivePage(msgspec.Struct, rename="camel"):
     runs: list[RunSummary]
     next_cursor: str | None
+    total: int  # how many runs match the filter, on every page
+
+
+class ArchiveFacets(msgspec.Struct, rename="camel"):
+    """Every distinct name across all runs, sorted, for filter suggestions."""
+
+    models: list[str]
+    datasets: list[str]
+    providers: list[str]
+    labels: list[str]  # "key:value"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArchiveFilter:
-    """Which runs to list; every given criterion must hold. ``label`` is ``key:value``;
-    ``text`` matches the id, model, dataset, provider or a label, case-insensitively."""
+    """Which runs to list; every given criterion must hold. Names match whole and
+    case-insensitively; ``label`` is ``key:value``; ``text`` matches the id, model,
+    dataset, provider or a label, case-insensitively; ``created_from``/``created_to``
+    bound the creation time (inclusive, exclusive)."""
 
     status: frozenset[str] = frozenset()
     model: str | None = None
@@ -33,19 +50,27 @@ class ArchiveFilter:
     provider: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     text: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
     def admits(self, record: RunRecord) -> bool:
         info = record.info
         if self.status and info.status not in self.status:
             return False
-        if self.model is not None and info.model_name != self.model:
-            return False
-        if self.dataset is not None and info.dataset_name != self.dataset:
-            return False
-        if self.provider is not None and info.provider_name.lower() != self.provider.lower():
-            return False
+        for wanted, name in ((self.model, info.model_name), (self.dataset, info.dataset_name),
+                             (self.provider, info.provider_name)):
+            if wanted is not None and name.casefold() != wanted.casefold():
+                return False
         if any(info.labels.get(key) != value for key, value in self.labels):
             return False
+        if self.created_from is not None or self.created_to is not None:
+            created = info.created_at
+            if created is None:
+                return False
+            if self.created_from is not None and created < self.created_from:
+                return False
+            if self.created_to is not None and created >= self.created_to:
+                return False
         return self.text is None or self.text.lower() in _haystack(info)
 
 
@@ -67,20 +92,58 @@ def duration_ms(info: RunInfo) -> int | None:
     return max(0, round((info.finished_at - info.started_at).total_seconds() * 1000))
 
 
+def _created(record: RunRecord) -> Any:
+    # A run without a timestamp sorts by its place in the log, among the oldest.
+    created = record.info.created_at
+    return (created.timestamp() if created else float("-inf"), record.ordinal)
+
+
+def _accuracy(record: RunRecord) -> float | None:
+    progress = record.progress()
+    return progress.correct / progress.completed if progress.completed else None
+
+
+SORTS: dict[str, Callable[[RunRecord], Any]] = {
+    "created": _created,
+    "model": lambda r: r.info.model_name.casefold(),
+    "dataset": lambda r: r.info.dataset_name.casefold(),
+    "status": lambda r: r.info.status,
+    "judged": lambda r: r.progress().completed,
+    "accuracy": _accuracy,
+    "duration": lambda r: duration_ms(r.info),
+}
+
+
 def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
-                 cursor: str | None = None) -> ArchivePage:
-    """Runs newest first; ``cursor`` is the ``nextCursor`` of the previous page."""
-    order = models.runs.order
-    # A cursor past the end (from a log since replaced by a shorter one) starts over.
-    start = min(_decode_cursor(cursor), len(order)) if cursor else len(order)
-    runs: list[RunSummary] = []
-    index = start
-    while index > 0 and len(runs) < limit:
-        index -= 1
-        if where.admits(order[index]):
-            runs.append(summarize(order[index]))
-    more = index > 0 and len(runs) == limit
-    return ArchivePage(runs, f"r{index}" if more else None)
+                 cursor: str | None = None, sort: str = "created",
+                 descending: bool = True) -> ArchivePage:
+    """Matching runs ordered by ``sort`` (runs without a value last either way, ties
+    newest first); ``cursor`` is the ``nextCursor`` of the previous page."""
+    matched = [record for record in models.runs.order if where.admits(record)]
+    key = SORTS[sort]
+    if sort == "created":
+        matched.sort(key=key, reverse=descending)
+    else:
+        matched.sort(key=_created, reverse=True)  # ties: newest first
+        known = [r for r in matched if key(r) is not None]
+        known.sort(key=key, reverse=descending)
+        matched = known + [r for r in matched if key(r) is None]
+    # A cursor past the end (from a log since replaced by a shorter one) gives an empty page.
+    start = _decode_cursor(cursor) if cursor else 0
+    page = matched[start:start + limit]
+    more = start + limit < len(matched)
+    return ArchivePage([summarize(r) for r in page], f"r{start + limit}" if more else None,
+                       len(matched))
+
+
+def archive_facets(models: ReadModels) -> ArchiveFacets:
+    records = models.runs.order
+    return ArchiveFacets(
+        models=sorted({r.info.model_name for r in records}, key=str.casefold),
+        datasets=sorted({r.info.dataset_name for r in records}, key=str.casefold),
+        providers=sorted({r.info.provider_name for r in records}, key=str.casefold),
+        labels=sorted({f"{k}:{v}" for r in records for k, v in r.info.labels.items()}),
+    )
 
 
 def _decode_cursor(cursor: str) -> int:

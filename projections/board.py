@@ -3,12 +3,16 @@ each costs what it returns, whatever the history."""
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
 import msgspec
 
 from projections.readmodels import ReadModels
-from projections.state import RunSnapshot
+from projections.run_index import finish_key
+from projections.state import RunRecord, RunSnapshot
 
 
 class Totals(msgspec.Struct, rename="camel"):
@@ -35,4 +39,31 @@ def totals(models: ReadModels) -> Totals:
         by_status=dict(index.by_status),
         events_applied=models.events_applied,
         problems=models.problems.total,
+    )
+
+
+# The same board for a holder of run records without the server's index (a client's
+# fold of the stream, ``harness.client.LiveBoard``); the client's tests compare the two.
+
+
+def board_of(order: Sequence[RunRecord], *, limit: int) -> list[RunSnapshot]:
+    """What ``active_board`` shows, from runs listed in creation order."""
+    active = [record for record in reversed(order) if record.active][:limit]
+    room = limit - len(active)
+    finished: list[RunRecord] = []
+    if room > 0:
+        finished = heapq.nlargest(room, (record for record in order if not record.active),
+                                  key=finish_key)
+    return [record.snapshot() for record in (*active, *finished)]
+
+
+def run_totals(order: Iterable[RunRecord], *, events_applied: int, problems: int) -> Totals:
+    """What ``totals`` shows, from run records."""
+    by_status: Counter[str] = Counter(record.info.status for record in order)
+    return Totals(
+        runs=sum(by_status.values()),
+        active=by_status["pending"] + by_status["running"],
+        by_status=dict(by_status),
+        events_applied=events_applied,
+        problems=problems,
     )

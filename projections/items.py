@@ -69,26 +69,47 @@ def log_page(record: RunRecord, *, level: str | None = None, after: int = 0,
     return LogPage(record.info.id, entries, None)
 
 
-EXPORT_COLUMNS = ("sequence", "state", "promptText", "choices", "responseText", "answer",
-                  "expected", "correct", "score", "latencyMs", "promptTokens",
-                  "completionTokens", "error", "attempts", "startedAt", "finishedAt")
+EXPORT_COLUMNS = ("runId", "modelName", "providerName", "datasetName", "labels",
+                  "sequence", "state", "promptText", "choices", "responseText", "answer",
+                  "expected", "correct", "score", "judge", "rationale", "latencyMs",
+                  "promptTokens", "completionTokens", "error", "attempts", "startedAt",
+                  "finishedAt")
+
+
+class ExportedRun(msgspec.Struct, rename="camel"):
+    """The run each exported item belongs to, so a file read alone says what it is."""
+
+    id: str
+    model_name: str
+    provider_name: str
+    dataset_name: str
+    labels: dict[str, str]
+    config: dict[str, object]
 
 
 def export_jsonl(record: RunRecord) -> bytes:
-    return b"".join(_encode(item) + b"\n" for item in iter_items(record))
+    """One item a line, each led by its run: ``{"run": {...}, "sequence": 1, ...}``."""
+    info = record.info
+    lead = b'{"run":' + _encode(ExportedRun(info.id, info.model_name, info.provider_name,
+                                            info.dataset_name, info.labels,
+                                            record.config)) + b","
+    return b"".join(lead + _encode(item)[1:] + b"\n" for item in iter_items(record))
 
 
 def export_csv(record: RunRecord) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
+    info = record.info
+    run = [info.id, info.model_name, info.provider_name, info.dataset_name,
+           ";".join(f"{key}={value}" for key, value in info.labels.items())]
     for item in iter_items(record):
         usage = item.usage
         writer.writerow([
-            item.sequence, item.state, item.prompt_text, "|".join(item.choices or ()),
+            *run, item.sequence, item.state, item.prompt_text, "|".join(item.choices or ()),
             item.response_text, item.answer, item.expected, item.correct, item.score,
-            item.latency_ms, usage.prompt_tokens if usage else None,
-            usage.completion_tokens if usage else None, item.error, item.attempts,
-            item.started_at, item.finished_at,
+            item.judge, item.rationale, item.latency_ms,
+            usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
+            item.error, item.attempts, item.started_at, item.finished_at,
         ])
     return out.getvalue()

@@ -14,7 +14,7 @@ import msgspec
 
 from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
-from projections.runs import Changes
+from projections.runs import RECENT_ITEMS, Changes
 from projections.state import Item, Lifecycle, Progress, RunInfo, RunRecord
 
 _encode = msgspec.json.Encoder().encode
@@ -29,6 +29,13 @@ class RunProgressMessage(msgspec.Struct, rename="camel"):
     run_id: str
     progress: Progress
     current_sequence: int | None
+    recent_sequences: tuple[int, ...]  # the run snapshot's ``recentItems``, newest first
+
+
+class ResetMessage(msgspec.Struct):
+    """The log was replaced: drop what you hold; ``position`` is where the new one stands."""
+
+    position: str
 
 
 class RunItemMessage(msgspec.Struct, rename="camel"):
@@ -54,7 +61,8 @@ def run_status(record: RunRecord) -> StreamMessage:
 
 
 def run_progress(record: RunRecord) -> StreamMessage:
-    body = RunProgressMessage(record.info.id, record.progress(), record.current)
+    body = RunProgressMessage(record.info.id, record.progress(), record.current,
+                              record.recent[:RECENT_ITEMS])
     return StreamMessage("run_progress", record.info.id, _encode(body))
 
 

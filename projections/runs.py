@@ -14,7 +14,16 @@ from collections.abc import Callable
 
 from events import schema as ev
 from projections.run_index import RunIndex
-from projections.state import PREVIEW_CHARS, Activity, Feedback, Item, LogEntry, RunInfo, RunRecord
+from projections.state import (
+    ACTIVE_STATUSES,
+    PREVIEW_CHARS,
+    Activity,
+    Feedback,
+    Item,
+    LogEntry,
+    RunInfo,
+    RunRecord,
+)
 
 RECENT_ITEMS = 5
 Problem = tuple[str, str]
@@ -88,7 +97,10 @@ class RunStore:
                     items = changes.items[record.info.id] = {}
                 items[sequence] = None
         record.changed_at = at
-        return handler(event, record, changes)
+        problem = handler(event, record, changes)
+        if problem is None:
+            record.positions.append(at)
+        return problem
 
     # -- run lifecycle ---------------------------------------------------------------
 
@@ -101,6 +113,7 @@ class RunStore:
         record.changed_at = at
         self.runs[e.run_id] = record
         self.order.append(record)
+        record.positions.append(at)
         self.index.place(record)
         _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
         if changes is not None:
@@ -125,15 +138,18 @@ class RunStore:
 
     def _run_resumed(self, e: ev.RunResumed, record: RunRecord, changes: Changes | None) -> None:
         info, lifecycle = record.info, record.lifecycle
+        retry = info.status not in ACTIVE_STATUSES
         info.status = "running"
         info.finished_at = None
         info.error = None
         lifecycle.resumed_count += 1
+        lifecycle.retried_count += retry
         lifecycle.cancel_requested_at = None
         if e.ts is not None:
             lifecycle.last_resumed_at = e.ts
         self.index.place(record)
-        _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
+        _log(record, e, "info", f"retried (#{lifecycle.retried_count})" if retry
+             else f"resumed (#{lifecycle.resumed_count - lifecycle.retried_count})")
         _status_changed(changes, info.id)
 
     def _run_finished(self, e: ev.RunFinished, record: RunRecord, changes: Changes | None) -> None:
@@ -222,19 +238,22 @@ def _count_out(record: RunRecord, state: str) -> None:
 
 
 def _move(record: RunRecord, item: Item, state: str, changes: Changes | None) -> None:
-    if item.state != state:
+    changed = item.state != state
+    if changed:
         _count_out(record, item.state)
         record.counts[state] += 1
         item.state = state  # type: ignore[assignment]
-        if changes is not None:
-            changes.progress[record.info.id] = None
     recent = record.recent
     sequence = item.sequence
-    if recent and recent[0] == sequence:
-        return
-    # A new small tuple, not a list edited in place: tuples of ints leave the cycle
-    # collector's tracking, so history does not lengthen its full passes.
-    record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
+    if not recent or recent[0] != sequence:
+        # A new small tuple, not a list edited in place: tuples of ints leave the cycle
+        # collector's tracking, so history does not lengthen its full passes.
+        record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
+        changed = True
+    if changed and changes is not None:
+        # The progress message names the recent items too, so a client can show the
+        # run's latest items in the server's order.
+        changes.progress[record.info.id] = None
 
 
 def _status_changed(changes: Changes | None, run_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from array import array
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,9 +49,13 @@ class RunInfo(_Model):
 
 
 class Lifecycle(_Model):
+    """``resumed_count`` counts every ``run_resumed``; ``retried_count`` those of them
+    that re-opened a finished run (a user's retry) rather than a crashed one."""
+
     resumed_count: int = 0
     last_resumed_at: datetime | None = None
     cancel_requested_at: datetime | None = None
+    retried_count: int = 0
 
 
 class Progress(_Model):
@@ -155,6 +160,7 @@ class RunRecord:
         "logs",
         "ordinal",
         "packed",
+        "positions",
         "recent",
         "total",
     )
@@ -173,6 +179,9 @@ class RunRecord:
         self._item_changed_at: dict[int, int] | None = {}
         self.packed: bytes | None = None
         self.ordinal = ordinal
+        # The log offset just after each event this run applied, in order: time travel
+        # reads exactly these back (``EventLog.read_at``) to fold the run at any point.
+        self.positions = array("q")
 
     @property
     def items(self) -> dict[int, Item]:

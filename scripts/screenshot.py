@@ -1,10 +1,13 @@
-"""Take the README's screenshot of the board: ``python scripts/screenshot.py [OUT]``.
+"""Take the README's screenshots: ``python scripts/screenshot.py [OUT_DIR]``.
 
 Starts the real server (``run.py --demo``) on a free loopback port over a fresh data
-directory, appends a few simulated runs to its log itself (so the picture does not
+directory, appends a few simulated runs to its log itself (so the pictures do not
 depend on the executor or on a model), waits until the board shows them streaming,
-and writes ``docs/board.png`` (or OUT). Needs Playwright and ``/usr/bin/chromium``.
-Re-runnable: the runs are seeded, only their timestamps change.
+and writes into ``docs/`` (or OUT_DIR): ``board.png``; ``run.png``, a finished run's
+page with its summary charts and an item's drawer open; ``compare.png``, two runs on
+one dataset against each other; ``compare-phone.png``, the same on a phone. Needs
+Playwright and ``/usr/bin/chromium``. Re-runnable: the runs are seeded, only their
+timestamps change.
 """
 
 from __future__ import annotations
@@ -64,7 +67,9 @@ class SimulatedRun:
         start = self.started
         events: list[ev.Event] = [
             ev.RunCreated(run_id=self.run_id, provider_name=self.provider, model_name=self.model,
-                          dataset_name=self.dataset, total=self.total, ts=start),
+                          dataset_name=self.dataset, total=self.total, ts=start,
+                          config={"temperature": 0, "maxTokens": 512},
+                          labels={"suite": "nightly", "team": "evals"}),
             ev.RunStarted(run_id=self.run_id, ts=start),
         ]
         if self.run_id == "run-sim-arith":
@@ -92,11 +97,21 @@ class SimulatedRun:
             return [*events,
                     ev.ItemFaulted(run_id=rid, sequence=seq, error="upstream timeout", ts=at)]
         correct = self.random.random() < self.accuracy
+        answer = "B" if correct else "C"
         return [*events,
-                ev.ItemAnswered(run_id=rid, sequence=seq, response_text=RESPONSE + "Answer: B",
-                                answer="B" if correct else "C",
-                                latency_ms=self.random.uniform(300, 2400), ts=at),
-                ev.ItemJudged(run_id=rid, sequence=seq, correct=correct, expected="B", ts=at)]
+                ev.ItemAnswered(run_id=rid, sequence=seq, answer=answer,
+                                response_text=RESPONSE + f"Answer: {answer}",
+                                latency_ms=self.random.gauss(1100, 350),
+                                usage=ev.Usage(prompt_tokens=self.random.randint(180, 420),
+                                               completion_tokens=self.random.randint(40, 260)),
+                                ts=at),
+                ev.ItemJudged(run_id=rid, sequence=seq, correct=correct, expected="B",
+                              score=round(self.random.betavariate(5, 2) if correct
+                                          else self.random.betavariate(2, 5), 2),
+                              judge="rubric-judge-v2",
+                              rationale=("The response eliminates the options that contradict "
+                                         f"the premise and settles on {answer}; the key is B."),
+                              ts=at)]
 
 
 def keep_streaming(log: Path, runs: list[SimulatedRun], stop: threading.Event) -> None:
@@ -112,9 +127,24 @@ def keep_streaming(log: Path, runs: list[SimulatedRun], stop: threading.Event) -
                               + run.item(finish=False, now=datetime.now(UTC)))
 
 
+def shoot(page, url: str, out: Path) -> None:
+    """The run page with its charts and a drawer, then compare at desktop and phone."""
+    page.goto(f"{url}/#/runs/run-qwen-mmlu/items/7")
+    page.wait_for_selector("#drawer-rationale")
+    page.wait_for_selector("#chart-accuracy canvas")
+    page.screenshot(path=str(out / "run.png"))
+    page.goto(f"{url}/#/compare?ids=run-qwen-mmlu,run-gpt41-mmlu")
+    page.wait_for_selector(".pairing details")
+    page.locator(".pairing details").first.locator("summary").click()
+    page.wait_for_selector(".side-by-side")
+    page.screenshot(path=str(out / "compare.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(out / "compare-phone.png"))
+
+
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else ROOT / "docs" / "board.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(argv[0]) if argv else ROOT / "docs"
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data_dir:
         log = Path(data_dir) / "runs.jsonl"
         now = datetime.now(UTC)
@@ -135,11 +165,12 @@ def main(argv: list[str]) -> int:
                     f"document.querySelectorAll('.card').length >= {len(RUNS)}")
                 page.wait_for_function(
                     "[...document.querySelectorAll('.card .preview')].some(p => p.textContent)")
-                page.screenshot(path=str(out))
+                page.screenshot(path=str(out / "board.png"))
+                shoot(page, url, out)
                 browser.close()
             finally:
                 stop.set()
-    print(f"wrote {out}")
+    print(f"wrote board.png, run.png, compare.png and compare-phone.png into {out}")
     return 0
 
 

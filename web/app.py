@@ -33,7 +33,7 @@ from harness.heap import tune_collector
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
-from harness.memory import AgentMemory
+from harness.memory.service import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
@@ -48,7 +48,17 @@ from web.fanout import Fanout
 from web.http import EXCEPTION_HANDLERS
 from web.origins import LocalPagesOnly, PageCors
 from web.position_cache import ResponsesAtPosition
-from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
+from web.routes import (
+    browser_harness,
+    commands,
+    datasets,
+    feedback,
+    mcp,
+    memory,
+    replay,
+    runs,
+    system,
+)
 from web.streams import StreamCounts
 
 logger = logging.getLogger("harness.app")
@@ -164,6 +174,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *runs.routes,
+        *replay.routes,
         *commands.routes,
         *datasets.routes,
         *system.routes,

@@ -147,7 +147,9 @@ DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>harness API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+<body><nav style="font:14px system-ui,sans-serif;padding:8px 16px">
+<a href="/">&larr; Dashboard</a></nav>
+<div id="swagger-ui"></div>
 <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
 </script></body></html>"""

@@ -29,6 +29,7 @@ from events.position import CursorRefused, Position, judge_cursor
 from harness.live import LiveLog
 from projections.messages import (
     QueueMessage,
+    ResetMessage,
     RunItemMessage,
     RunProgressMessage,
     RunStatusMessage,
@@ -38,11 +39,6 @@ from projections.messages import (
 from web.api import endpoint
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
-
-
-class ResetMessage(msgspec.Struct):
-    position: str
-
 
 STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,
                    ResetMessage)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from events.writer import append_event, format_timestamp, now_timestamp
+from harness.blank import NOT_BLANK
 
 MEMORY_FILE = "memory.jsonl"
 
@@ -38,10 +39,34 @@ class MemoryEntry(msgspec.Struct, rename="camel", frozen=True, kw_only=True, omi
 class NewMemory(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """What a writer supplies: the body of ``POST /api/memory`` and of ``record_memory``."""
 
-    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, pattern=r"\S",
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, pattern=NOT_BLANK,
                               description="the note; 1 to 20,000 characters, not all blank")]
     tags: Annotated[list[Tag], Meta(max_length=MAX_TAGS)] = []
     run_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+
+
+Ranker = Literal["bm25", "hybrid", "recency"]
+
+
+class MemoryQuery(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """``GET /api/memory``: ``q`` ranks by relevance; without it, newest first."""
+
+    q: Annotated[str, Meta(max_length=1000)] | None = None
+    tag: str | None = None
+    run_id: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=200)] = 50
+
+
+class MemoryHit(msgspec.Struct, rename="camel", frozen=True):
+    """One result. ``score`` is BM25 (unbounded), hybrid (0 to 1), or null for recency."""
+
+    entry: MemoryEntry
+    score: float | None
+    ranker: Ranker
+
+
+class MemoryResults(msgspec.Struct, rename="camel", frozen=True):
+    results: list[MemoryHit]
 
 
 def memory_path(data_dir: Path) -> Path:

@@ -9,44 +9,27 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from typing import Annotated, Literal, NamedTuple
+from typing import NamedTuple
 
 import anyio
-import msgspec
 import numpy as np
-from msgspec import Meta
 
-from harness.memory.entries import MemoryEntry, NewMemory, append_memory, memory_path
+from harness.memory.entries import (
+    MemoryEntry,
+    MemoryHit,
+    MemoryQuery,
+    MemoryResults,
+    NewMemory,
+    Ranker,
+    append_memory,
+    memory_path,
+)
 from harness.memory.lexical import LexicalIndex, tokenize
 from harness.memory.log import MemoryLog
 from harness.memory.semantic import Embedder, hybrid_scores, load_embedder
 from harness.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-Ranker = Literal["bm25", "hybrid", "recency"]
-
-
-class MemoryQuery(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
-    """``GET /api/memory``: ``q`` ranks by relevance; without it, newest first."""
-
-    q: Annotated[str, Meta(max_length=1000)] | None = None
-    tag: str | None = None
-    run_id: str | None = None
-    limit: Annotated[int, Meta(ge=1, le=200)] = 50
-
-
-class MemoryHit(msgspec.Struct, rename="camel", frozen=True):
-    """One result. ``score`` is BM25 (unbounded), hybrid (0 to 1), or null for recency."""
-
-    entry: MemoryEntry
-    score: float | None
-    ranker: Ranker
-
-
-class MemoryResults(msgspec.Struct, rename="camel", frozen=True):
-    results: list[MemoryHit]
-
 
 class MemoryStatistics(NamedTuple):
     entries: int

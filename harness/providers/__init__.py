@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import httpx
 
+from harness.api_shapes import PROVIDER_NAMES
 from harness.errors import Invalid
 from harness.providers.base import Prompt, Provider, ProviderError
 from harness.providers.openai import OpenAIProvider
 from harness.providers.simulated import SimulatedProvider
 from harness.settings import Settings
-
-PROVIDER_NAMES: tuple[str, ...] = ("openai", "simulated")
 
 __all__ = ["PROVIDER_NAMES", "Prompt", "Provider", "ProviderError", "make_provider"]
 

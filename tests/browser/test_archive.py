@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events import schema as ev
 from events.writer import append_events
-from tests.support.events import at, run_history
+from tests.support.events import TS, at, run_history
 from tests.support.waiting import wait_until
 
 ROW = "#archive tbody tr[data-run-id]"
@@ -62,3 +62,95 @@ def test_the_label_filter_narrows_the_archive(dashboard, server):
     page.get_by_role("button", name="Apply").click()
     wait_until(lambda: row_ids(page) == ["run-labelled"], message="labelled run only")
     assert "label=team%3Aevals" in page.url or "label=team:evals" in page.url
+
+
+def created_at(run_id: str, ts_text: str, *, model: str = "gpt-test",
+               status: str | None = "completed") -> list[ev.Event]:
+    ts = at(ts_text)
+    events: list[ev.Event] = [
+        ev.RunCreated(run_id=run_id, provider_name="simulated", model_name=model,
+                      dataset_name="arithmetic", total=2, ts=ts),
+        ev.RunStarted(run_id=run_id, ts=ts)]
+    if status:
+        events.append(ev.RunFinished(run_id=run_id, status=status, ts=ts))  # type: ignore[arg-type]
+    return events
+
+
+def test_keyboard_users_can_change_the_status_filter_again_and_again(dashboard, server):
+    append_events(server.log_path, [*created_at("run-done", "2026-03-06T10:00:00Z"),
+                                    *created_at("run-live", "2026-03-06T11:00:00Z", status=None),
+                                    *created_at("run-bad", "2026-03-06T12:00:00Z",
+                                                status="failed")])
+    page = dashboard.open("#/archive")
+    wait_until(lambda: len(row_ids(page)) == 3, message="all runs")
+    page.get_by_label("running", exact=True).focus()
+    page.keyboard.press("Space")
+    wait_until(lambda: row_ids(page) == ["run-live"], message="running only")
+    assert page.evaluate("document.activeElement.value") == "running"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # and completed too: a multi-select
+    wait_until(lambda: row_ids(page) == ["run-live", "run-done"], message="two statuses")
+    assert page.evaluate("document.activeElement.value") == "completed"
+    assert "status=running%2Ccompleted" in page.url or "status=running,completed" in page.url
+
+
+def test_filters_ignore_letter_case_and_suggest_names_from_every_run(dashboard, server):
+    events: list[ev.Event] = []
+    for number in range(60):
+        events += created_at(f"run-{number:02d}", f"2026-03-06T10:{number:02d}:00Z",
+                             model=f"Model-{number:02d}")
+    append_events(server.log_path, events)
+    page = dashboard.open("#/archive")
+    page.locator(ROW).first.wait_for()
+    options = page.locator("#suggest-model option")
+    wait_until(lambda: options.count() == 60, message="suggestions from all runs")
+    page.get_by_label("Model").fill("model-03")  # the run says Model-03
+    page.get_by_role("button", name="Apply").click()
+    wait_until(lambda: row_ids(page) == ["run-03"], message="case-insensitive model")
+
+
+def test_runs_are_sorted_by_creation_time_counted_and_sortable(dashboard, server):
+    # Written to the log out of creation order, as another writer might.
+    append_events(server.log_path, [*created_at("run-late", "2026-03-06T12:00:00Z"),
+                                    *created_at("run-early", "2026-03-06T08:00:00Z"),
+                                    *created_at("run-mid", "2026-03-06T10:00:00Z")])
+    page = dashboard.open("#/archive")
+    wait_until(lambda: row_ids(page) == ["run-late", "run-mid", "run-early"], message="newest")
+    assert page.locator("#archive-count").inner_text() == "1–3 of 3 runs"
+    page.locator("th[data-column=created] a").click()
+    wait_until(lambda: row_ids(page) == ["run-early", "run-mid", "run-late"], message="oldest")
+    assert page.locator("th[data-column=created]").get_attribute("aria-sort") == "ascending"
+
+
+def test_a_date_range_narrows_the_archive_and_is_kept_in_the_url(dashboard, server):
+    append_events(server.log_path, [*created_at("run-march", "2026-03-06T12:00:00Z"),
+                                    *created_at("run-may", "2026-05-06T12:00:00Z")])
+    page = dashboard.open("#/archive")
+    wait_until(lambda: len(row_ids(page)) == 2, message="both")
+    page.get_by_label("Created from").fill("2026-05-01")
+    page.get_by_role("button", name="Apply").click()
+    wait_until(lambda: row_ids(page) == ["run-may"], message="may only")
+    assert "from=2026-05-01" in page.url
+    page.reload()
+    wait_until(lambda: row_ids(page) == ["run-may"], message="same view after reload")
+
+
+def test_a_running_row_updates_live(dashboard, server):
+    append_events(server.log_path, created_at("run-going", "2026-03-06T12:00:00Z", status=None))
+    page = dashboard.open("#/archive")
+    row = page.locator(f"{ROW}[data-run-id=run-going]")
+    row.locator(".badge[data-status=running]").wait_for()
+    append_events(server.log_path, [
+        ev.ItemStarted(run_id="run-going", sequence=1, prompt_text="Q", ts=TS),
+        ev.ItemJudged(run_id="run-going", sequence=1, correct=True, ts=TS),
+        ev.RunFinished(run_id="run-going", status="completed", ts=TS)])
+    row.locator(".badge[data-status=completed]").wait_for()
+    assert "1/2" in row.inner_text()
+
+
+def test_the_archive_fits_a_phone(dashboard, server):
+    append_events(server.log_path, created_at("run-" + "long" * 20, "2026-03-06T12:00:00Z"))
+    dashboard.page.set_viewport_size({"width": 390, "height": 844})
+    page = dashboard.open("#/archive")
+    page.locator(ROW).first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -8,7 +8,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from events import schema as ev
 from events.writer import append_events
-from tests.support.events import TS, run_history
+from tests.support.events import TS, at, run_history
 from tests.support.servers import RunningServer, start_server
 from tests.support.waiting import wait_until
 
@@ -98,6 +98,7 @@ def test_cancel_from_the_board_ends_the_run(dashboard, server):
     dashboard.open()
     card = dashboard.card(run_id)
     card.get_by_role("button", name="Cancel").click()
+    dashboard.page.get_by_role("dialog").get_by_role("button", name=f"Cancel {run_id}").click()
     try:
         card.locator(".badge[data-status=canceled]").wait_for(timeout=15_000)
     except PlaywrightTimeoutError as error:  # say what the server and the page saw
@@ -109,6 +110,94 @@ def test_cancel_from_the_board_ends_the_run(dashboard, server):
             f"{dashboard.page.locator('#connection').get_attribute('data-state')!r}") from error
     assert httpx.get(f"{server.url}/api/runs/{run_id}").json()["run"]["status"] == "canceled"
     assert card.get_by_role("button", name="Cancel").is_hidden()
+
+
+def card_boxes(dashboard) -> dict[str, tuple[float, float]]:
+    return dict(dashboard.page.locator(".card").evaluate_all(
+        "cs => cs.map(c => [c.dataset.runId, [c.getBoundingClientRect().x,"
+        " c.getBoundingClientRect().y]])"))
+
+
+def run_at(page, x: float, y: float) -> str | None:
+    return page.evaluate("([x, y]) => document.elementFromPoint(x, y)"
+                         "?.closest('[data-run-id]')?.dataset.runId ?? null", [x, y])
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_confirmed_cancel_cancels_the_named_run_and_no_other_while_cards_hold_still(
+        dashboard, server, width):
+    dashboard.page.set_viewport_size({"width": width, "height": 900})
+    for number, run_id in enumerate(("run-a", "run-b", "run-c")):
+        append_events(server.log_path, [
+            ev.RunCreated(run_id=run_id, provider_name="simulated", model_name=run_id,
+                          dataset_name="arithmetic", total=5,
+                          ts=at(f"2026-03-06T19:43:1{number}.000Z")),
+            ev.RunStarted(run_id=run_id, ts=at(f"2026-03-06T19:43:1{number}.000Z"))])
+    page = dashboard.open()
+    for run_id in ("run-a", "run-b", "run-c"):
+        dashboard.card(run_id).wait_for()
+    cancel = dashboard.card("run-b").get_by_role("button", name="Cancel")
+    cancel.scroll_into_view_if_needed()
+    box = cancel.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    before = card_boxes(dashboard)
+    page.mouse.click(x, y)
+
+    dialog = page.get_by_role("dialog")
+    assert "run-b" in dialog.inner_text()
+    # While the user reads the question, a run finishes and a new one starts.
+    append_events(server.log_path, [
+        ev.RunFinished(run_id="run-a", status="completed", ts=at("2026-03-06T19:43:20.000Z")),
+        *created("run-newer")])
+    page.locator(".new-runs").filter(has_text="1 new run").wait_for()
+    dashboard.card("run-a").locator(".badge[data-status=completed]").wait_for()
+    dialog.get_by_role("button", name="Cancel run-b").click()
+    dashboard.card("run-b").locator(".badge[data-status=canceled]").wait_for(timeout=15_000)
+
+    after = card_boxes(dashboard)
+    assert after.keys() == before.keys(), "a new card was placed under the pointer"
+    assert all(abs(after[r][0] - before[r][0]) < 1 and abs(after[r][1] - before[r][1]) < 1
+               for r in before), f"cards moved under the pointer: {before} -> {after}"
+    assert run_at(page, x, y) == "run-b"
+    statuses = {run["run"]["id"]: run["run"]["status"]
+                for run in httpx.get(f"{server.url}/api/runs").json()["runs"]}
+    assert statuses == {"run-a": "completed", "run-b": "canceled", "run-c": "running",
+                        "run-newer": "running"}
+
+
+def test_dismissing_the_confirmation_cancels_nothing(dashboard, server):
+    append_events(server.log_path, created("run-kept"))
+    dashboard.open()
+    dashboard.card("run-kept").get_by_role("button", name="Cancel").click()
+    dashboard.page.keyboard.press("Escape")
+    dashboard.page.get_by_role("dialog").wait_for(state="detached")
+    assert dashboard.page.evaluate("document.activeElement.textContent") == "Cancel"
+    assert httpx.get(f"{server.url}/api/runs/run-kept").json()["lifecycle"][
+        "cancelRequestedAt"] is None
+
+
+def test_a_failed_card_shows_its_error_and_a_finished_one_how_long_it_took(dashboard, server):
+    append_events(server.log_path, [
+        *created("run-failed", total=3),
+        ev.RunFinished(run_id="run-failed", status="failed", error="provider unreachable",
+                       ts=at("2026-03-06T19:44:11.123Z"))])
+    dashboard.open()
+    card = dashboard.card("run-failed")
+    card.locator(".card-error").filter(has_text="provider unreachable").wait_for()
+    meta = card.locator(".card-meta").inner_text()
+    assert "took 1m 0s" in meta and "elapsed" not in meta and "/min" not in meta
+
+
+def test_a_users_retry_is_not_labelled_as_a_crash_resume(dashboard, server):
+    append_events(server.log_path, [
+        *created("run-retried", total=3),
+        ev.RunFinished(run_id="run-retried", status="failed", error="x", ts=TS),
+        ev.RunResumed(run_id="run-retried", ts=TS)])
+    dashboard.open()
+    meta = dashboard.card("run-retried").locator(".card-meta")
+    meta.filter(has_text="retried ×1").wait_for()
+    assert "resumed" not in meta.inner_text()
 
 
 def test_board_survives_a_server_restart_and_ends_in_the_right_state(dashboard, server):

@@ -34,8 +34,7 @@ def board_order(dashboard) -> list[str]:
     return dashboard.page.locator(".card").evaluate_all("cs => cs.map(c => c.dataset.runId)")
 
 
-def test_a_focused_cancel_button_keeps_focus_while_other_runs_start_finish_and_move(
-        dashboard, server):
+def test_the_board_holds_still_while_focus_is_on_it_and_catches_up_after(dashboard, server):
     append_events(server.log_path, [*started("run-x", 1), *started("run-y", 2),
                                     *started("run-z", 3)])
     page = dashboard.open()
@@ -45,17 +44,20 @@ def test_a_focused_cancel_button_keeps_focus_while_other_runs_start_finish_and_m
 
     append_events(server.log_path, judged("run-x", 1, 4))
     wait_until(lambda: dashboard.card_counts("run-x")["completed"] == 1, message="x progressed")
-    append_events(server.log_path, [ev.RunFinished(run_id="run-z", status="completed", ts=at(5))])
-    wait_until(lambda: board_order(dashboard) == ["run-y", "run-x", "run-z"], message="z done")
-    append_events(server.log_path, [*judged("run-x", 2, 6), *started("run-new", 7)])
-    wait_until(lambda: board_order(dashboard)[0] == "run-new", message="a new run on top")
-    append_events(server.log_path, [ev.RunFinished(run_id="run-y", status="failed", ts=at(8))])
-    wait_until(lambda: board_order(dashboard) == ["run-new", "run-x", "run-y", "run-z"],
-               message="y done")
-    wait_until(lambda: dashboard.card_counts("run-x")["completed"] == 2, message="x progressed")
-
+    append_events(server.log_path, [ev.RunFinished(run_id="run-z", status="completed", ts=at(5)),
+                                    *started("run-new", 7)])
+    page.locator(".new-runs").filter(has_text="1 new run").wait_for()
+    dashboard.card("run-z").locator(".badge[data-status=completed]").wait_for()
+    assert board_order(dashboard) == ["run-z", "run-y", "run-x"], "cards moved under the focus"
     assert page.evaluate(FOCUSED_RUN) == "run-x"
     assert page.evaluate("document.activeElement.textContent") == "Cancel"
+
+    page.get_by_role("link", name="Archive").focus()  # the user moves on: the board catches up
+    wait_until(lambda: board_order(dashboard) == ["run-new", "run-y", "run-x", "run-z"],
+               message="caught up")
+    assert page.locator("#board-finished .card").evaluate_all(
+        "cs => cs.map(c => c.dataset.runId)") == ["run-z"]
+    assert page.locator(".new-runs").is_hidden()
 
 
 def run_page_counts(page) -> dict[str, int]:
@@ -64,39 +66,20 @@ def run_page_counts(page) -> dict[str, int]:
         ".map(n => [n.dataset.count, Number(n.textContent)]))")
 
 
-def test_export_keeps_focus_on_the_run_page_while_the_run_progresses(dashboard, server):
+def test_export_and_a_table_link_keep_focus_on_the_run_page_while_the_run_progresses(
+        dashboard, server):
     append_events(server.log_path, [*started("run-busy", 1), *judged("run-busy", 1, 2)])
     page = dashboard.open("#/runs/run-busy")
-    page.locator(".item[data-sequence='1']").wait_for(state="attached")
+    page.locator("#items-table tr[data-sequence='1'][data-state=correct]").wait_for()
     page.get_by_role("link", name="Export CSV").focus()
-    item = page.locator(".item[data-sequence='1']").element_handle()
-
-    for sequence in (2, 3, 4):
-        append_events(server.log_path, judged("run-busy", sequence, sequence + 2))
-        wait_until(lambda s=sequence: run_page_counts(page)["completed"] == s,
-                   message=f"item {sequence} judged")
-    page.locator("details[data-group=correct] summary .badge").filter(has_text="4").wait_for()
-    page.locator("#main .logs .log-line").first.wait_for()
-
+    append_events(server.log_path, judged("run-busy", 2, 4))
+    wait_until(lambda: run_page_counts(page)["completed"] == 2, message="item 2 judged")
+    page.locator("#items-table tr[data-sequence='2'][data-state=correct]").wait_for()
     assert page.evaluate("document.activeElement.textContent") == "Export CSV"
-    assert item.evaluate("node => node.isConnected"), "item 1 was rebuilt"
 
-
-def test_items_paged_in_with_load_more_stay_while_the_run_goes_on(dashboard, server):
-    events = started("run-long", 1, total=300)
-    for sequence in range(1, 151):
-        events += judged("run-long", sequence, 2)
-    append_events(server.log_path, events)
-    page = dashboard.open("#/runs/run-long")
-    correct = page.locator("details[data-group=correct]")
-    correct.locator("summary").click()
-    shown = correct.locator(".item")
-    wait_until(lambda: shown.count() == 100, message="first page")
-    correct.get_by_role("button", name="Load more").click()
-    wait_until(lambda: shown.count() == 150, message="second page")
-
-    append_events(server.log_path, [*judged("run-long", 151, 3), *judged("run-long", 152, 4)])
-    correct.locator("summary .badge").filter(has_text="152").wait_for()
-    wait_until(lambda: shown.count() == 152, message="new items added in place")
-    assert shown.first.get_attribute("data-sequence") == "1"
-    assert shown.last.get_attribute("data-sequence") == "152"
+    page.get_by_role("link", name="Item 1", exact=True).focus()
+    for sequence in (3, 4):
+        append_events(server.log_path, judged("run-busy", sequence, sequence + 2))
+        page.locator(f"#items-table tr[data-sequence='{sequence}'][data-state=correct]").wait_for()
+    page.locator("#main .logs .log-line").first.wait_for()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item 1"

@@ -31,7 +31,7 @@ def test_archive_filter_narrows_the_table_and_is_kept_in_the_url(dashboard, serv
     assert page.get_by_label("Model").input_value() == "other-model"
 
 
-def test_run_page_shows_items_by_state_with_their_details_and_the_log(dashboard, server):
+def test_run_page_lists_items_with_their_details_and_the_log(dashboard, server):
     history = run_history("run-detail", total=4, answers=(True, False))
     append_events(server.log_path, [
         *history[:-1],
@@ -41,13 +41,17 @@ def test_run_page_shows_items_by_state_with_their_details_and_the_log(dashboard,
         history[-1],
     ])
     page = dashboard.open("#/runs/run-detail")
-    page.locator("details[data-group=incorrect] .item").wait_for()
-    groups = page.locator("details[data-group]").evaluate_all(
-        "ds => ds.filter(d => !d.hidden).map(d => d.dataset.group)")
-    assert groups == ["incorrect", "faulted", "correct", "pending"]
-    wrong = page.locator("details[data-group=incorrect] .item").inner_text()
-    assert "Q2?" in wrong and "Answer: A" in wrong and "expected A" in wrong and "12.5 ms" in wrong
-    assert "provider timed out" in page.locator("details[data-group=faulted]").inner_text()
+    rows = page.locator("#items-table tbody tr[data-sequence]")
+    rows.first.wait_for()
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.state)") == [
+        "correct", "incorrect", "faulted", "pending"]
+    wrong = rows.nth(1).inner_text()
+    assert "Q2?" in wrong and "12.5 ms" in wrong
+    assert "provider timed out" in rows.nth(2).inner_text()
+    rows.nth(1).get_by_role("link").click()
+    drawer = page.locator("#item-drawer")
+    drawer.filter(has_text="Answer: A").wait_for()
+    assert "Extracted answer: A" in drawer.inner_text()
     assert "rate limited, backing off" in page.locator(".logs").inner_text()
     assert page.get_by_role("link", name="Export CSV").get_attribute("href") == \
         "/api/runs/run-detail/export?format=csv"

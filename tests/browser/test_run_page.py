@@ -1,44 +1,163 @@
-"""The run page: items in their own state's colour, streaming text, canceling, unknown ids."""
+"""The run page: the items table, the drawer with the judge's verdict, permalinks, the
+summary, streaming items on top, canceling, unknown ids."""
 
 from __future__ import annotations
+
+import pytest
 
 from events import schema as ev
 from events.writer import append_events
 from tests.browser.test_focus import at, judged, started
+from tests.support.waiting import wait_until
 
-BADGE = "details[data-group={}] .item .badge"
+ROW = "#items-table tbody tr[data-sequence]"
 
 
-def test_each_item_state_has_its_own_badge_colour_and_a_streaming_item_shows_its_text(
+def table_sequences(page) -> list[int]:
+    return page.locator(ROW).evaluate_all("rs => rs.map(r => Number(r.dataset.sequence))")
+
+
+def graded_run(run_id: str, total: int = 6) -> list[ev.Event]:
+    """Items judged by a named judge with a score and a rationale; one faulted."""
+    events = started(run_id, 1, total=total)
+    for sequence in range(1, total):
+        events += [
+            ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=f"Question {sequence}?",
+                           choices=("red", "green", "blue"), ts=at(2)),
+            ev.ItemAnswered(run_id=run_id, sequence=sequence,
+                            response_text=f"I pick B ({sequence})", answer="B",
+                            latency_ms=100.0 * sequence,
+                            usage=ev.Usage(prompt_tokens=10, completion_tokens=sequence), ts=at(3)),
+            ev.ItemJudged(run_id=run_id, sequence=sequence, correct=sequence % 2 == 1,
+                          expected="B" if sequence % 2 else "C", score=sequence / 10,
+                          judge="rubric-judge", rationale=f"Rationale for item {sequence}.",
+                          ts=at(3 + sequence)),
+        ]
+    events += [ev.ItemStarted(run_id=run_id, sequence=total, prompt_text="Last?", ts=at(9)),
+               ev.ItemFaulted(run_id=run_id, sequence=total, error="429 Too Many Requests",
+                              ts=at(9))]
+    return events
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_drawer_shows_the_judge_its_score_and_rationale_and_the_pick_and_key(
+        dashboard, server, width):
+    append_events(server.log_path, graded_run("run-graded"))
+    dashboard.page.set_viewport_size({"width": width, "height": 900})
+    page = dashboard.open("#/runs/run-graded")
+    page.locator(ROW).first.wait_for()
+    page.locator(f"{ROW}[data-sequence='2'] a").click()
+    drawer = page.locator("#item-drawer")
+    drawer.locator("#drawer-rationale").wait_for()
+    assert "Rationale for item 2." in drawer.inner_text()
+    assert "rubric-judge" in drawer.locator("#drawer-judge").inner_text()
+    assert "0.2" in drawer.locator("#drawer-judge").inner_text()
+    picked = drawer.locator(".choices li[data-picked=true]")
+    key = drawer.locator(".choices li.expected")
+    assert picked.inner_text().startswith("green") and key.inner_text().startswith("blue")
+    assert page.url.endswith("#/runs/run-graded/items/2")
+    assert page.evaluate("document.activeElement.id") == "drawer-title"
+    box = drawer.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1
+
+    page.keyboard.press("Escape")
+    drawer.wait_for(state="hidden")
+    assert page.url.endswith("#/runs/run-graded")
+
+
+def test_an_item_permalink_opens_the_item_with_the_runs_tool_calls(dashboard, server):
+    append_events(server.log_path, [
+        *graded_run("run-link"),
+        ev.RunLog(run_id="run-link", level="info", message="mcp files.read → ok in 12 ms",
+                  ts=at(9))])
+    page = dashboard.open("#/runs/run-link/items/6")
+    page.locator("#drawer-error").filter(has_text="429 Too Many Requests").wait_for()
+    assert "Item #6" in page.locator("#drawer-title").inner_text()
+    assert "mcp files.read → ok in 12 ms" in page.locator("#drawer-tools").inner_text()
+
+
+def test_the_table_sorts_filters_and_searches_prompt_and_response(dashboard, server):
+    append_events(server.log_path, graded_run("run-table"))
+    page = dashboard.open("#/runs/run-table")
+    page.locator(ROW).first.wait_for()
+    assert table_sequences(page) == [1, 2, 3, 4, 5, 6]
+
+    page.locator("th[data-column=latency] button").click()
+    page.locator("th[data-column=latency] button").click()
+    wait_until(lambda: table_sequences(page) == [5, 4, 3, 2, 1, 6], message="slowest first")
+    assert page.locator("th[data-column=latency]").get_attribute("aria-sort") == "descending"
+
+    page.get_by_label("State").select_option("incorrect")
+    wait_until(lambda: table_sequences(page) == [4, 2], message="incorrect only")
+    page.get_by_label("State").select_option("")
+    page.get_by_label("Search").fill("pick b (3)")  # words of a response, in another case
+    wait_until(lambda: table_sequences(page) == [3], message="found by its response")
+    page.get_by_label("Search").fill("question 5")
+    wait_until(lambda: table_sequences(page) == [5], message="found by its prompt")
+    assert "of 1 matching (6 items)" in page.locator("#items-status").inner_text()
+
+
+def test_a_large_run_is_paged_not_scrolled(dashboard, server):
+    events = started("run-large", 1, total=1000)
+    for sequence in range(1, 121):
+        events += judged("run-large", sequence, 2)
+    append_events(server.log_path, events)
+    page = dashboard.open("#/runs/run-large")
+    page.locator(ROW).first.wait_for()
+    assert page.locator(ROW).count() == 50
+    assert "1–50 of 1,000" in page.locator("#items-status").inner_text()
+    page.get_by_role("button", name="Next →").click()
+    wait_until(lambda: table_sequences(page)[0] == 51, message="second page")
+    assert page.evaluate("document.documentElement.scrollHeight") < 20_000
+
+
+def test_the_summary_shows_config_labels_tokens_latency_accuracy_and_grouped_faults(
         dashboard, server):
-    run = "run-mixed"
+    events = [ev.RunCreated(run_id="run-sum", provider_name="simulated", model_name="m",
+                            dataset_name="arithmetic", total=40, ts=at(1),
+                            config={"seed": 7, "accuracy": 0.5}, labels={"team": "evals"}),
+              ev.RunStarted(run_id="run-sum", ts=at(1))]
+    for sequence in range(1, 11):
+        events += judged("run-sum", sequence, 2)
+    for sequence in range(11, 41):
+        events += [ev.ItemStarted(run_id="run-sum", sequence=sequence, prompt_text="Q", ts=at(3)),
+                   ev.ItemFaulted(run_id="run-sum", sequence=sequence,
+                                  error="429 Too Many Requests", ts=at(4))]
+    append_events(server.log_path, events)
+    page = dashboard.open("#/runs/run-sum")
+    summary = page.locator("#run-summary")
+    summary.locator("#fault-groups").wait_for()
+    assert "seed=7" in summary.locator("#summary-config").inner_text()
+    assert "team=evals" in summary.locator("#summary-labels").inner_text()
+    assert summary.locator("#fault-groups li").count() == 1
+    assert "30 × 429 Too Many Requests" in summary.locator("#fault-groups").inner_text()
+    accuracy = summary.locator("#summary-accuracy").inner_text()
+    assert accuracy.startswith("100.0% (95% CI 72.2–100.0%, n = 10)"), accuracy
+    summary.locator("#chart-accuracy canvas").wait_for(state="attached")
+
+
+def test_a_running_run_shows_its_streaming_items_first(dashboard, server):
+    run = "run-live"
     append_events(server.log_path, [
         *started(run, 1, total=6), *judged(run, 1, 2),
-        ev.ItemStarted(run_id=run, sequence=2, prompt_text="Q2?", ts=at(3)),
-        ev.ItemAnswered(run_id=run, sequence=2, response_text="B", answer="B", ts=at(3)),
-        ev.ItemJudged(run_id=run, sequence=2, correct=False, expected="A", ts=at(3)),
-        ev.ItemStarted(run_id=run, sequence=3, prompt_text="Q3?", ts=at(4)),
-        ev.ItemAnswered(run_id=run, sequence=3, response_text="maybe", ts=at(4)),
-        ev.ItemStarted(run_id=run, sequence=4, prompt_text="Q4?", ts=at(5)),
-        ev.ItemFaulted(run_id=run, sequence=4, error="timeout", ts=at(5)),
         ev.ItemStarted(run_id=run, sequence=5, prompt_text="first line\nsecond line", ts=at(6)),
         ev.ItemDelta(run_id=run, sequence=5, text="thinking it over", ts=at(6))])
     page = dashboard.open(f"#/runs/{run}")
-    page.locator(".item[data-sequence='5']").wait_for(state="attached")
-    page.evaluate("document.querySelectorAll('details.group').forEach(d => d.open = true)")
-
-    colours = {state: page.locator(BADGE.format(state)).first.evaluate(
-        "b => getComputedStyle(b).color")
-        for state in ("correct", "incorrect", "awaiting", "faulted", "running")}
-    assert len(set(colours.values())) == 5, colours
-    assert page.locator(BADGE.format("incorrect")).first.inner_text() == "incorrect"
-    streaming = page.locator(".item[data-sequence='5']")
-    assert "thinking it over" in streaming.locator(".streaming").inner_text()
+    streaming = page.locator("#running-now .item[data-sequence='5']")
+    streaming.locator(".streaming").filter(has_text="thinking it over").wait_for()
     assert streaming.locator(".prompt").inner_text() == "first line\nsecond line"
+    now_box = page.locator("#running-now").bounding_box()
+    table_box = page.locator("#items-table").bounding_box()
+    assert now_box["y"] < table_box["y"] and now_box["y"] < 900, "running items are above the fold"
 
     append_events(server.log_path, [ev.ItemDelta(run_id=run, sequence=5, text=", then more",
                                                  ts=at(7))])
     streaming.locator(".streaming").filter(has_text="then more").wait_for()
+    append_events(server.log_path, [
+        ev.ItemAnswered(run_id=run, sequence=5, response_text="A", answer="A", ts=at(8)),
+        ev.ItemJudged(run_id=run, sequence=5, correct=True, expected="A", ts=at(8))])
+    streaming.wait_for(state="detached")
+    page.locator(f"{ROW}[data-sequence='5'][data-state=correct]").wait_for()
 
 
 def test_a_running_run_asked_to_stop_says_canceling(dashboard, server):
@@ -52,6 +171,23 @@ def test_a_running_run_asked_to_stop_says_canceling(dashboard, server):
 
 def test_an_unknown_run_says_so_instead_of_loading_forever(dashboard, server):
     page = dashboard.open("#/runs/no-such-run")
-    page.locator(".items .error").filter(has_text="No such run").wait_for()
+    page.locator("#items-table .error").filter(has_text="No such run").wait_for()
     assert "Loading" not in page.locator("#main").inner_text()
     assert page.locator(".logs").is_hidden()
+
+
+def test_a_long_run_id_does_not_make_the_run_page_scroll_sideways(dashboard, server):
+    run = "run-" + "x" * 120
+    append_events(server.log_path, [*started(run, 1, total=3), *judged(run, 1, 2)])
+    dashboard.page.set_viewport_size({"width": 390, "height": 844})
+    page = dashboard.open(f"#/runs/{run}")
+    page.locator(ROW).first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_run_tab_is_titled_by_its_run(dashboard, server):
+    append_events(server.log_path, started("run-titled", 1))
+    page = dashboard.open("#/runs/run-titled")
+    wait_until(lambda: "run-titled" in page.title(), message="title")
+    assert page.title().startswith("run-titled · arithmetic · simulated")
+

@@ -42,7 +42,7 @@ def test_the_active_board_has_the_spec_shape_active_runs_first(populated: Runnin
                                 "awaiting": 0, "faulted": 1, "pending": 3}
     assert live["currentItem"]["promptText"] == "Which?"
     assert live["lifecycle"] == {"resumedCount": 0, "lastResumedAt": None,
-                                 "cancelRequestedAt": None}
+                                 "cancelRequestedAt": None, "retriedCount": 0}
 
 
 def test_every_read_carries_its_position_and_a_matching_etag_gives_304(
@@ -315,3 +315,30 @@ def test_health_counts_unreadable_lines_of_the_side_logs(settings) -> None:
     finally:
         server.stop()
     assert (side["memoryBadLines"], side["pageFeedbackBadLines"]) == (1, 2)
+
+
+def test_export_carries_the_judge_fields_and_the_run(server: RunningServer) -> None:
+    append(server.log_path,
+           ev.RunCreated(run_id="graded", provider_name="simulated", model_name="m",
+                         dataset_name="arithmetic", total=1, labels={"team": "evals"},
+                         config={"seed": 3}, ts=TS),
+           ev.ItemStarted(run_id="graded", sequence=1, prompt_text="Q?", ts=TS),
+           ev.ItemJudged(run_id="graded", sequence=1, correct=True, score=0.9,
+                         judge="rubric", rationale="cites the source", ts=TS))
+    server.settle()
+    as_csv = httpx.get(f"{server.url}/api/runs/graded/export", params={"format": "csv"})
+    row = next(csv.DictReader(io.StringIO(as_csv.text)))
+    assert (row["judge"], row["score"], row["rationale"]) == ("rubric", "0.9", "cites the source")
+    assert (row["runId"], row["modelName"], row["labels"]) == ("graded", "m", "team=evals")
+    as_jsonl = httpx.get(f"{server.url}/api/runs/graded/export", params={"format": "jsonl"})
+    line = orjson.loads(as_jsonl.content.splitlines()[0])
+    assert line["run"]["config"] == {"seed": 3} and line["rationale"] == "cites the source"
+
+
+def test_an_item_of_a_run_is_read_whole_and_a_bad_sequence_is_a_404(populated) -> None:
+    item = httpx.get(f"{populated.url}/api/runs/done/items/2").json()
+    assert item["item"]["sequence"] == 2 and item["item"]["state"] == "incorrect"
+    for bad in ("0", "99", "x", "１"):
+        response = httpx.get(f"{populated.url}/api/runs/done/items/{bad}")
+        assert response.status_code == 404, bad
+        assert response.json()["error"]["code"] == "not_found"

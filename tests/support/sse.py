@@ -1,4 +1,4 @@
-"""A real SSE client over loopback, and the client-side fold of what it receives."""
+"""A raw SSE reader over loopback (httpx-sse), and the client-side fold of what it receives."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import httpx
 import orjson
+from httpx_sse import EventSource, ServerSentEvent
 
 
 @dataclass
@@ -19,67 +20,36 @@ class SSEMessage:
     id: str | None
 
 
-class SSEParser:
-    """Lines of an event stream in, whole messages out (comments skipped)."""
-
-    def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self._event, self._data, self._id = "message", [], None
-
-    def feed(self, line: str) -> SSEMessage | None:
-        if line == "":
-            if not self._data and self._event == "message":
-                return None
-            text = "\n".join(self._data)
-            message = SSEMessage(self._event, orjson.loads(text) if text else None, self._id)
-            self._reset()
-            return message
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            self._event = value
-        elif name == "data":
-            self._data.append(value)
-        elif name == "id":
-            self._id = value
-        return None
+def _message(event: ServerSentEvent) -> SSEMessage:
+    # httpx-sse keeps the last id seen (as EventSource does); no id yet is "".
+    return SSEMessage(event.event or "message", orjson.loads(event.data) if event.data else None,
+                      event.id or None)
 
 
 def sse_messages(response: httpx.Response) -> Iterator[SSEMessage]:
     """The messages of a synchronous httpx streaming response, pings skipped."""
-    parser = SSEParser()
-    for line in response.iter_lines():
-        message = parser.feed(line)
-        if message is not None and message.event != "ping":
-            yield message
+    for event in EventSource(response).iter_sse():
+        if event.event != "ping":
+            yield _message(event)
 
 
 class SSEStream:
+    """The raw stream, message by message, for tests of the protocol itself (pings, ids,
+    resets); tools use ``harness.client``'s typed, self-resuming ``subscribe``."""
+
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
-        self._lines = response.aiter_lines()
-        self._parser = SSEParser()
+        self._events = EventSource(response).aiter_sse()
         self.last_id: str | None = None
 
     async def next(self, *, timeout_s: float = 10, pings: bool = False) -> SSEMessage:
         """The next message (pings skipped unless asked for), or fail after ``timeout_s``."""
         with anyio.fail_after(timeout_s):
-            while True:
-                message = await self._read_one()
+            async for event in self._events:
+                message = _message(event)
+                self.last_id = message.id
                 if message.event != "ping" or pings:
                     return message
-
-    async def _read_one(self) -> SSEMessage:
-        async for line in self._lines:
-            message = self._parser.feed(line)
-            if message is not None:
-                if message.id is not None:
-                    self.last_id = message.id
-                return message
         raise EOFError("stream ended")
 
 

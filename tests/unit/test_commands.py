@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from events import schema as ev
+from harness.api_shapes import RunSpec
 from harness.commands import (
-    RunSpec,
     is_own_run,
     plan_cancel,
     plan_create,

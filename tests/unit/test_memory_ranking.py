@@ -9,8 +9,9 @@ import anyio
 import numpy as np
 import pytest
 
-from harness.memory import AgentMemory, MemoryQuery, NewMemory, record_memory
+from harness.memory import MemoryQuery, NewMemory, record_memory
 from harness.memory.semantic import hybrid_scores
+from harness.memory.service import AgentMemory
 from harness.settings import Settings
 
 CORPUS = [

@@ -7,7 +7,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from harness.memory import AgentMemory, MemoryQuery, NewMemory, record_memory
+from harness.memory import MemoryQuery, NewMemory, record_memory
+from harness.memory.service import AgentMemory
 from harness.settings import Settings
 
 

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.api_shapes import ImportRequest, PackRequest
 from harness.browser_harness import build_pack, import_captures
-from harness.datasets import DatasetName
-from harness.packs import Capture, Pack
+from harness.packs import Pack
 from projections.state import RunSnapshot
 from web.api import endpoint
 from web.http import json_response
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
 # An import carries every reply of a pack of up to 10,000 items, whole chat answers
 # included, so it may be this many times the ordinary body limit.
 IMPORT_BODY_FACTOR = 16
-
-
-class PackRequest(msgspec.Struct, rename="camel", kw_only=True):
-    dataset_name: DatasetName
-    model_name: Name
-    provider_name: Name = "browser"
-    limit: Annotated[int, Meta(ge=1, le=10_000)] | None = None
-
-
-class ImportRequest(msgspec.Struct, rename="camel", kw_only=True):
-    pack: Pack
-    captures: list[Capture]
 
 
 @endpoint(summary="Build a signed Browser Harness pack from a dataset", tag="browser-harness",

@@ -3,21 +3,16 @@ hands it to the executor, and answers with the state the command produced."""
 
 from __future__ import annotations
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.commands import RunSpec
+from harness.api_shapes import QueueListing, RunSpec
 from harness.executor import Executor
 from projections.queue import QueuedRun
 from projections.state import RunSnapshot
 from web.api import endpoint
 from web.http import json_response, read_model
-
-
-class QueueListing(msgspec.Struct, rename="camel"):
-    queue: list[QueuedRun]
 
 
 def _executor(request: Request) -> Executor:

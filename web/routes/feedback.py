@@ -13,18 +13,14 @@ from starlette.routing import Route
 
 from events.schema import FeedbackGiven
 from events.writer import now_timestamp
+from harness.api_shapes import RunFeedback
+from harness.blank import NOT_BLANK
 from harness.errors import NotFound
 from harness.page_feedback import Comment, PageFeedback, PageUrl, Selector
 from web.api import endpoint
 from web.http import json_response, live_state
 
 WIDGET = Path(__file__).resolve().parents[1] / "static" / "widget.js"
-
-
-class RunFeedback(msgspec.Struct, rename="camel", kw_only=True):
-    run_id: Annotated[str, Meta(min_length=1)]
-    rating: Literal["up", "down"]
-    comment: Comment | None = None
 
 
 class PageFeedbackRequest(msgspec.Struct, rename="camel", kw_only=True):
@@ -37,7 +33,7 @@ class PageFeedbackRequest(msgspec.Struct, rename="camel", kw_only=True):
 # The store's rule "a rating or a comment", said in the schema too.
 RATING_OR_COMMENT = {"anyOf": [
     {"required": ["rating"], "properties": {"rating": {"enum": ["up", "down"]}}},
-    {"required": ["comment"], "properties": {"comment": {"type": "string", "pattern": "\\S"}}},
+    {"required": ["comment"], "properties": {"comment": {"type": "string", "pattern": NOT_BLANK}}},
 ]}
 PageFeedbackBody = Annotated[PageFeedbackRequest, Meta(extra_json_schema=RATING_OR_COMMENT)]
 

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.memory import AgentMemory, MemoryEntry, MemoryQuery, MemoryResults, NewMemory
+from harness.memory import MemoryEntry, MemoryQuery, MemoryResults, NewMemory
+from harness.memory.service import AgentMemory
 from web.api import endpoint
 from web.http import POSITION_HEADER, json_response, read_model
 

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from datetime import datetime
 from urllib.parse import quote
 
-import msgspec
-from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.api_shapes import (
+    ActiveQuery,
+    ArchiveQuery,
+    AtQuery,
+    CompareQuery,
+    ExportQuery,
+    ItemDetail,
+    ItemsQuery,
+    LogsQuery,
+    RunDetail,
+    TableQuery,
+)
 from harness.errors import Invalid, NotFound
-from harness.live import LiveLog
-from projections.archive import ArchiveFilter, ArchivePage, archive_page
+from projections.archive import (
+    ArchiveFacets,
+    ArchiveFilter,
+    ArchivePage,
+    archive_facets,
+    archive_page,
+)
 from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
+from projections.item_table import ItemTable, item_table
 from projections.items import (
-    LEVELS,
     ItemsPage,
     LogPage,
     export_csv,
@@ -26,56 +41,25 @@ from projections.items import (
     items_page,
     log_page,
 )
-from projections.state import ITEM_STATES, RunRecord, RunSnapshot
+from projections.run_stats import RunStats, run_stats
+from projections.state import RunSnapshot
 from web.api import endpoint
 from web.http import read_model
+from web.routes.replay import current_record, live_of, record_at
 
 
-class ActiveQuery(msgspec.Struct, rename="camel"):
-    limit: Annotated[int, Meta(ge=1, le=24)] = 12
+def moment(text: str | None, field: str) -> datetime | None:
+    """An RFC 3339 time from a query parameter (422 naming ``field`` if no real time)."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{field} is not a real time: {text!r}",
+                      details={"in": "query", "field": field}) from None
 
 
-class ArchiveQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"status"})
-
-    status: list[Literal["pending", "running", "completed", "failed", "canceled"]] = []
-    model: str | None = None
-    dataset: str | None = None
-    provider: str | None = None
-    label: list[Annotated[str, Meta(pattern=r"^[^:]+:.*$")]] = []
-    q: str | None = None
-    limit: Annotated[int, Meta(ge=1, le=200)] = 50
-    cursor: Annotated[str, Meta(pattern=r"^r[0-9]{1,9}$")] | None = None
-
-
-class ItemsQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
-
-    state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
-    limit: Annotated[int, Meta(ge=1, le=1000)] = 200
-    cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
-
-
-class LogsQuery(msgspec.Struct, rename="camel"):
-    level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
-    after: Annotated[int, Meta(ge=0)] = 0
-    limit: Annotated[int, Meta(ge=1, le=1000)] = 200
-
-
-class CompareQuery(msgspec.Struct, rename="camel"):
-    comma_separated: ClassVar[frozenset[str]] = frozenset({"ids"})
-
-    ids: Annotated[list[Annotated[str, Meta(pattern=r"^[^,]+$")]],
-                   Meta(min_length=2, max_length=8, extra_json_schema={"uniqueItems": True})]
-
-
-class ExportQuery(msgspec.Struct, rename="camel"):
-    format: Literal["csv", "jsonl"] = "jsonl"
-
-
-class RunDetail(RunSnapshot):
-    config: dict[str, Any]
-    counts: dict[str, int]
+TOOL_CALLS_SHOWN = 50
 
 
 def attachment(filename: str) -> str:
@@ -85,43 +69,44 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _live(request: Request) -> LiveLog:
-    return request.app.state.live
-
-
-def _record(live: LiveLog, run_id: str) -> RunRecord:
-    record = live.models.runs.runs.get(run_id)
-    if record is None:
-        raise NotFound("run", run_id)
-    return record
-
-
 @endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
           query=ActiveQuery, response=list[RunSnapshot], cacheable=True, per_position=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
-    live = _live(request)
+    live = live_of(request)
     return read_model(request, active_board(live.models, limit=query.limit),
                       position=live.position)
 
 
 @endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
+          description="`model`, `dataset` and `provider` match whole names in any letter "
+                      "case; `from`/`to` bound the creation time (RFC 3339 with a zone); "
+                      "`sort` with `desc` orders the runs, `total` counts all that match.",
           query=ArchiveQuery, response=ArchivePage, cacheable=True, per_position=True)
 async def archive(request: Request, query: ArchiveQuery) -> Response:
     where = ArchiveFilter(
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
         provider=query.provider, text=query.q or None,
         labels=tuple(tuple(label.split(":", 1)) for label in query.label),  # type: ignore[misc]
+        created_from=moment(query.created_from, "from"),
+        created_to=moment(query.created_to, "to"),
     )
-    live = _live(request)
-    page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor)
+    live = live_of(request)
+    page = archive_page(live.models, where, limit=query.limit, cursor=query.cursor,
+                        sort=query.sort, descending=query.desc)
     return read_model(request, page, position=live.position)
 
 
+@endpoint(summary="Every model, dataset, provider and label across all runs", tag="runs",
+          response=ArchiveFacets, cacheable=True, per_position=True)
+async def facets(request: Request) -> Response:
+    live = live_of(request)
+    return read_model(request, archive_facets(live.models), position=live.position)
+
+
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
-          response=RunDetail, cacheable=True, per_position=True)
-async def run_detail(request: Request) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+          query=AtQuery, response=RunDetail, cacheable=True, per_position=True)
+async def run_detail(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
     snapshot = record.snapshot()
     detail = RunDetail(**{f: getattr(snapshot, f) for f in snapshot.__struct_fields__},
                        config=record.config, counts=record.state_counts())
@@ -131,18 +116,50 @@ async def run_detail(request: Request) -> Response:
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
           response=ItemsPage, cacheable=True, per_position=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = await record_at(request, query.at)
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
                       after=int(query.cursor or 0))
     return read_model(request, page, position=live.position)
 
 
+@endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
+          tag="runs", query=TableQuery, response=ItemTable, cacheable=True, per_position=True,
+          description="`q` matches prompt, response and error text, case-insensitively; "
+                      "items without a value for `sort` come last.")
+async def run_table(request: Request, query: TableQuery) -> Response:
+    live, record = await record_at(request, query.at)
+    table = item_table(record, states=frozenset(query.state), text=query.q or None,
+                       sort=query.sort, descending=query.desc, offset=query.offset,
+                       limit=query.limit)
+    return read_model(request, table, position=live.position)
+
+
+@endpoint(summary="One item of a run, whole, with the log lines about it", tag="runs",
+          query=AtQuery, response=ItemDetail, cacheable=True, per_position=True)
+async def run_item(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
+    text = request.path_params["sequence"]
+    sequence = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
+    if not 1 <= sequence <= record.total:
+        raise NotFound("item", f"{record.info.id}#{sequence}")
+    calls = [entry for entry in record.logs if entry.kind == "log"
+             and entry.message.startswith("mcp ")][-TOOL_CALLS_SHOWN:]
+    detail = ItemDetail(record.info.id, record.item(sequence),
+                        [entry for entry in record.logs if entry.sequence == sequence], calls)
+    return read_model(request, detail, position=live.position)
+
+
+@endpoint(summary="A run's summary figures and chart series", tag="runs",
+          query=AtQuery, response=RunStats, cacheable=True, per_position=True)
+async def run_summary(request: Request, query: AtQuery) -> Response:
+    live, record = await record_at(request, query.at)
+    return read_model(request, run_stats(record), position=live.position)
+
+
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
           query=LogsQuery, response=LogPage, cacheable=True, per_position=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = await record_at(request, query.at)
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
     return read_model(request, page, position=live.position)
 
@@ -153,10 +170,13 @@ async def run_logs(request: Request, query: LogsQuery) -> Response:
 async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
-    live = _live(request)
-    records = [_record(live, run_id) for run_id in query.ids]
+    live = live_of(request)
+    records = [current_record(live, run_id) for run_id in query.ids]
+    if query.baseline is not None and query.baseline not in query.ids:
+        raise Invalid(f"baseline {query.baseline!r} is not one of the compared runs",
+                      details={"in": "query", "field": "baseline"})
     try:
-        comparison = compare(records)
+        comparison = compare(records, baseline=query.baseline)
     except DatasetsDiffer as differ:
         raise Invalid(str(differ), details={"datasets": differ.datasets}) from None
     return read_model(request, comparison, position=live.position)
@@ -166,8 +186,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
           query=ExportQuery, media_type="application/x-ndjson", cacheable=True,
           per_position=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
-    live = _live(request)
-    record = _record(live, request.path_params["run_id"])
+    live, record = await record_at(request, None)
     if query.format == "csv":
         render, media = lambda: export_csv(record).encode(), "text/csv; charset=utf-8"
     else:
@@ -181,8 +200,12 @@ routes = [
     Route("/api/runs/active", active_runs, methods=["GET"]),
     Route("/api/runs/compare", compare_runs, methods=["GET"]),
     Route("/api/runs", archive, methods=["GET"]),
+    Route("/api/runs/facets", facets, methods=["GET"]),
     Route("/api/runs/{run_id}", run_detail, methods=["GET"]),
     Route("/api/runs/{run_id}/items", run_items, methods=["GET"]),
+    Route("/api/runs/{run_id}/items/{sequence}", run_item, methods=["GET"]),
+    Route("/api/runs/{run_id}/table", run_table, methods=["GET"]),
+    Route("/api/runs/{run_id}/stats", run_summary, methods=["GET"]),
     Route("/api/runs/{run_id}/logs", run_logs, methods=["GET"]),
     Route("/api/runs/{run_id}/export", export_items, methods=["GET"]),
 ]

@@ -5,92 +5,26 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from events.writer import format_timestamp
-from harness.executor import ExecutorStatus
+from harness.api_shapes import (
+    BOARD_LIMIT,
+    Bootstrap,
+    Connections,
+    Health,
+    LogConnection,
+    SideLogs,
+    Subscribers,
+)
 from harness.live import LiveLog
-from harness.supervisor import Supervisor, TaskHealth
-from projections.board import Totals, active_board, totals
-from projections.problems import ProblemReport
-from projections.queue import QueuedRun
-from projections.state import RunSnapshot
+from harness.supervisor import Supervisor
+from projections.board import active_board, totals
 from web.api import endpoint
 from web.connections import USAGE_EXTENSION, open_files
 from web.http import live_state, read_model
-
-BOARD_LIMIT = 24
-
-
-class Bootstrap(msgspec.Struct, rename="camel"):
-    active: list[RunSnapshot]
-    queue: list[QueuedRun]
-    totals: Totals
-    position: str
-
-
-class Subscribers(msgspec.Struct, rename="camel"):
-    sse: int
-    websocket: int
-    bus: int  # every live subscription: the two above, and any not yet streaming
-    dropped: int
-    websocket_skipped: int  # records a WebSocket backlog could not send (counted problems)
-
-
-class SideLogs(msgspec.Struct, rename="camel"):
-    """The logs beside runs.jsonl: their size and the lines that could not be read."""
-
-    memory_entries: int
-    memory_bad_lines: int
-    memory_ranker: str
-    page_feedback_bad_lines: int
-
-
-class LogConnection(msgspec.Struct, rename="camel"):
-    """A networked log's connection (JetStream): up or down, and its outages."""
-
-    connected: bool
-    outages: int  # disconnections since start-up
-    down_since: str | None  # RFC 3339, while an outage lasts
-    last_outage_s: float | None  # how long the last finished one lasted
-    last_error: str | None
-
-
-class Connections(msgspec.Struct, rename="camel"):
-    """Connections and file descriptors against their limits. ``open`` and ``limit`` are
-    known when the server runs with ``web.connections``' protocol (run.py does)."""
-
-    open: int | None
-    limit: int | None
-    files_open: int
-    files_limit: int | None
-
-
-class Health(msgspec.Struct, rename="camel"):
-    # "ok"; "failed" while a task the server needs is down (then 503; the log reader is
-    # one while it cannot read); "degraded" while the log's server is away but nothing
-    # has failed yet (the connection comes back by itself)
-    status: str
-    failures: dict[str, str]  # the tasks down right now, and why (they are being restarted)
-    tasks: dict[str, TaskHealth]  # every supervised task: restarts, current and last failure
-    executor: ExecutorStatus
-    log: str
-    position: str
-    events_read: int
-    duplicates_ignored: int
-    problems: dict[str, int]
-    recent_problems: list[ProblemReport]
-    resets: int
-    reader_errors: int  # OS errors met while reading the log, each retried with backoff
-    reader_error: str | None  # the last one, while the reader cannot read
-    subscribers: Subscribers
-    connections: Connections
-    side_logs: SideLogs
-    uptime_s: float
-    log_connection: LogConnection | None  # null for the file log
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",

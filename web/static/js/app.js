@@ -7,6 +7,7 @@ import { mountBrowserHarness } from "./browser-harness.js";
 import { mountCompare } from "./compare.js";
 import { LiveConnection } from "./connection.js";
 import { mountNewRun } from "./new-run.js";
+import { showConnectionState } from "./outage.js";
 import { startRouter } from "./router.js";
 import { mountRun } from "./run-view.js";
 import { RunStore } from "./store.js";
@@ -35,6 +36,7 @@ function showState(state) {
   indicator.title = shown === "log offline"
     ? "The server cannot reach its log (NATS); it reconnects by itself and the board catches up."
     : "";
+  showConnectionState(shown);
 }
 
 /** A server on a networked log (JetStream) says in its health when it has lost it: the
@@ -86,7 +88,7 @@ async function hydrate() {
 const routes = [
   { name: "board", title: "Board", pattern: /^\/$/, mount: mountBoard },
   { name: "archive", title: "Archive", pattern: /^\/archive$/, mount: mountArchive },
-  { name: "archive", title: "Run", pattern: /^\/runs\/([^/]+)$/, mount: mountRun },
+  { name: "archive", title: "Run", pattern: /^\/runs\/([^/]+)(?:\/items\/(\d+))?$/, mount: mountRun },
   { name: "compare", title: "Compare", pattern: /^\/compare$/, mount: mountCompare },
   { name: "new", title: "New run", pattern: /^\/new$/, mount: mountNewRun },
   { name: "browser-harness", title: "Browser Harness", pattern: /^\/browser-harness$/, mount: mountBrowserHarness },

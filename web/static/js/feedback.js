@@ -6,8 +6,8 @@ import { notify, notifyError } from "./notify.js";
 
 export function feedbackPanel(runId, current) {
   let rating = current?.rating ?? null;
-  const up = h("button", { type: "button", "aria-label": "Thumbs up", title: "Good run" }, "✓ Good");
-  const down = h("button", { type: "button", "aria-label": "Thumbs down", title: "Bad run" }, "✗ Bad");
+  const up = h("button", { type: "button", title: "Good run" }, "✓ Good");
+  const down = h("button", { type: "button", title: "Bad run" }, "✗ Bad");
   const comment = h("textarea", { name: "comment", "aria-label": "Comment", placeholder: "What stood out?" },
     current?.comment ?? "");
   const send = h("button", { type: "submit", class: "primary" }, "Send feedback");

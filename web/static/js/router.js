@@ -1,5 +1,6 @@
 // A small hash router: `#/path?query`. Each route mounts a view into <main> and gets
-// back a function that unmounts it (unsubscribes, stops timers).
+// back a function that unmounts it (unsubscribes, stops timers), or an object
+// `{unmount, update(params, args)}` for a view that follows its own query in place.
 
 /** The current location as {path, params}. `#/archive?status=running` -> "/archive". */
 export function currentLocation() {
@@ -22,6 +23,14 @@ export function navigate(path, params) {
   location.hash = link(path, params);
 }
 
+/** Move focus to the page's first heading (made focusable for that, not tabbable). */
+export function focusHeading(root) {
+  const heading = root.querySelector("h1");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: false });
+}
+
 /**
  * @param {HTMLElement} root  where views are mounted
  * @param {Array<{name: string, pattern: RegExp, mount: Function}>} routes
@@ -29,6 +38,8 @@ export function navigate(path, params) {
  */
 export function startRouter(root, routes, context) {
   let unmount = null;
+  let current = null;
+  let first = true;
 
   function show() {
     const { path, params } = currentLocation();
@@ -38,16 +49,28 @@ export function startRouter(root, routes, context) {
       match = candidate.pattern.exec(path);
       if (match) { route = candidate; break; }
     }
+    const args = match ? match.slice(1).map((arg) => (arg === undefined ? undefined : decodeURIComponent(arg))) : [];
+    const key = `${route.pattern}|${args[0] ?? ""}`;
+    // A view that can follow its own parameters (filters, an open item) is updated in
+    // place, so the control the user is on keeps its focus.
+    if (current && current.key === key && current.view?.update) {
+      current.view.update(params, args);
+      return;
+    }
     if (unmount) unmount();
     unmount = null;
     root.replaceChildren();
-    const args = match ? match.slice(1).map(decodeURIComponent) : [];
-    unmount = route.mount(root, { ...context, params, args }) || null;
+    document.title = route.title ? `${route.title} · Harness` : "Harness";
+    const view = route.mount(root, { ...context, params, args }) || null;
+    unmount = typeof view === "function" ? view : view?.unmount ?? null;
+    current = { key, view: typeof view === "function" ? null : view };
     for (const navLink of document.querySelectorAll("[data-nav]")) {
       if (navLink.dataset.nav === route.name) navLink.setAttribute("aria-current", "page");
       else navLink.removeAttribute("aria-current");
     }
-    document.title = route.title ? `${route.title} · Harness` : "Harness";
+    // A screen-reader or keyboard user lands on the new page's heading, not on <body>.
+    if (!first) focusHeading(root);
+    first = false;
   }
 
   window.addEventListener("hashchange", show);

@@ -17,15 +17,24 @@ export class RunLogs {
   constructor(runId) {
     this.runId = runId;
     this.after = 0;
+    this.at = null; // a cursor while the page replays the run's history
     this.list = h("div", { class: "logs", role: "log", "aria-label": "Run log" });
     this.node = h("section", {}, h("h2", {}, "Log"), this.list);
+  }
+
+  /** Show the log as it was at cursor `at` (or as it is, with null). */
+  async reset(at) {
+    this.at = at;
+    this.after = 0;
+    this.list.replaceChildren();
+    await this.more();
   }
 
   /** Fetch the entries after the last one shown and append them. */
   async more() {
     let received;
     do {
-      const { body } = await api.logs(this.runId, { after: this.after, limit: PAGE_SIZE });
+      const { body } = await api.logs(this.runId, { after: this.after, limit: PAGE_SIZE, at: this.at });
       const atBottom = this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 4;
       this.list.append(...body.entries.map(logLine));
       if (atBottom) this.list.scrollTop = this.list.scrollHeight;

@@ -1,58 +1,87 @@
-// The run page (`#/runs/<id>`): header, items grouped by state, log, feedback and
-// exports. Nothing is rebuilt once shown: the header and items are patched from the
-// live stream (item messages carry each item's whole state), and the per-state counts
-// and new log lines are fetched at most once a second while the run has news.
+// The run page (`#/runs/<id>`, `#/runs/<id>/items/<n>` with an item's drawer open):
+// header, summary with charts, the items streaming now, the items table, the log,
+// feedback. Nothing is rebuilt once shown: the header is patched from the live stream;
+// the counts, figures, table page and new log lines are fetched at most once a second
+// while the run has news.
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { feedbackPanel } from "./feedback.js";
+import { ItemDrawer } from "./item-drawer.js";
+import { navigate } from "./router.js";
 import { RunHeader } from "./run-header.js";
-import { RunItems } from "./run-items.js";
 import { RunLogs } from "./run-logs.js";
+import { RunReplay } from "./run-replay.js";
+import { RunSummary } from "./run-summary.js";
+import { RunTable } from "./run-table.js";
+import { RunningNow } from "./running-now.js";
 import { isActive } from "./store.js";
 
 const REFRESH_MS = 1000;
 
 export function mountRun(root, { args, store }) {
-  const [runId] = args;
+  const [runId, openItem] = args;
+  const runPath = `/runs/${encodeURIComponent(runId)}`;
+  const itemLink = (sequence) => `#${runPath}/items/${sequence}`;
   const head = new RunHeader(runId);
-  const items = new RunItems(runId);
+  const summary = new RunSummary(runId);
+  const running = new RunningNow(runId);
+  const table = new RunTable(runId, { itemLink });
+  const drawer = new ItemDrawer(runId, { onClose: () => navigate(runPath) });
   const logs = new RunLogs(runId);
   const side = h("aside", { class: "side" });
-  replace(root, head.node, h("div", { class: "two-col" }, h("div", {}, h("h2", {}, "Items"), items.node),
-    h("div", {}, side, logs.node)));
+  // While a past point is shown, the live stream does not touch the page.
+  let replayAt = null;
+  const replay = new RunReplay(runId, { show: (at) => showAt(at) });
+  replace(root, head.node, replay.node, summary.node, running.node,
+    h("div", { class: "two-col" }, h("div", {}, table.node), h("div", {}, side, logs.node)), drawer.node);
 
   let live = true;
   let loaded = false;
-  async function sync() {
-    const { body } = await api.run(runId);
-    if (!live) return;
+  async function showAt(at) {
+    replayAt = at;
+    table.at = at;
+    drawer.at = at;
+    root.classList.toggle("replaying", at !== null);
+    running.node.classList.toggle("replay-hidden", at !== null);
+    const [{ body }, { body: stats }] = await Promise.all([api.run(runId, at), api.stats(runId, at)]);
+    if (!live || replayAt !== at) return;
     head.update(body);
-    items.setCounts(body.counts ?? {});
-    await logs.more();
+    summary.update(body, stats);
+    await Promise.all([logs.reset(at), table.refresh(), drawer.refresh()]);
+  }
+  async function sync() {
+    if (replayAt) return;
+    const [{ body }, { body: stats }] = await Promise.all([api.run(runId), api.stats(runId)]);
+    if (!live || replayAt) return;
+    head.update(body);
+    summary.update(body, stats);
+    await Promise.all([logs.more(), table.refresh(), drawer.refresh()]);
   }
   async function load() {
-    const { body } = await api.run(runId);
+    const [{ body }, { body: stats }] = await Promise.all([api.run(runId), api.stats(runId)]);
     if (!live) return;
     head.update(body);
+    summary.update(body, stats);
     side.append(feedbackPanel(runId, body.run.feedback ?? body.feedback));
-    await Promise.all([items.load(), logs.more()]);
-    items.setCounts(body.counts ?? {});
+    await Promise.all([table.refresh(), logs.more(), running.load()]);
     loaded = true;
   }
   load().catch((error) => {
     if (!live) return;
     replace(head.node, h("h1", {}, runId), h("p", { class: "error" }, error.message));
-    items.fail(error.status === 404 ? "No such run." : "Items unavailable.");
+    replace(table.body, h("tr", {}, h("td", { class: "error" }, error.status === 404 ? "No such run." : "Items unavailable.")));
+    summary.node.hidden = true;
     logs.node.hidden = true;
   });
+  if (openItem) drawer.open(Number(openItem));
 
-  const unwatch = store.watchItems(runId, (changed) => changed.forEach((item) => items.put(item)));
-  // The store's snapshot is the freshest header; counts and the log follow, throttled.
+  const unwatch = store.watchItems(runId, (changed) => changed.forEach((item) => running.put(item)));
+  // The store's snapshot is the freshest header; the rest follows, throttled.
   let timer = 0;
   const unsubscribe = store.subscribe((changes) => {
     if (!(changes.reset || changes.runs.has(runId))) return;
     const entry = store.runs.get(runId);
-    if (loaded && entry && !entry.stub && entry.progress) head.update(entry);
+    if (loaded && !replayAt && entry && !entry.stub && entry.progress) head.update(entry);
     if (timer) return;
     timer = setTimeout(() => {
       timer = 0;
@@ -60,13 +89,21 @@ export function mountRun(root, { args, store }) {
     }, REFRESH_MS);
   });
   const clock = setInterval(() => {
-    if (head.snapshot && isActive(head.snapshot.run)) head.tick(Date.now());
+    if (!replayAt && head.snapshot && isActive(head.snapshot.run)) head.tick(Date.now());
   }, 1000);
-  return () => {
-    live = false;
-    clearTimeout(timer);
-    clearInterval(clock);
-    unwatch();
-    unsubscribe();
+  return {
+    update(params, [, item]) {
+      if (item) drawer.open(Number(item));
+      else drawer.close();
+    },
+    unmount() {
+      live = false;
+      root.classList.remove("replaying");
+      clearTimeout(timer);
+      clearInterval(clock);
+      summary.destroy();
+      unwatch();
+      unsubscribe();
+    },
   };
 }

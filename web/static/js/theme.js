@@ -1,4 +1,5 @@
 // Colour theme: follow the system, or force light or dark; remembered per browser.
+// A change is announced as a `themechange` event so that charts can redraw.
 const KEY = "harness-theme";
 const ORDER = ["auto", "light", "dark"];
 
@@ -8,6 +9,7 @@ function apply(theme, button) {
   button.textContent = theme;
   button.title = `Colour theme: ${theme} (click to change)`;
   button.setAttribute("aria-label", `Colour theme: ${theme}`);
+  document.dispatchEvent(new Event("themechange"));
 }
 
 export function setupThemeToggle(button) {

@@ -1,0 +1,40 @@
+"""Time travel: a run as it was at a cursor or a time, from its own events read back
+out of the log by position (``EventLog.read_at``), in bounded slices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from events.decoding import decode_event
+from events.log import EventLog
+from events.position import Position
+from events.schema import AnyEvent, Event
+from harness.errors import Invalid
+from projections.state import RunRecord
+from projections.time_travel import fold_run, positions_until
+
+_decoder = msgspec.json.Decoder(AnyEvent)
+READ_SLICE = 4096
+"""Positions read back per ``read_at`` call: bounds one call's memory and latency."""
+
+
+async def run_as_of(log: EventLog, record: RunRecord, *, generation: str,
+                    until: int | None = None, at: datetime | None = None) -> RunRecord | None:
+    """``record``'s run after its events up to log offset ``until`` (all if ``None``)
+    and no later than time ``at``; ``None`` when it had not been created yet."""
+    ends = positions_until(record, until) if until is not None else list(record.positions)
+    events: list[tuple[Event, int]] = []
+    for start in range(0, len(ends), READ_SLICE):
+        chunk = ends[start:start + READ_SLICE]
+        raws = await log.read_at([Position(generation, end) for end in chunk])
+        for end, raw in zip(chunk, raws, strict=True):
+            if raw is None:  # the log changed under us since the fold noted this position
+                raise Invalid("the log no longer holds this run's history at that point",
+                              details={"in": "query", "field": "at"})
+            event = decode_event(raw, _decoder)
+            if at is not None and event.ts is not None and event.ts > at:
+                return fold_run(record.info.id, events)
+            events.append((event, end))
+    return fold_run(record.info.id, events)

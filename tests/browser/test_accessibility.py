@@ -1,0 +1,135 @@
+"""Accessibility: axe-core (vendored) on every page in both colour schemes, contrast of
+the things axe does not measure, focus on route changes, alerts, the outage banner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from events import schema as ev
+from events.writer import append_events
+from tests.browser.test_look import CONTRAST
+from tests.browser.test_run_page import graded_run
+from tests.support.events import TS, run_history
+from tests.support.waiting import wait_until
+
+FOCUSED = "document.activeElement.tagName + ':' + document.activeElement.textContent"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+PAGES = {
+    "board": ("#/", ".card"),
+    "archive": ("#/archive", "#archive tbody tr[data-run-id]"),
+    "run": ("#/runs/run-graded", "#items-table tbody tr[data-sequence]"),
+    "drawer": ("#/runs/run-graded/items/2", "#drawer-rationale"),
+    "compare": ("#/compare?ids=run-a,run-b", ".pairing"),
+    "picker": ("#/compare", "#compare-picker tbody tr[data-run-id]"),
+    "new": ("#/new", "select[name=datasetName] option[value]:not([value=''])"),
+    "browser-harness": ("#/browser-harness", "h1"),
+}
+
+
+def serious_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+      const result = await axe.run(document, {resultTypes: ['violations']});
+      return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')
+          + ' ' + (n.any[0]?.message ?? '')).join(' | '));
+    }""")
+    return found
+
+
+@pytest.fixture
+def populated(server):
+    append_events(server.log_path, [
+        *graded_run("run-graded"),
+        *run_history("run-a", answers=(True, True, False)),
+        *run_history("run-b", answers=(True, False, True)),
+        *run_history("run-live", finish=None),
+        ev.RunLog(run_id="run-graded", level="warning", message="rate limited", ts=TS),
+        ev.RunLog(run_id="run-graded", level="error", message="gave up", ts=TS)])
+    return server
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_or_critical_axe_violations(dashboard, populated, name, theme):
+    path, ready = PAGES[name]
+    dashboard.page.emulate_media(color_scheme=theme)
+    page = dashboard.open(path)
+    page.locator(ready).first.wait_for(state="attached")
+    page.wait_for_timeout(300)  # let transitions settle: axe reads computed colours
+    assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_controls_warnings_expected_choices_and_cancel_meet_aa_contrast(
+        dashboard, populated, theme):
+    dashboard.page.emulate_media(color_scheme=theme)
+    page = dashboard.open("#/runs/run-graded/items/2")
+    page.locator("#drawer-rationale").wait_for()
+    expected = ".choices li.expected"
+    assert page.evaluate(CONTRAST, [expected, "#item-drawer"]) >= 4.5
+    page.keyboard.press("Escape")
+    page.locator(".log-line[data-level=warning]").wait_for()
+    assert page.evaluate(CONTRAST, [".log-line[data-level=warning]", "body"]) >= 4.5
+    border = page.evaluate("""() => {
+      const input = document.querySelector('.items-table input');
+      const probe = document.createElement('span');
+      probe.style.color = getComputedStyle(input).borderTopColor;
+      probe.id = 'probe';
+      input.closest('section').append(probe);
+      return true;
+    }""")
+    assert border
+    assert page.evaluate(CONTRAST, ["#probe", "body"]) >= 3
+    page.goto(f"{populated.url}/#/")
+    cancel = ".card[data-run-id=run-live] button.danger"
+    page.locator(cancel).wait_for()
+    assert page.evaluate(CONTRAST, [cancel, cancel]) >= 4.5
+    page.goto(f"{populated.url}/#/compare?ids=run-a,run-b")
+    page.locator("#disagreements td.answer[data-correct=true]").first.wait_for()
+    right = "#disagreements td.answer[data-correct=true]"
+    assert page.evaluate(CONTRAST, [right, ".table-wrap"]) >= 4.5
+
+
+def test_focus_moves_to_the_page_heading_on_every_route_change(dashboard, populated):
+    page = dashboard.open()
+    page.locator(".card").first.wait_for()
+    for name, heading in (("Archive", "Archive"), ("Compare", "Compare"), ("New run", "New run"),
+                          ("Board", "Runs")):
+        page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
+        wait_until(lambda h=heading: page.evaluate(FOCUSED) == f"H1:{h}",
+                   message=f"focus on the {heading} heading")
+
+
+def test_an_error_toast_is_an_alert_that_can_be_dismissed(dashboard, populated):
+    page = dashboard.open("#/new")
+    page.evaluate("import('/static/js/notify.js').then(m => m.notify('it broke', 'error'))")
+    toast = page.get_by_role("alert").filter(has_text="it broke")
+    toast.wait_for()
+    toast.get_by_role("button", name="Dismiss").click()
+    toast.wait_for(state="detached")
+
+
+def test_an_outage_shows_a_banner_dims_the_numbers_and_disables_commands(dashboard, populated):
+    page = dashboard.open()
+    cancel = dashboard.card("run-live").get_by_role("button", name="Cancel")
+    cancel.wait_for()
+    assert cancel.is_enabled()
+    populated.stop()
+    page.locator("#outage").filter(has_text="stale").wait_for()
+    assert cancel.is_disabled()
+    opacity = dashboard.card("run-live").locator(".live-number").first.evaluate(
+        "n => Number(getComputedStyle(n).opacity)")
+    assert opacity < 0.6
+
+
+def test_the_api_docs_link_to_the_dashboard_and_back(dashboard, populated):
+    page = dashboard.open()
+    page.get_by_role("link", name="API docs").click()
+    page.wait_for_url(f"{populated.url}/docs")
+    page.get_by_role("link", name="Dashboard").click()
+    page.wait_for_url(f"{populated.url}/")
+    dashboard.wait_live()
