@@ -161,7 +161,9 @@ class Fanout:
             for client in list(self.clients):
                 since = client.sending_since
                 if since is not None and now - since > self.stall_s:
-                    self._cut_off(client)
+                    # It stopped reading: hung up, not "dropped" for falling behind.
+                    self.detach(client)
+                    client.hang_up(abort=True)
             if now >= next_ping:
                 next_ping = now + self.ping_s
                 for client in list(self.clients):

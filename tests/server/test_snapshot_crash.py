@@ -14,7 +14,7 @@ from events import schema as ev
 from tests.support.events import TS, append, run_history
 from tests.support.processes import ServerProcess
 
-SETTINGS = "HARNESS_SNAPSHOT_EVENTS=1\nHARNESS_SNAPSHOT_S=1\nHARNESS_SEMANTIC_MEMORY=0\n"
+SNAPSHOT_OFTEN = {"HARNESS_SNAPSHOT_EVENTS": "1", "HARNESS_SNAPSHOT_S": "1"}
 
 
 def _what_it_shows(url: str) -> dict[str, object]:
@@ -51,11 +51,10 @@ def _kill_mid_write(server: ServerProcess, snapshots: Path) -> bool:
 
 
 def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text(SETTINGS)
-    server = ServerProcess(tmp_path, ready_timeout_s=120)
+    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
     server.data_dir.mkdir()
     log = server.data_dir / "runs.jsonl"
-    for number in range(400):  # a snapshot big enough to take a while to write
+    for number in range(250):  # a snapshot big enough to take a while to write
         append(log, *run_history(f"run-{number}", total=5, answers=(True,) * 5,
                                  prompt="Question {} " + "x" * 300))
     snapshots = server.data_dir / "snapshots"
@@ -63,7 +62,7 @@ def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Pat
         server.start()
         assert _wait_for_new(snapshots, ".snapshot", set()), "no snapshot was written"
         hits = 0
-        for attempt in range(3):
+        for attempt in range(2):
             append(log, *run_history(f"extra-{attempt}", total=2, answers=(True, False)),
                    ev.RunLog(run_id="run-7", level="info", message=f"kill {attempt}", ts=TS))
             hits += _kill_mid_write(server, snapshots)
