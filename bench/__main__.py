@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+from typing import Any
 
 from bench.common import machine
 
-BENCHMARKS = {
+# name -> (module, its main's arguments for a full run, for a --quick run)
+BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "latency": ("bench.latency", {"appends": 300}, {"appends": 50}),
     "replay": ("bench.replay", {"events": 1_000_000}, {"events": 100_000}),
     "fanout": ("bench.fanout", {"clients": 500, "appends": 40}, {"clients": 50, "appends": 10}),
@@ -23,6 +26,10 @@ BENCHMARKS = {
                   {"appends": 50, "ingest_each": 10_000, "cold_events": 50_000,
                    "clients": 100, "fan_appends": 5}),
     "resume": ("bench.resume", {"clients": 8, "log_mb": 50}, {"clients": 8, "log_mb": 5}),
+    # Issue #12: one node at any size.
+    "restart": ("bench.restart", {"sizes": (1_000_000, 10_000_000)}, {"sizes": (100_000,)}),
+    "reads": ("bench.reads", {"events": 1_000_000}, {"events": 100_000, "seconds": 2}),
+    "streams": ("bench.streams", {}, {"quick": True}),
 }
 
 
@@ -34,7 +41,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     for name in args.names or BENCHMARKS:
         module, full, quick = BENCHMARKS[name]
-        print(f"\n== {name}")
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"\n== {name} (load average {load}: how busy the machine is)")
         importlib.import_module(module).main(**(quick if args.quick else full))
 
 

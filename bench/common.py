@@ -106,7 +106,7 @@ def append_delta(log: FileLog, run_id: str, number: int) -> int:
 def item_events(run_id: str, sequence: int, *, deltas: int = 3) -> list[ev.Event]:
     text = "Let me think about this step by step. "
     return [
-        ev.ItemStarted(run_id=run_id, sequence=sequence, ts=TS, choices=["1", "2", "3", "4"],
+        ev.ItemStarted(run_id=run_id, sequence=sequence, ts=TS, choices=("1", "2", "3", "4"),
                        prompt_text=f"Question {sequence}: what is 17 * {sequence} + 3?"),
         *(ev.ItemDelta(run_id=run_id, sequence=sequence, text=text, ts=TS) for _ in range(deltas)),
         ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text=text * deltas + "Answer: B",

@@ -6,11 +6,14 @@ them all with ``send_nowait``. The publisher never waits: a subscriber whose buf
 full is dropped on the spot, its stream ends, and it is expected to come back with the
 last position it saw. That keeps one stalled client from slowing the log reader or
 anybody else.
+
+A listener (``listen``) is called synchronously by ``publish`` instead: for a fan-out
+that does its own buffering per client (SSE), with no stream or task per subscriber.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, NamedTuple, TypeVar
 
 import anyio
@@ -70,6 +73,7 @@ class Broadcast(Generic[T]):
             raise ValueError("buffer_size must be at least 1")
         self.buffer_size = buffer_size
         self._subscribers: dict[Subscription[T], None] = {}
+        self._listeners: dict[Callable[[T], None], None] = {}
         self._published = 0
         self._dropped = 0
 
@@ -79,8 +83,18 @@ class Broadcast(Generic[T]):
         self._subscribers[subscription] = None
         return subscription
 
+    def listen(self, listener: Callable[[T], None]) -> None:
+        """Call ``listener(message)`` on every publish, in the publisher's step; it
+        must not block."""
+        self._listeners[listener] = None
+
+    def unlisten(self, listener: Callable[[T], None]) -> None:
+        self._listeners.pop(listener, None)
+
     def publish(self, message: T) -> None:
         self._published += 1
+        for listener in list(self._listeners):
+            listener(message)
         for subscription in list(self._subscribers):
             try:
                 subscription._send.send_nowait(message)
@@ -96,7 +110,8 @@ class Broadcast(Generic[T]):
             subscription._send.close()
 
     def statistics(self) -> BusStatistics:
-        return BusStatistics(len(self._subscribers), self._published, self._dropped)
+        return BusStatistics(len(self._subscribers) + len(self._listeners), self._published,
+                             self._dropped)
 
     def _drop(self, subscription: Subscription[T]) -> None:
         self._dropped += 1

@@ -76,7 +76,10 @@ class RunStarted(RunEvent, tag="run_started", frozen=True):
 
 class ItemStarted(ItemEvent, tag="item_started", frozen=True):
     prompt_text: str
-    choices: list[str] | None = None
+    # A tuple, not a list: a tuple of strings is not tracked by the cycle collector, and
+    # every item of every run keeps this one (a list each made full collections grow
+    # with history).
+    choices: tuple[str, ...] | None = None
 
 
 class ItemDelta(ItemEvent, tag="item_delta", frozen=True):

@@ -35,6 +35,7 @@ from events.position import Position
 FIRST_LINE_PROBE_BYTES = 4096
 TAIL_BYTES = 4096
 SCAN_BYTES = 1 << 20
+SCAN_MARK_BYTES = 64
 _PROCESS_SALT = secrets.token_bytes(8)  # retired generations' successors differ per process
 
 
@@ -103,6 +104,7 @@ class LogTailer:
         self._first_line = b""
         self._tail = b""
         self._scanned = self.offset  # no newline between offset and here
+        self._scan_marks = (b"", b"")
         self._generation = self.generations.of(0, b"")
 
     @property
@@ -211,6 +213,8 @@ class LogTailer:
         is complete yet."""
         if size <= self.offset:
             return None
+        if self._scanned > self.offset and not self._scan_still_holds(fd, size):
+            self._scanned = self.offset  # the unfinished line was rewritten: look again
         if self._scanned == self.offset:
             window = os.pread(fd, min(max_bytes, size - self.offset), self.offset)
             newline = window.rfind(b"\n")
@@ -227,4 +231,18 @@ class LogTailer:
             if newline >= 0:
                 return self._scanned + newline + 1, None
             self._scanned += len(piece)
+        self._scan_marks = self._marks(fd)
         return None
+
+    def _marks(self, fd: int) -> tuple[bytes, bytes]:
+        """The first and last bytes of the unfinished line scanned so far."""
+        length = min(SCAN_MARK_BYTES, self._scanned - self.offset)
+        return (os.pread(fd, length, self.offset),
+                os.pread(fd, length, self._scanned - length))
+
+    def _scan_still_holds(self, fd: int, size: int) -> bool:
+        """Whether the unfinished line is still the one scanned (appends only add to it).
+        A rewrite of it that keeps both its first and its last scanned bytes, the whole
+        history before it, and puts a newline in between, is not seen until the file grows
+        past the scanned point: re-reading all of it on every look is what this avoids."""
+        return size >= self._scanned and self._marks(fd) == self._scan_marks

@@ -8,12 +8,15 @@ It prints the board (every run), one run's items (``--run``), or one run's timel
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from bisect import bisect_right
 from datetime import datetime
 from pathlib import Path
 
 import anyio
+import anyio.from_thread
+import anyio.to_thread
 import msgspec
 
 from events.decoding import Record, decode_records
@@ -24,6 +27,8 @@ from harness import export, ship
 from harness.errors import Invalid
 from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
 from harness.settings import Settings
+from harness.snapshots import FOLDER as SNAPSHOTS_FOLDER
+from harness.snapshots import SnapshotStore
 from projections.archive import summarize
 from projections.items import items_page, log_page
 from projections.readmodels import ReadModels
@@ -32,16 +37,28 @@ from projections.state import RunRecord
 BAR_WIDTH = 20
 
 
-def fold(log: EventLog, *, until: Position | None = None, at: datetime | None = None
-         ) -> ReadModels:
+def fold(log: EventLog, *, until: Position | None = None, at: datetime | None = None,
+         snapshots: SnapshotStore | None = None) -> ReadModels:
     """The read models after the log's events up to ``until`` (a position of its current
-    history) or ``at`` (a time)."""
-    return anyio.run(_fold, log, until, at)
+    history) or ``at`` (a time). For the whole log, the newest valid snapshot in
+    ``snapshots`` (if given) is loaded and only the records after it are folded."""
+    return anyio.run(_fold, log, until, at, snapshots)
 
 
-async def _fold(log: EventLog, until: Position | None, at: datetime | None) -> ReadModels:
+async def _fold(log: EventLog, until: Position | None, at: datetime | None,
+                snapshots: SnapshotStore | None) -> ReadModels:
     models = ReadModels()
-    reader = log.reader()
+    if snapshots is not None and until is None and at is None:
+        end = await log.current()
+
+        def record_at(position: Position) -> bytes | None:
+            return anyio.from_thread.run(log.read_at, [position])[0]
+
+        loaded = await anyio.to_thread.run_sync(
+            functools.partial(snapshots.load, end, record_at=record_at))
+        if loaded is not None:
+            models = loaded.models
+    reader = log.reader(after=models.position if models.position.offset else None)
     with cyclic_gc_paused():
         while (batch := await reader.read(max_records=REPLAY_BATCH_RECORDS)) is not None:
             if isinstance(batch, Rotation):  # the log changed under us: the new one
@@ -78,6 +95,14 @@ def _log(where: str | None) -> EventLog:
     return FileLog(Path(where))
 
 
+def _snapshots(where: str | None) -> SnapshotStore:
+    """Where the server keeps the snapshots of that log: beside a log file, or in the
+    data directory the settings name."""
+    if where is not None and "://" not in where:
+        return SnapshotStore(Path(where).parent / SNAPSHOTS_FOLDER)
+    return SnapshotStore(Settings.from_env().snapshots_dir)
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("z", "Z"))
 
@@ -96,6 +121,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     replay.add_argument("--run", metavar="ID", help="print this run's items")
     replay.add_argument("--timeline", action="store_true", help="with --run: its events")
     replay.add_argument("--json", action="store_true", help="print the API's JSON")
+    replay.add_argument("--no-snapshot", action="store_true",
+                        help="fold the whole log, ignoring the server's read-model snapshots")
     ship.add_parser(commands)
     export.add_parser(commands)
     return parser.parse_args(argv)
@@ -136,7 +163,8 @@ def _replay(args: argparse.Namespace, log: EventLog) -> int:
             return _fail("--at needs a time zone (e.g. a trailing Z)")
     if args.timeline and not args.run:
         return _fail("--timeline needs --run ID")
-    models = fold(log, until=until, at=at)
+    models = fold(log, until=until, at=at,
+                  snapshots=None if args.no_snapshot else _snapshots(args.log))
     if args.run:
         record = models.runs.runs.get(args.run)
         if record is None:

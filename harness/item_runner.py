@@ -60,7 +60,7 @@ class ItemRunner:
         sequence = item.sequence
         text = render_prompt(item)
         await self.write([ItemStarted(run_id=self.run_id, sequence=sequence, prompt_text=text,
-                                choices=item.choices, ts=now_timestamp())])
+                                choices=tuple(item.choices), ts=now_timestamp())])
         prompt = Prompt(run_id=self.run_id, sequence=sequence, attempt=attempt, text=text,
                         choices=item.choices, expected=item.answer)
         try:

@@ -19,6 +19,7 @@ answered ``503 log_unavailable`` (its events are written; a replay will show the
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.from_thread
 import anyio.to_thread
 
 from events.bus import Broadcast
@@ -36,6 +38,8 @@ from events.log import EventLog, LogGap, LogReader, RecordBatch, Rotation
 from events.position import Position
 from events.schema import Event
 from harness.errors import LogUnavailable
+from harness.heap import freeze_long_lived
+from harness.snapshots import SnapshotStore
 from projections.messages import StreamMessage, messages_for
 from projections.problems import ProblemReport
 from projections.readmodels import ReadModels
@@ -124,6 +128,7 @@ class LiveLog:
         self.reader = log.reader()
         self.models = ReadModels()
         self.resets = 0
+        self.events_in_snapshot = 0  # events of the snapshot start-up loaded, if any
         self.reader_errors = 0  # OS errors met while reading, each retried
         self.reader_error: str | None = None  # the last one, while it lasts
         self._polls_started = 0
@@ -134,13 +139,32 @@ class LiveLog:
     def position(self) -> Position:
         return self.models.position
 
-    async def start(self) -> None:
-        """Fold everything already in the log. An OS error leaves the rest to ``run``,
-        which retries: start-up never fails on the log."""
+    async def start(self, *, snapshots: SnapshotStore | None = None) -> None:
+        """Fold everything already in the log: from the newest valid snapshot in
+        ``snapshots`` and the records after it, or else the whole log. An OS error leaves
+        the rest to ``run``, which retries: start-up never fails on the log."""
         try:
-            self.models = await replay(self.reader)
+            loaded = None
+            if snapshots is not None:
+                end = await self.log.current()
+                loaded = await anyio.to_thread.run_sync(functools.partial(
+                    snapshots.load, end, record_at=self._record_at))
+            if loaded is not None:
+                self.events_in_snapshot = loaded.models.events_applied
+                logger.info("read models from %s at %s; replaying the rest of %s",
+                            loaded.path.name, loaded.models.position, self.log.name)
+                await self.reader.aclose()
+                self.reader = self.log.reader(after=loaded.models.position)
+                self.models = await replay(self.reader, loaded.models)
+            else:
+                self.models = await replay(self.reader)
         except OSError as error:
             self._failed(error)
+        freeze_long_lived()
+
+    def _record_at(self, position: Position) -> bytes | None:
+        """The log's record ending at ``position``, from a worker thread."""
+        return anyio.from_thread.run(self.log.read_at, [position])[0]
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -227,5 +251,6 @@ class LiveLog:
         """Fold the history the reader has started over at, and swap it in whole."""
         logger.warning("log %s: %s; rebuilding every read model", self.log.name, reason)
         self.models = await replay(self.reader)
+        freeze_long_lived()
         self.resets += 1
         self.bus.publish(LogReset(self.models.position, reason))

@@ -199,7 +199,8 @@ def import_events(pack: Pack, captures: list[Capture], verdicts: Mapping[int, Ve
         item_at = captured_at or at
         common: dict[str, Any] = {"run_id": run_id, "sequence": item.sequence, "ts": item_at}
         events.append(ev.ItemStarted(**common, prompt_text=item.prompt_text,
-                                     choices=item.choices))
+                                     choices=None if item.choices is None
+                                     else tuple(item.choices)))
         if capture is None:
             events.append(ev.ItemFaulted(**common, error=NOT_CAPTURED))
             continue

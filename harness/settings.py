@@ -46,6 +46,8 @@ class Settings:
     the server answers to in ``Host`` (``*``: any); ``allow_unauthenticated`` lets it
     serve beyond loopback without ``token``. ``max_connections`` caps open connections
     (lowered to leave file descriptors free under the process limit).
+    ``snapshot_events`` and ``snapshot_s``: a read-model snapshot is written after that
+    many events or seconds, whichever first (``0`` events: no snapshots at all).
     """
 
     host: str = "127.0.0.1"
@@ -68,11 +70,17 @@ class Settings:
     openai_api_key: str | None = None
     log: str = "file"
     append_deadline_s: float = 5.0
+    snapshot_events: int = 1_000_000
+    snapshot_s: float = 300.0
     lease_ttl_s: float = 10.0
 
     @property
     def log_path(self) -> Path:
         return self.data_dir / "runs.jsonl"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
 
     @property
     def datasets_dir(self) -> Path:
@@ -123,6 +131,10 @@ class Settings:
             kwargs["log"] = values["HARNESS_LOG"]
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
+        if "HARNESS_SNAPSHOT_EVENTS" in values:
+            kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
+        if "HARNESS_SNAPSHOT_S" in values:
+            kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
         if values.get("HARNESS_LEASE_TTL_S"):
             kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):

@@ -84,15 +84,16 @@ def messages_for(models: ReadModels, changes: Changes) -> list[StreamMessage]:
     return out
 
 
-def messages_since(models: ReadModels, offset: int,
-                   run_ids: Collection[str] | None = None) -> list[StreamMessage]:
-    """Everything that changed after ``offset``: what a client resuming there missed."""
-    return [message for part in messages_since_in_slices(models, offset, run_ids)
+def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | None = None,
+                   *, items: bool = True) -> list[StreamMessage]:
+    """Everything that changed after ``offset``: what a client resuming there missed
+    (without ``run_item`` messages if not ``items``)."""
+    return [message for part in messages_since_in_slices(models, offset, run_ids, items=items)
             for message in part]
 
 
 def messages_since_in_slices(models: ReadModels, offset: int,
-                             run_ids: Collection[str] | None = None, *,
+                             run_ids: Collection[str] | None = None, *, items: bool = True,
                              slice_size: int = 256) -> Iterator[list[StreamMessage]]:
     """``messages_since`` in lists of at most ``slice_size`` messages, built one at a time
     as they are asked for, so that a resume from the start of a long log neither holds
@@ -106,18 +107,19 @@ def messages_since_in_slices(models: ReadModels, offset: int,
     records = [record for record in models.runs.order
                if record.changed_at > offset and not (run_ids and record.info.id not in run_ids)]
     queue_changed = not run_ids and models.queue.changed_at > offset
-    return _slices(models, records, offset, queue_changed, slice_size)
+    return _slices(models, records, offset, queue_changed, slice_size, items)
 
 
 def _slices(models: ReadModels, records: list[RunRecord], offset: int, queue_changed: bool,
-            slice_size: int) -> Iterator[list[StreamMessage]]:
+            slice_size: int, items: bool) -> Iterator[list[StreamMessage]]:
     out: list[StreamMessage] = []
     for record in records:
         out.append(run_status(record))
         out.append(run_progress(record))
         # The sequences are listed before the first yield: the fold may change the
         # dict between slices.
-        for sequence in [s for s, at in record.item_changed_at.items() if at > offset]:
+        changed = record.item_changed_at.items() if items else ()
+        for sequence in [s for s, at in changed if at > offset]:
             out.append(run_item(record, sequence))
             if len(out) >= slice_size:
                 yield out

@@ -19,7 +19,7 @@ class ProblemReport(msgspec.Struct, rename="camel", kw_only=True):
 class ProblemLog:
     """Counts by kind, and the last few problems with the position of their line.
 
-    It only counts: ``ReadModels.apply_chunk`` returns each chunk's problems, and the
+    It only counts: ``ReadModels.apply_batch`` returns each batch's problems, and the
     server logs them (a fold does no I/O).
     """
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from events import schema as ev
+from projections.run_index import RunIndex
 from projections.state import PREVIEW_CHARS, Activity, Feedback, Item, LogEntry, RunInfo, RunRecord
 
 RECENT_ITEMS = 5
@@ -35,11 +36,12 @@ class Changes:
 
 
 class RunStore:
-    """All runs, by id and in creation order."""
+    """All runs, by id, in creation order, and indexed by status (``index``)."""
 
     def __init__(self) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.order: list[RunRecord] = []
+        self.index = RunIndex()
         # type -> (handler, whether it is about one item); a dict lookup is cheaper than
         # isinstance in the hot loop.
         self._handlers: dict[type, tuple[Callable[..., Problem | None], bool]] = {
@@ -72,6 +74,8 @@ class RunStore:
             return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
                                    f"{event.run_id!r}")  # type: ignore[attr-defined]
         handler, about_item = entry
+        if record.packed is not None:
+            record.unpack()
         if about_item:
             sequence = event.sequence  # type: ignore[attr-defined]
             if sequence > record.total:
@@ -97,6 +101,7 @@ class RunStore:
         record.changed_at = at
         self.runs[e.run_id] = record
         self.order.append(record)
+        self.index.place(record)
         _log(record, e, "info", f"created: {e.model_name} on {e.dataset_name}, {e.total} items")
         if changes is not None:
             changes.status[e.run_id] = None
@@ -107,6 +112,7 @@ class RunStore:
         record.info.status = "running"
         if e.ts is not None:
             record.info.started_at = e.ts
+        self.index.place(record)
         _log(record, e, "info", "started")
         _status_changed(changes, record.info.id)
 
@@ -126,6 +132,7 @@ class RunStore:
         lifecycle.cancel_requested_at = None
         if e.ts is not None:
             lifecycle.last_resumed_at = e.ts
+        self.index.place(record)
         _log(record, e, "info", f"resumed (#{lifecycle.resumed_count})")
         _status_changed(changes, info.id)
 
@@ -134,6 +141,7 @@ class RunStore:
         record.info.error = e.error
         if e.ts is not None:
             record.info.finished_at = e.ts
+        self.index.place(record)
         level = {"completed": "info", "canceled": "warning"}.get(e.status, "error")
         _log(record, e, level, e.status + (f": {e.error}" if e.error else ""))
         _status_changed(changes, record.info.id)
@@ -221,12 +229,12 @@ def _move(record: RunRecord, item: Item, state: str, changes: Changes | None) ->
         if changes is not None:
             changes.progress[record.info.id] = None
     recent = record.recent
-    if recent and recent[0] == item.sequence:
+    sequence = item.sequence
+    if recent and recent[0] == sequence:
         return
-    if item.sequence in recent:
-        recent.remove(item.sequence)
-    recent.insert(0, item.sequence)
-    del recent[RECENT_ITEMS:]
+    # A new small tuple, not a list edited in place: tuples of ints leave the cycle
+    # collector's tracking, so history does not lengthen its full passes.
+    record.recent = (sequence, *(s for s in recent if s != sequence))[:RECENT_ITEMS]
 
 
 def _status_changed(changes: Changes | None, run_id: str) -> None:

@@ -6,6 +6,8 @@ the API. Counters and bookkeeping that the API does not show live in ``RunRecord
 
 from __future__ import annotations
 
+import functools
+import zlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -72,7 +74,7 @@ class Item(_Model):
     sequence: int
     state: ItemStateName = "pending"
     prompt_text: str | None = None
-    choices: list[str] | None = None
+    choices: tuple[str, ...] | None = None
     response_text: str | None = None
     answer: str | None = None
     expected: str | None = None
@@ -106,7 +108,26 @@ class RunSnapshot(_Model):
     progress: Progress
     lifecycle: Lifecycle
     current_item: Item | None
-    recent_items: list[Item]
+    recent_items: tuple[Item, ...]
+
+
+class PackedItems(_Model, array_like=True):
+    """A run's items and when each last changed, as one compressed blob (``pack``)."""
+
+    items: list[Item]
+    changed_at: dict[int, int]
+
+
+_pack_encoder = msgspec.json.Encoder()
+_pack_decoder = msgspec.json.Decoder(PackedItems)
+
+
+@functools.lru_cache(maxsize=32)
+def _unpacked(blob: bytes) -> tuple[dict[int, Item], dict[int, int]]:
+    """The items of a packed run; the last few are kept, so that paging through one
+    run's items or answering a resume decodes each run once."""
+    packed = _pack_decoder.decode(zlib.decompress(blob))
+    return {item.sequence: item for item in packed.items}, packed.changed_at
 
 
 class RunRecord:
@@ -115,19 +136,25 @@ class RunRecord:
     ``counts`` holds how many items are in each state except ``pending`` (derived);
     ``changed_at`` and ``item_changed_at`` are log offsets of the last change, which is
     what lets a resuming client be sent only what changed after its cursor.
+
+    A finished run's items may be *packed* (``pack``): kept as one compressed blob
+    instead of thousands of objects, and decoded when a reader asks for them
+    (``items`` is then a shared, read-only view). The fold unpacks a run before it
+    changes it. The board, the archive and progress never need a run's items.
     """
 
     __slots__ = (
+        "_item_changed_at",
+        "_items",
         "changed_at",
         "config",
         "counts",
         "current",
         "info",
-        "item_changed_at",
-        "items",
         "lifecycle",
         "logs",
         "ordinal",
+        "packed",
         "recent",
         "total",
     )
@@ -137,14 +164,45 @@ class RunRecord:
         self.lifecycle = Lifecycle()
         self.total = total
         self.config = config
-        self.items: dict[int, Item] = {}
+        self._items: dict[int, Item] | None = {}
         self.counts = {"running": 0, "awaiting": 0, "correct": 0, "incorrect": 0, "faulted": 0}
         self.current: int | None = None
-        self.recent: list[int] = []
+        self.recent: tuple[int, ...] = ()
         self.logs: list[LogEntry] = []
         self.changed_at = 0
-        self.item_changed_at: dict[int, int] = {}
+        self._item_changed_at: dict[int, int] | None = {}
+        self.packed: bytes | None = None
         self.ordinal = ordinal
+
+    @property
+    def items(self) -> dict[int, Item]:
+        items = self._items
+        return items if items is not None else _unpacked(self.packed or b"")[0]
+
+    @property
+    def item_changed_at(self) -> dict[int, int]:
+        changed = self._item_changed_at
+        return changed if changed is not None else _unpacked(self.packed or b"")[1]
+
+    def pack(self, *, keep: bool = True) -> bytes:
+        """The items as one blob; with ``keep``, held instead of the items from now on."""
+        if self.packed is not None:
+            return self.packed
+        state = PackedItems(items=list(self.items.values()), changed_at=self.item_changed_at)
+        blob = zlib.compress(_pack_encoder.encode(state), 1)
+        if keep:
+            self.packed = blob
+            self._items = self._item_changed_at = None
+        return blob
+
+    def unpack(self) -> None:
+        """Hold the items as objects again, to change them: decoded afresh, never the
+        shared view (two runs may pack to the same bytes)."""
+        if self.packed is not None:
+            packed = _pack_decoder.decode(zlib.decompress(self.packed))
+            self._items = {item.sequence: item for item in packed.items}
+            self._item_changed_at = packed.changed_at
+            self.packed = None
 
     def progress(self) -> Progress:
         counts = self.counts
@@ -177,7 +235,7 @@ class RunRecord:
             progress=self.progress(),
             lifecycle=self.lifecycle,
             current_item=current,
-            recent_items=[self.items[s] for s in self.recent[:recent]],
+            recent_items=tuple(self.items[s] for s in self.recent[:recent]),
         )
 
     @property

@@ -82,7 +82,7 @@ class SimulatedRun:
         seq, rid = self.sequence, self.run_id
         prompt = PROMPTS[seq % len(PROMPTS)]
         events: list[ev.Event] = [
-            ev.ItemStarted(run_id=rid, sequence=seq, prompt_text=prompt, choices=list("ABCD"),
+            ev.ItemStarted(run_id=rid, sequence=seq, prompt_text=prompt, choices=tuple("ABCD"),
                            ts=at),
             ev.ItemDelta(run_id=rid, sequence=seq, text=RESPONSE, ts=at),
         ]

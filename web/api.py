@@ -17,7 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.http import parse_query, read_body
+from web.http import POSITION_HEADER, etag_matches, parse_query, position_etag, read_body
+from web.position_cache import ResponsesAtPosition
 
 Handler = Callable[..., Awaitable[Response]]
 
@@ -32,6 +33,11 @@ class Operation:
     statuses, the first the usual one; ``errors`` are the client errors the route can
     answer beyond those its inputs imply. ``body_limit_factor`` multiplies the
     server's body limit for routes that legitimately take large bodies.
+
+    ``per_position`` says the success body is a function of the URL and the runs log's
+    position alone (a read model): then a matching ``If-None-Match`` is answered ``304``
+    before the handler runs, and the encoded body is kept for the next request of the
+    same URL at the same position.
     """
 
     summary: str
@@ -45,6 +51,7 @@ class Operation:
     body_limit_factor: int = 1
     description: str | None = None
     cacheable: bool = False
+    per_position: bool = False
 
 
 def endpoint(**options: Any) -> Callable[[Handler], Handler]:
@@ -53,6 +60,11 @@ def endpoint(**options: Any) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def call(request: Request) -> Response:
+            if operation.per_position:
+                return await _at_position(request, operation, validated)
+            return await validated(request)
+
+        async def validated(request: Request) -> Response:
             inputs: dict[str, Any] = {}
             if operation.query is not None:
                 inputs["query"] = parse_query(request, operation.query)
@@ -67,6 +79,27 @@ def endpoint(**options: Any) -> Callable[[Handler], Handler]:
         return call
 
     return wrap
+
+
+async def _at_position(request: Request, operation: Operation, handler: Handler) -> Response:
+    """``handler``'s answer at the log's current position; a ``304``, or the body kept
+    from an earlier request, when the position says enough: then no read model is
+    touched at all."""
+    position = str(request.app.state.live.position)
+    cache: ResponsesAtPosition = request.app.state.responses
+    query = request.scope["query_string"]
+    key = f"{request.scope['path']}?{query.decode('latin-1')}"
+    kept = cache.get(position, key)
+    if kept is None and query and operation.query is not None:
+        parse_query(request, operation.query)  # a malformed query is a 422, never a 304
+    etag = position_etag(position)
+    if etag_matches(request, etag):
+        return Response(status_code=304, headers={POSITION_HEADER: position, "ETag": etag})
+    if kept is not None:
+        return kept.response()
+    response = await handler(request)
+    cache.keep(position, key, response)
+    return response
 
 
 def operation_of(handler: object) -> Operation | None:

@@ -6,6 +6,7 @@ the ``Settings`` passed in; nothing is read from the environment here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from harness.demo import keep_demo_running
 from harness.executor import Executor
 from harness.executor_lock import LOCK_FILE as EXECUTOR_LOCK_FILE
 from harness.executor_lock import ExecutorLock
+from harness.heap import tune_collector
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.mcp_proxy import McpProxy
@@ -36,21 +38,36 @@ from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
+from harness.snapshots import SnapshotStore
+from harness.snapshotting import keep_snapshots, take_snapshot
 from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.exposure import ExposedWithoutToken, KnownHostsOnly
+from web.fanout import Fanout
 from web.http import EXCEPTION_HANDLERS
 from web.origins import LocalPagesOnly, PageCors
+from web.position_cache import ResponsesAtPosition
 from web.routes import browser_harness, commands, datasets, feedback, mcp, memory, runs, system
 from web.streams import StreamCounts
 
 logger = logging.getLogger("harness.app")
 STATIC_DIR = Path(__file__).parent / "static"
+SHUTDOWN_SNAPSHOT_S = 30
 
 
 async def dashboard(request: object) -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+
+
+async def _last_snapshot(live: LiveLog, snapshots: SnapshotStore) -> None:
+    """A snapshot at a clean shutdown, so the next start replays nothing; bounded, and
+    never a reason for the shutdown to fail."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_SNAPSHOT_S):
+        try:
+            await take_snapshot(live, snapshots)
+        except Exception:  # a cache: whatever went wrong, the log is still whole
+            logger.exception("no snapshot at shutdown")
 
 
 async def signing_key(settings: Settings, log: EventLog) -> bytes:
@@ -83,12 +100,20 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.ensure_dirs()
+        tune_collector()
         log = open_log(settings.log, settings.data_dir)
         live = LiveLog(log, bus_buffer=settings.stream_buffer,
                        append_deadline_s=settings.append_deadline_s)
-        await live.start()
+        snapshots = (SnapshotStore(settings.snapshots_dir) if settings.snapshot_events
+                     else None)
+        await live.start(snapshots=snapshots)
         app.state.settings = settings
         app.state.live = live
+        app.state.fanout = fanout = Fanout(
+            live.bus, encode=sse.encode_frames,
+            reset=lambda reset: sse.reset_frame(reset.position),
+            max_batches=settings.stream_buffer, ping_s=settings.sse_ping_s,
+            stall_s=settings.send_timeout_s)
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
         app.state.secret = await signing_key(settings, log)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
@@ -108,6 +133,11 @@ def create_app(settings: Settings) -> Starlette:
                 app.state.memory = agent_memory
                 app.state.mcp = mcp_proxy
                 await tasks.start(supervisor.keep_running, "log reader", live.run)
+                await tasks.start(supervisor.keep_running, "live-stream fan-out", fanout.run)
+                if snapshots is not None:
+                    await tasks.start(supervisor.keep_running, "snapshots", functools.partial(
+                        keep_snapshots, live, snapshots, every_events=settings.snapshot_events,
+                        every_s=settings.snapshot_s, applied=live.events_in_snapshot))
                 # The executor resumes interrupted runs on start, if this process holds
                 # the data directory's executor lock.
                 app.state.executor = executor = Executor(
@@ -123,8 +153,11 @@ def create_app(settings: Settings) -> Starlette:
                 try:
                     yield
                 finally:
+                    fanout.close()
                     live.bus.close()
                     tasks.cancel_scope.cancel()
+                    if snapshots is not None:
+                        await _last_snapshot(live, snapshots)
             await live.log.aclose()
         finally:
             lock.release()
@@ -157,5 +190,6 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.responses = ResponsesAtPosition()
     app.state.openapi = openapi.build_document(routes, title="harness", version=__version__)
     return app

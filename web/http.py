@@ -75,7 +75,7 @@ def read_model(request: Request, value: Any, *, position: object,
     makes a body other than ``value`` as JSON (a download), and is not called for a
     ``304``.
     """
-    etag = f'W/"{position if version is None else version}"'
+    etag = position_etag(position if version is None else version)
     return _tagged(request, render or (lambda: encode(value)), etag, str(position), headers,
                    media_type)
 
@@ -91,12 +91,19 @@ def live_state(request: Request, value: Any, *, position: object) -> Response:
 def _tagged(request: Request, body: typing.Callable[[], bytes], etag: str, position: str,
             headers: dict[str, str] | None, media_type: str) -> Response:
     tags = {POSITION_HEADER: position, "ETag": etag, **(headers or {})}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=tags)
     return Response(body(), media_type=media_type, headers=tags)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def position_etag(position: object) -> str:
+    """The ETag of a read model at ``position``: read models are a function of the log."""
+    return f'W/"{position}"'
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether the request's ``If-None-Match`` names ``etag`` (weakly) or ``*``."""
+    if_none_match = request.headers.get("if-none-match")
     if not if_none_match:
         return False
     if if_none_match.strip() == "*":

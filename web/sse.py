@@ -2,29 +2,31 @@
 
 A client that connects with a cursor — the ``Last-Event-ID`` header, or ``?after=``
 since a page's own ``EventSource`` cannot set headers — is first sent everything that
-changed after it, then the live stream. Subscribing to the bus and taking that
+changed after it, then the live stream. Attaching to the fan-out and taking that
 snapshot happen in one synchronous step (no ``await`` between them), so no batch can
 fall between the two: the client ends in the same state as one that never left.
 A cursor the log cannot honour is answered with ``reset``.
 
-Frames are encoded once per batch and shared by every unfiltered client.
+Frames are encoded once per batch and kind of client and handed to every client by
+the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator
+from typing import Literal
 
 import anyio
+import anyio.lowlevel
 import msgspec
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import SendTimeoutError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from events.bus import Subscription
 from events.position import CursorRefused, Position, judge_cursor
-from harness.live import LiveLog, LogBatch, LogReset
+from harness.live import LiveLog
 from projections.messages import (
     QueueMessage,
     RunItemMessage,
@@ -34,6 +36,7 @@ from projections.messages import (
     messages_since_in_slices,
 )
 from web.api import endpoint
+from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
 
 
@@ -48,6 +51,9 @@ STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMe
 class EventsQuery(msgspec.Struct, rename="camel"):
     after: str | None = None
     run_id: list[str] = []
+    # "board": run_status, run_progress, queue and reset only — what a board of cards
+    # needs, without the run_item message of every item change.
+    view: Literal["all", "board"] = "all"
 
 
 def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> bytes:
@@ -59,26 +65,18 @@ def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> byt
 
 
 def reset_frame(position: Position) -> bytes:
+    """The ``reset`` event: drop your state and refetch from ``position``."""
     data = msgspec.json.encode(ResetMessage(str(position)))
     return b"event: reset\ndata: %s\nid: %s\n\n" % (data, str(position).encode())
 
 
-def batch_frames(batch: LogBatch, run_ids: frozenset[str]) -> bytes:
-    if run_ids:
-        chosen = [m for m in batch.messages if m.run_id in run_ids]
-        return encode_frames(chosen, str(batch.position))
-    frames = batch.cache.get("sse")
-    if not isinstance(frames, bytes):
-        frames = batch.cache["sse"] = encode_frames(batch.messages, str(batch.position))
-    return frames
-
-
-def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str]
-                   ) -> Iterator[bytes]:
+def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str], *,
+                   items: bool = True) -> Iterator[bytes]:
     """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is
     unknowable, as bounded chunks built one by one as the client takes them (a resume
     from the start of a long log is many of them). Only the last carries the id: a
-    client that leaves halfway resumes from where it came."""
+    client that leaves halfway resumes from where it came. ``items=False`` leaves out
+    ``run_item`` messages."""
     if not cursor_text:
         return iter(())
     now = live.position
@@ -86,7 +84,8 @@ def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[st
         cursor = judge_cursor(cursor_text, now)
     except CursorRefused:
         return iter((reset_frame(now),))
-    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids),
+    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids,
+                                                   items=items),
                          str(now))
 
 
@@ -100,78 +99,98 @@ def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterat
         yield encode_frames(previous, last_id)
 
 
-async def _stream(subscription: Subscription[LogBatch | LogReset], opening: Iterator[bytes],
-                  run_ids: frozenset[str], counts: StreamCounts) -> AsyncIterator[bytes]:
-    counts.sse += 1
-    try:
-        with subscription:
-            for chunk in opening:
-                yield chunk
-                # A send to a fast socket never suspends: let other requests in between.
-                await anyio.lowlevel.checkpoint()
-            async for message in subscription:
-                if isinstance(message, LogReset):
-                    yield reset_frame(message.position)
-                    continue
-                frames = batch_frames(message, run_ids)
-                if frames:
-                    yield frames
-    finally:
-        counts.sse -= 1
+class LiveStream(Response):
+    """The ``text/event-stream`` response of one client: what it missed, then whatever
+    the fan-out hands it, each piece in one write.
 
-
-class LiveStreamResponse(EventSourceResponse):
-    """An SSE response that hangs up as soon as its subscriber is cut off.
-
-    A client that stopped reading leaves the response blocked in ``send`` on a full
-    socket; waiting for ``send_timeout`` would keep its connection for no purpose.
+    Its only other task waits for the client to go away. A client cut off for falling
+    behind is hung up on at once (the fan-out cancels ``client.cancel``), even in the
+    middle of a send to a socket that no longer drains.
     """
 
-    def __init__(self, content: AsyncIterator[bytes], *,
-                 subscription: Subscription[LogBatch | LogReset], **options: object) -> None:
-        super().__init__(content, **options)  # type: ignore[arg-type]
-        self.subscription = subscription
+    def __init__(self, fanout: Fanout, client: StreamClient, opening: Iterator[bytes], *,
+                 position: str, counts: StreamCounts) -> None:
+        super().__init__()  # its headers are its own (no Content-Length: it never ends)
+        self.fanout = fanout
+        self.client = client
+        self.opening = opening
+        self.position = position
+        self.counts = counts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = self.client
         try:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._hang_up_when_cut_off, tasks.cancel_scope)
-                await super().__call__(scope, receive, send)
-                tasks.cancel_scope.cancel()
-        except* SendTimeoutError:
-            pass  # it stopped reading: hang up (web.connections aborts what never drains)
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"text/event-stream; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+                (b"x-accel-buffering", b"no"),
+                (b"x-harness-position", self.position.encode()),
+            ]})
+            if scope["method"] == "HEAD":
+                await send({"type": "http.response.body", "body": b""})
+                return
+            self.counts.sse += 1
+            ended = False
+            try:
+                async with anyio.create_task_group() as tasks:
+                    client.cancel = tasks.cancel_scope
+                    tasks.start_soon(_hang_up_on_disconnect, receive, tasks.cancel_scope)
+                    await self._pump(send)
+                    ended = True
+                    tasks.cancel_scope.cancel()
+            finally:
+                self.counts.sse -= 1
+            if ended:  # the server is stopping: end the response properly
+                await send({"type": "http.response.body", "body": b""})
         finally:
-            # The stream closes it too, but a HEAD request never starts the stream.
-            self.subscription.close()
+            self.fanout.detach(client)
 
-    async def _hang_up_when_cut_off(self, scope: anyio.CancelScope) -> None:
-        await self.subscription.cut_off.wait()
-        scope.cancel()
+    async def _pump(self, send: Send) -> None:
+        client = self.client
+        for chunk in self.opening:
+            client.sending_since = time.monotonic()
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            client.sending_since = None
+            # A send to a fast socket never suspends: let other requests in between.
+            await anyio.lowlevel.checkpoint()
+        while True:
+            await client.wake.wait()
+            if client.cut_off and not client.pending:
+                return
+            data = client.take()
+            client.sending_since = time.monotonic()
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            client.sending_since = None
 
 
-def _ping() -> ServerSentEvent:
-    # A comment for proxies, and a named event a page can run a watchdog on.
-    return ServerSentEvent(comment="ping", event="ping", data="")
+async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
 
 
 @endpoint(summary="The live stream of run changes (Server-Sent Events)", tag="streams",
           query=EventsQuery, media_type="text/event-stream", response=STREAM_PAYLOADS,
           description=(
               "Events run_status, run_progress, run_item, queue and reset, each carrying "
-              "absolute state; resume with Last-Event-ID or ?after=<cursor>."))
-async def events(request: Request, query: EventsQuery) -> LiveStreamResponse:
+              "absolute state; resume with Last-Event-ID or ?after=<cursor>. "
+              "?view=board sends no run_item (the board's cards only)."))
+async def events(request: Request, query: EventsQuery) -> LiveStream:
     live: LiveLog = request.app.state.live
+    fanout: Fanout = request.app.state.fanout
     run_ids = frozenset(query.run_id)
-    subscription = live.bus.subscribe()
-    opening = opening_frames(live, request.headers.get("last-event-id") or query.after, run_ids)
-    return LiveStreamResponse(
-        _stream(subscription, opening, run_ids, request.app.state.streams),
-        subscription=subscription,
-        ping=request.app.state.settings.sse_ping_s,
-        ping_message_factory=_ping,
-        send_timeout=request.app.state.settings.send_timeout_s,
-        headers={"X-Harness-Position": str(live.position)},
-    )
+    board_only = query.view == "board"
+    client = StreamClient(run_ids=run_ids, board_only=board_only)
+    # Attach and take the opening in one step (no await between): no batch can fall
+    # between what the client missed and what the fan-out hands it next.
+    if fanout.closed:
+        client.hang_up(abort=False)
+    else:
+        fanout.attach(client)
+    cursor = request.headers.get("last-event-id") or query.after
+    opening = opening_frames(live, cursor, run_ids, items=not board_only)
+    return LiveStream(fanout, client, opening, position=str(live.position),
+                      counts=request.app.state.streams)
 
 
 routes = [Route("/api/events", events, methods=["GET"])]

@@ -26,7 +26,7 @@ def populated(server: RunningServer) -> RunningServer:
            ev.RunCreated(run_id="live", provider_name="OpenAI", model_name="gpt-4.1",
                          dataset_name="logic", total=4, labels={"team": "evals"}, ts=TS),
            ev.RunStarted(run_id="live", ts=TS),
-           ev.ItemStarted(run_id="live", sequence=1, prompt_text="Which?", choices=["A", "B"],
+           ev.ItemStarted(run_id="live", sequence=1, prompt_text="Which?", choices=("A", "B"),
                           ts=TS),
            ev.ItemFaulted(run_id="live", sequence=2, error="provider 500", ts=TS))
     server.settle()
@@ -69,6 +69,32 @@ def test_the_etag_changes_when_the_log_moves(populated: RunningServer) -> None:
     assert again.status_code == 200
     statuses = {snapshot["run"]["id"]: snapshot["run"]["status"] for snapshot in again.json()}
     assert statuses == {"live": "canceled", "done": "completed"}
+
+
+def test_a_read_repeated_at_one_position_is_the_same_response_and_the_next_is_fresh(
+        populated: RunningServer) -> None:
+    paths = ("/api/runs/active?limit=3", "/api/runs?limit=50", "/api/data",
+             "/api/runs/live/export?format=csv")
+    first = {path: httpx.get(f"{populated.url}{path}") for path in paths}
+    for path, response in first.items():
+        again = httpx.get(f"{populated.url}{path}")
+        assert again.content == response.content, path
+        for header in ("content-type", "content-disposition", "etag", "x-harness-position"):
+            assert again.headers.get(header) == response.headers.get(header), (path, header)
+    append(populated.log_path, ev.RunFinished(run_id="live", status="failed", ts=TS))
+    populated.settle()
+    board = httpx.get(f"{populated.url}/api/runs/active?limit=3").json()
+    assert [snapshot["run"]["status"] for snapshot in board] == ["failed", "completed"]
+    archive = httpx.get(f"{populated.url}/api/runs?limit=50").json()
+    assert archive["runs"][0]["run"]["status"] == "failed"
+
+
+def test_a_malformed_query_is_a_422_even_with_a_matching_etag(populated: RunningServer) -> None:
+    etag = httpx.get(f"{populated.url}/api/runs/active").headers["etag"]
+    refused = httpx.get(f"{populated.url}/api/runs/active?limit=99",
+                        headers={"If-None-Match": etag})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["field"] == "limit"
 
 
 @pytest.mark.parametrize("path, field", [

@@ -97,6 +97,40 @@ async def test_the_run_id_filter_sends_only_that_run(server: RunningServer) -> N
         assert set(board.runs) == {"b"}
 
 
+async def test_the_board_view_has_every_card_and_no_item_messages(server: RunningServer
+                                                                  ) -> None:
+    async with httpx.AsyncClient() as client:
+        start = await position_of(client, server)
+        full, cards = ClientBoard(), ClientBoard()
+        async with sse_stream(server.url, after=start) as everything, \
+                sse_stream(server.url, after=start, params={"view": "board"}) as board:
+            append(server.log_path, *run_history("a", total=3, finish=None))
+            end = append(server.log_path, *run_history("b", total=2))
+            final = await wait_for_position(client, server, end)
+            await fold_until(everything, full, final)
+            events = []
+            with anyio.fail_after(10):
+                while board.last_id != final:
+                    message = await board.next()
+                    events.append(message.event)
+                    cards.apply(message)
+        assert "run_item" not in events
+        for run_id in ("a", "b"):
+            assert cards.runs[run_id]["run"] == full.runs[run_id]["run"]
+            assert cards.runs[run_id]["progress"] == full.runs[run_id]["progress"]
+        # Resuming in the board view: the cards it missed, still no items.
+        resumed_cards, resumed_events = ClientBoard(), []
+        async with sse_stream(server.url, last_event_id=start,
+                              params={"view": "board"}) as resumed:
+            with anyio.fail_after(10):
+                while resumed.last_id != final:
+                    message = await resumed.next()
+                    resumed_events.append(message.event)
+                    resumed_cards.apply(message)
+        assert "run_item" not in resumed_events
+        assert resumed_cards.runs == cards.runs
+
+
 async def test_a_foreign_or_malformed_cursor_gets_reset(server: RunningServer) -> None:
     append(server.log_path, *run_history("a"))
     for cursor in ("nonsense", "abcdef:99999999", "123456789abc:5"):

@@ -31,7 +31,7 @@ def run_history(run_id: str, *, total: int = 3, answers: tuple[bool, ...] = (Tru
     for sequence, correct in enumerate(answers, start=1):
         events += [
             ev.ItemStarted(run_id=run_id, sequence=sequence, prompt_text=prompt.format(sequence),
-                           choices=["A", "B"], ts=TS),
+                           choices=("A", "B"), ts=TS),
             ev.ItemDelta(run_id=run_id, sequence=sequence, text="Answer: A", ts=TS),
             ev.ItemAnswered(run_id=run_id, sequence=sequence, response_text="Answer: A",
                             answer="A", latency_ms=12.5, ts=TS),

@@ -25,12 +25,13 @@ class ServerProcess:
     def __init__(self, cwd: Path, *, data_dir: Path | None = None,
                  env: dict[str, str] | None = None,
                  preexec_fn: Callable[[], None] | None = None,
-                 prefix: tuple[str, ...] = ()) -> None:
+                 prefix: tuple[str, ...] = (), ready_timeout_s: float = 60) -> None:
         self.cwd = cwd
         self.data_dir = data_dir or cwd / "data"
         self.env = env or {}
         self.preexec_fn = preexec_fn
         self.prefix = prefix  # a command to run it under, e.g. ``prlimit --nofile=…``
+        self.ready_timeout_s = ready_timeout_s  # generous: a busy machine imports slowly
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.stderr_path = cwd / "server.log"
@@ -57,7 +58,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_ready(self) -> None:
-        wait_until(self._answers, timeout_s=60, message="server answers /api/health")
+        wait_until(self._answers, timeout_s=self.ready_timeout_s,
+                   message="server answers /api/health")
 
     @property
     def output(self) -> str:

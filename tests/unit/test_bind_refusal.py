@@ -20,6 +20,16 @@ def test_run_py_refuses_a_public_host_without_a_token(
     assert "--allow-unauthenticated" in capsys.readouterr().err
 
 
+def test_run_py_refuses_an_unknown_log_backend_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HARNESS_LOG", "kafka://somewhere/topic")
+    assert run.main(["--data-dir", str(tmp_path / "data")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "HARNESS_LOG" in error and "kafka://" in error
+
+
 @pytest.mark.parametrize("settings", [
     Settings(host="0.0.0.0", token="tok"),
     Settings(host="0.0.0.0", allow_unauthenticated=True),

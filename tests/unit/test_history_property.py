@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from events import schema as ev
@@ -131,8 +131,11 @@ async def check(operations_: list[tuple[str, object, object]], folder: Path) -> 
             assert rest == whole[judged.offset:]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations)
+# An unfinished line scanned, then rewritten in place into a whole one (found by search).
+@example([("append", 2, True), ("append", 4, False), ("truncate", 0.2, 0),
+          ("append", 1, True), ("rewrite", 0.94, 1)])
 def test_live_state_equals_a_cold_replay_and_old_cursors_are_honoured_or_reset(
         operations_: list[tuple[str, object, object]]) -> None:
     with tempfile.TemporaryDirectory() as folder:

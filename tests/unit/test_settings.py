@@ -35,7 +35,10 @@ def test_command_line_overrides_beat_both(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("environ, name", [({"PORT": "eighty"}, "PORT"),
-                                           ({"HARNESS_MAX_RUNS": "0"}, "HARNESS_MAX_RUNS")])
+                                           ({"HARNESS_MAX_RUNS": "0"}, "HARNESS_MAX_RUNS"),
+                                           ({"HARNESS_LOG": "redis://x"}, "HARNESS_LOG"),
+                                           ({"HARNESS_APPEND_DEADLINE_S": "0"},
+                                            "HARNESS_APPEND_DEADLINE_S")])
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, environ: dict[str, str],
                                                     name: str) -> None:
     with pytest.raises(Invalid, match=name):
@@ -52,3 +55,10 @@ def test_exposure_and_connection_settings_come_from_the_environment(tmp_path: Pa
     assert settings.max_connections == 64
     with pytest.raises(Invalid):
         Settings.from_env({"HARNESS_MAX_CONNECTIONS": "2"}, dotenv=tmp_path / "missing.env")
+
+
+def test_the_log_backend_is_a_setting(tmp_path: Path) -> None:
+    assert Settings.from_env({}, dotenv=tmp_path / "none").log == "file"
+    chosen = Settings.from_env({"HARNESS_LOG": "nats://127.0.0.1:4222/HARNESS"},
+                               dotenv=tmp_path / "none")
+    assert chosen.log == "nats://127.0.0.1:4222/HARNESS"

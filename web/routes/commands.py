@@ -47,7 +47,7 @@ async def retry_run(request: Request) -> Response:
 
 
 @endpoint(summary="Run specs waiting for a free slot, in order", tag="queue",
-          response=QueueListing, cacheable=True)
+          response=QueueListing, cacheable=True, per_position=True)
 async def list_queue(request: Request) -> Response:
     live = request.app.state.live
     return read_model(request, QueueListing(live.models.queue.items()), position=live.position)

@@ -97,7 +97,7 @@ def _record(live: LiveLog, run_id: str) -> RunRecord:
 
 
 @endpoint(summary="Snapshots of active runs, then the most recently finished", tag="runs",
-          query=ActiveQuery, response=list[RunSnapshot], cacheable=True)
+          query=ActiveQuery, response=list[RunSnapshot], cacheable=True, per_position=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
     live = _live(request)
     return read_model(request, active_board(live.models, limit=query.limit),
@@ -105,7 +105,7 @@ async def active_runs(request: Request, query: ActiveQuery) -> Response:
 
 
 @endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
-          query=ArchiveQuery, response=ArchivePage, cacheable=True)
+          query=ArchiveQuery, response=ArchivePage, cacheable=True, per_position=True)
 async def archive(request: Request, query: ArchiveQuery) -> Response:
     where = ArchiveFilter(
         status=frozenset(query.status), model=query.model, dataset=query.dataset,
@@ -118,7 +118,7 @@ async def archive(request: Request, query: ArchiveQuery) -> Response:
 
 
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
-          response=RunDetail, cacheable=True)
+          response=RunDetail, cacheable=True, per_position=True)
 async def run_detail(request: Request) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
@@ -129,7 +129,7 @@ async def run_detail(request: Request) -> Response:
 
 
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
-          response=ItemsPage, cacheable=True)
+          response=ItemsPage, cacheable=True, per_position=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
@@ -139,7 +139,7 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
-          query=LogsQuery, response=LogPage, cacheable=True)
+          query=LogsQuery, response=LogPage, cacheable=True, per_position=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])
@@ -148,7 +148,8 @@ async def run_logs(request: Request, query: LogsQuery) -> Response:
 
 
 @endpoint(summary="Accuracy side by side and the items the runs disagree on", tag="runs",
-          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True)
+          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True,
+          per_position=True)
 async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
         raise Invalid("ids must not repeat a run", details={"in": "query", "field": "ids"})
@@ -162,7 +163,8 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
-          query=ExportQuery, media_type="application/x-ndjson", cacheable=True)
+          query=ExportQuery, media_type="application/x-ndjson", cacheable=True,
+          per_position=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
     live = _live(request)
     record = _record(live, request.path_params["run_id"])

@@ -94,7 +94,7 @@ class Health(msgspec.Struct, rename="camel"):
 
 
 @endpoint(summary="The dashboard's bootstrap: active board, queue, totals, position",
-          tag="system", response=Bootstrap, cacheable=True)
+          tag="system", response=Bootstrap, cacheable=True, per_position=True)
 async def bootstrap(request: Request) -> Response:
     live: LiveLog = request.app.state.live
     body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
@@ -132,7 +132,8 @@ async def health(request: Request) -> Response:
         resets=live.resets,
         reader_errors=live.reader_errors,
         reader_error=live.reader_error,
-        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers, bus.dropped,
+        subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers,
+                                bus.dropped + request.app.state.fanout.dropped,
                                 streams.websocket_skipped),
         connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,

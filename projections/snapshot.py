@@ -1,0 +1,182 @@
+"""The read models as bytes, and back: what a snapshot file holds (no I/O here).
+
+A snapshot is a header line of JSON — format, fold version, the position the models
+reflect, the payload's length and checksum — then the payload: JSON of typed structs,
+which msgspec decodes straight into the read-model structs (nothing in it can run
+code; JSON rather than msgpack keeps each timestamp's own offset, as the API shows
+it). Each run's items stay one packed blob (``RunRecord.pack``), so loading costs the
+runs, not their items. ``decode`` refuses anything doubtful with ``SnapshotRefused``
+naming why: another format or fold version, a length or checksum that does not
+match, a body that does not decode. The caller then replays the log instead.
+
+``FOLD_VERSION`` must change whenever a fold's meaning changes (a new field, another
+rule): a snapshot of the old folds is then ignored, never loaded into the new ones.
+Snapshots hold only what the log does: they are a cache of a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from events.position import Position
+from projections.problems import ProblemReport
+from projections.queue import QueuedRun
+from projections.readmodels import ReadModels
+from projections.state import Lifecycle, LogEntry, RunInfo, RunRecord
+
+FORMAT = "harness-read-models"
+FOLD_VERSION = 1
+
+
+class SnapshotRefused(ValueError):
+    """A snapshot that must not be loaded; the message says why."""
+
+
+class Header(msgspec.Struct, kw_only=True):
+    format: str
+    fold_version: int
+    generation: str
+    offset: int
+    events_applied: int
+    length: int
+    blake2b: str
+    # The digest of the log's record that ends at ``offset`` ("" if none): a log
+    # rewritten in place under the same generation is caught by it.
+    last_record: str
+
+
+class _Run(msgspec.Struct, array_like=True, gc=False):
+    info: RunInfo
+    lifecycle: Lifecycle
+    total: int
+    config: dict[str, Any]
+    items: bytes  # RunRecord.pack: loaded packed, decoded only when asked for
+    counts: dict[str, int]
+    current: int | None
+    recent: tuple[int, ...]
+    logs: list[LogEntry]
+    changed_at: int
+
+
+class _Models(msgspec.Struct, array_like=True):
+    runs: list[_Run]
+    queue_pending: list[QueuedRun]
+    queue_dispatched: dict[str, str]
+    queue_changed_at: int
+    problem_counts: dict[str, int]
+    recent_problems: list[ProblemReport]
+    events_applied: int
+    duplicates_ignored: int
+    event_ids: list[str]
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(_Models)
+_header_decoder = msgspec.json.Decoder(Header)
+
+
+def header_of(data: bytes) -> Header:
+    """The header of a snapshot, without reading its body (to pick the one to load)."""
+    line, newline, _ = data.partition(b"\n")
+    if not newline:
+        raise SnapshotRefused("no header line")
+    try:
+        header = _header_decoder.decode(line)
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as error:
+        raise SnapshotRefused(f"unreadable header: {error}") from None
+    if header.format != FORMAT:
+        raise SnapshotRefused(f"not a read-model snapshot ({header.format!r})")
+    if header.fold_version != FOLD_VERSION:
+        raise SnapshotRefused(f"made by fold version {header.fold_version}, "
+                              f"these folds are version {FOLD_VERSION}")
+    return header
+
+
+def encode(models: ReadModels, *, last_record: bytes | None = None) -> bytes:
+    """``models`` as a snapshot; ``last_record`` is the log's record ending at their
+    position. Call it where nothing changes the models meanwhile."""
+    return assemble(encode_body(models), models.position, models.events_applied,
+                    last_record=last_record)
+
+
+def encode_body(models: ReadModels) -> bytes:
+    """The payload of a snapshot of ``models`` as they are now (one synchronous step).
+
+    Finished runs are packed on the way (``RunRecord.pack``) and stay packed: their
+    items then cost memory as one compressed blob until someone asks for them.
+    """
+    runs = [_Run(record.info, record.lifecycle, record.total, record.config,
+                 record.pack(keep=not record.active), record.counts, record.current,
+                 record.recent, record.logs, record.changed_at)
+            for record in models.runs.order]
+    return _encoder.encode(_Models(
+        runs=runs, queue_pending=models.queue.items(),
+        queue_dispatched=models.queue.dispatched, queue_changed_at=models.queue.changed_at,
+        problem_counts=dict(models.problems.counts),
+        recent_problems=list(models.problems.recent),
+        events_applied=models.events_applied, duplicates_ignored=models.duplicates_ignored,
+        event_ids=sorted(models._event_ids)))
+
+
+def assemble(body: bytes, position: Position, events_applied: int, *,
+             last_record: bytes | None) -> bytes:
+    """A whole snapshot: the header line, then ``body`` (of models at ``position``)."""
+    header = Header(format=FORMAT, fold_version=FOLD_VERSION, generation=position.generation,
+                    offset=position.offset, events_applied=events_applied, length=len(body),
+                    blake2b=_digest(body), last_record=record_digest(last_record))
+    return msgspec.json.encode(header) + b"\n" + body
+
+
+def record_digest(raw: bytes | None) -> str:
+    return "" if raw is None else _digest(raw)
+
+
+def decode(data: bytes) -> ReadModels:
+    """The read models a snapshot holds, or ``SnapshotRefused``."""
+    header = header_of(data)
+    body = data[data.index(b"\n") + 1:]
+    if len(body) != header.length:
+        raise SnapshotRefused(f"body of {len(body)} bytes, the header says {header.length}")
+    if _digest(body) != header.blake2b:
+        raise SnapshotRefused("checksum mismatch")
+    try:
+        state = _decoder.decode(body)
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as error:
+        raise SnapshotRefused(f"undecodable body: {error}") from None
+    return _models(state, Position(header.generation, header.offset))
+
+
+def _models(state: _Models, position: Position) -> ReadModels:
+    models = ReadModels()
+    store = models.runs
+    for ordinal, run in enumerate(state.runs):
+        record = RunRecord(run.info, run.total, run.config, ordinal)
+        record.lifecycle = run.lifecycle
+        record.packed = run.items
+        record._items = record._item_changed_at = None
+        record.counts = run.counts
+        record.current = run.current
+        record.recent = run.recent
+        record.logs = run.logs
+        record.changed_at = run.changed_at
+        store.runs[run.info.id] = record
+        store.order.append(record)
+        store.index.place(record)
+    queue = models.queue
+    queue.pending = {queued.queue_id: queued for queued in state.queue_pending}
+    queue.dispatched = state.queue_dispatched
+    queue.changed_at = state.queue_changed_at
+    models.problems.counts.update(state.problem_counts)
+    models.problems.recent.extend(state.recent_problems)
+    models.events_applied = state.events_applied
+    models.duplicates_ignored = state.duplicates_ignored
+    models._event_ids = set(state.event_ids)
+    models.position = position
+    return models
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()

@@ -1,0 +1,181 @@
+"""SSE fan-out: one writer per batch hands the same frame bytes to every client.
+
+The fan-out listens to the bus *synchronously*: when the live log publishes a batch,
+``publish`` encodes its frames once per kind of client (everything; the board only;
+a run filter) and appends those bytes to each client's pending list, waking the
+client's connection only if it was idle. The connection's own coroutine — the ASGI
+call uvicorn already runs — joins what is pending and sends it in one write. There
+is no per-client memory stream, timeout scope or send wrapper; a client costs a
+small ``StreamClient`` and one parked task that waits for the disconnect.
+
+Slow consumers never slow the reader or anybody else: a client's pending list is
+bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
+has not completed for ``stall_s`` seconds, the client is cut off at once; it resumes
+with ``Last-Event-ID``. One housekeeping task (``run``) sends the pings, cuts off
+stalled clients and ends every stream when the server shuts down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import anyio
+from sse_starlette.sse import AppStatus
+
+from events.bus import Broadcast
+from harness.live import LogBatch, LogReset
+from projections.messages import StreamMessage
+
+# A comment for proxies, and a named event a page can run a watchdog on.
+PING_FRAME = b": ping\nevent: ping\ndata: \n\n"
+TICK_S = 0.5  # how often shutdown and stalled sends are checked
+
+FrameEncoder = Callable[[list[StreamMessage], str], bytes]
+
+
+class StreamClient:
+    """One SSE connection's share of the fan-out.
+
+    ``run_ids`` filters to some runs (empty: all); ``board_only`` leaves out
+    ``run_item`` messages.
+    """
+
+    __slots__ = ("board_only", "cancel", "cut_off", "pending", "pending_bytes", "run_ids",
+                 "sending_since", "wake")
+
+    def __init__(self, *, run_ids: frozenset[str], board_only: bool) -> None:
+        self.run_ids = run_ids
+        self.board_only = board_only
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        self.wake = anyio.Event()
+        self.cut_off = False
+        self.sending_since: float | None = None
+        self.cancel: anyio.CancelScope | None = None  # the connection's, to hang up
+
+    def take(self) -> bytes:
+        """Everything pending, in one piece, and a fresh wake-up for what comes next."""
+        pending = self.pending
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        self.pending = []
+        self.pending_bytes = 0
+        self.wake = anyio.Event()
+        return data
+
+    def push(self, frames: bytes) -> None:
+        idle = not self.pending
+        self.pending.append(frames)
+        self.pending_bytes += len(frames)
+        if idle:
+            self.wake.set()
+
+    def hang_up(self, *, abort: bool) -> None:
+        """End the stream: after what is pending, or at once (``abort``: even in the
+        middle of a send to a socket that no longer drains)."""
+        self.cut_off = True
+        self.wake.set()
+        if abort and self.cancel is not None:
+            self.cancel.cancel()
+
+
+class Fanout:
+    """Every SSE client of one server, fed from ``bus`` by one synchronous writer.
+
+    ``encode`` turns messages and the batch's cursor into frames; ``reset`` turns a
+    reset into its frame. ``ping_s`` is how often every client gets a ping.
+    """
+
+    def __init__(self, bus: Broadcast[LogBatch | LogReset], *, encode: FrameEncoder,
+                 reset: Callable[[LogReset], bytes],
+                 max_batches: int = 1024, max_bytes: int = 8 << 20, ping_s: float = 10.0,
+                 stall_s: float = 30.0) -> None:
+        self._bus = bus
+        self._encode = encode
+        self._reset = reset
+        self.max_batches = max_batches
+        self.max_bytes = max_bytes
+        self.ping_s = ping_s
+        self.stall_s = stall_s
+        self.clients: dict[StreamClient, None] = {}
+        self.dropped = 0
+        self.closed = False
+
+    def attach(self, client: StreamClient) -> None:
+        """Feed ``client`` from the next batch on. The bus is listened to only while
+        there are clients, so that an unwatched log encodes no messages."""
+        if not self.clients:
+            self._bus.listen(self.publish)
+        self.clients[client] = None
+
+    def detach(self, client: StreamClient) -> None:
+        if self.clients.pop(client, 0) is None and not self.clients:
+            self._bus.unlisten(self.publish)
+
+    def publish(self, message: LogBatch | LogReset) -> None:
+        """Hand ``message``'s frames to every client; called by the bus as it publishes."""
+        if isinstance(message, LogReset):
+            frame = self._reset(message)
+            for client in list(self.clients):
+                self._push(client, frame)
+            return
+        cursor = str(message.position)
+        everything: bytes | None = None
+        board: bytes | None = None
+        for client in list(self.clients):
+            if client.run_ids:
+                frames = self._encode(_chosen(message.messages, client), cursor)
+            elif client.board_only:
+                if board is None:
+                    board = self._encode(_chosen(message.messages, client), cursor)
+                frames = board
+            else:
+                if everything is None:
+                    everything = self._encode(message.messages, cursor)
+                frames = everything
+            if frames:
+                self._push(client, frames)
+
+    def _push(self, client: StreamClient, frames: bytes) -> None:
+        if (len(client.pending) >= self.max_batches
+                or client.pending_bytes + len(frames) > self.max_bytes):
+            self._cut_off(client)
+            return
+        client.push(frames)
+
+    def _cut_off(self, client: StreamClient) -> None:
+        self.dropped += 1
+        self.detach(client)
+        client.hang_up(abort=True)
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+                  ) -> None:
+        """Ping, cut off stalled sends, and end every stream at shutdown; until cancelled."""
+        task_status.started()
+        next_ping = time.monotonic() + self.ping_s
+        while True:
+            await anyio.sleep(TICK_S)
+            if AppStatus.should_exit:  # uvicorn is stopping: let the streams end
+                self.close()
+            now = time.monotonic()
+            for client in list(self.clients):
+                since = client.sending_since
+                if since is not None and now - since > self.stall_s:
+                    self._cut_off(client)
+            if now >= next_ping:
+                next_ping = now + self.ping_s
+                for client in list(self.clients):
+                    self._push(client, PING_FRAME)
+
+    def close(self) -> None:
+        """End every stream (at shutdown); later connections end at once."""
+        self.closed = True
+        for client in list(self.clients):
+            self.detach(client)
+            client.hang_up(abort=False)
+
+
+def _chosen(messages: list[StreamMessage], client: StreamClient) -> list[StreamMessage]:
+    return [m for m in messages
+            if (not client.run_ids or m.run_id in client.run_ids)
+            and not (client.board_only and m.event == "run_item")]
