@@ -70,7 +70,7 @@ from harness.commands import (
 )
 from harness.datasets import DatasetCatalog
 from harness.errors import Conflict, HarnessError, LogUnavailable, WriteRefused, write_failed
-from harness.executor_lock import ExecutorLock
+from harness.executor_lock import ExecutorLock, LockLost
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
 from harness.run_items import run_items
@@ -185,6 +185,10 @@ class Executor:
                 task_status.started()
                 while True:
                     self._wake = anyio.Event()
+                    if not self.lock.still_ours():
+                        self.lock.release()
+                        raise LockLost(f"{self.lock.path} was deleted or replaced: stepping "
+                                       "down, so that only one process executes")
                     try:
                         await self._take_up_runs()
                         await self._dispatch_queued()

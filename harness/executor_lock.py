@@ -18,6 +18,10 @@ from pathlib import Path
 LOCK_FILE = "executor.lock"
 
 
+class LockLost(Exception):
+    """The lock file was deleted or replaced under the process that held it."""
+
+
 class ExecutorLock:
     """The lock on ``path``; ``held`` once ``try_acquire`` succeeded, until ``release``."""
 
@@ -49,6 +53,19 @@ class ExecutorLock:
         except OSError:
             pass  # a full disk must not cost the lock; the holder is then unnamed
         return True
+
+    def still_ours(self) -> bool:
+        """Whether the file at ``path`` is still the one this process locked. Someone
+        may have deleted or replaced it, and then another process can lock the new one:
+        the holder must step down (and try again) rather than execute beside it."""
+        if self._fd is None:
+            return False
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        locked = os.fstat(self._fd)
+        return (current.st_dev, current.st_ino) == (locked.st_dev, locked.st_ino)
 
     def holder(self) -> str | None:
         """Who holds the lock, as that process wrote it (``None`` if unknown)."""

@@ -129,3 +129,26 @@ def test_the_other_server_takes_over_when_the_executing_one_dies(
     assert detail["run"]["status"] == "completed"
     assert detail["lifecycle"]["resumedCount"] == 1
     assert_judged_once(log_events(second), run_id, 30)
+
+
+def test_a_deleted_lock_file_never_leaves_two_servers_executing(
+        two_servers: tuple[ServerProcess, ServerProcess]) -> None:
+    first, second = two_servers
+    assert first.health()["executor"]["executing"]
+    (first.data_dir / "executor.lock").unlink()
+    wait_until(lambda: first.health()["tasks"]["executor"]["restarts"] >= 1, timeout_s=120,
+               message="the holder stepped down when its lock file went")
+
+    def executing() -> list[bool]:
+        return [server.health()["executor"]["executing"] for server in (first, second)]
+    wait_until(lambda: sorted(executing()) == [False, True], timeout_s=120,
+               message="exactly one server executes again")
+    runs = [httpx.post(f"{server.url}/api/runs", json=RUN).json()["run"]["id"]
+            for server in (first, second)]
+    for run_id in runs:
+        wait_until(lambda r=run_id: finished(first, r), timeout_s=120,
+                   message=f"run {run_id} finished")
+    assert sorted(executing()) == [False, True]
+    events = log_events(first)
+    for run_id in runs:
+        assert_judged_once(events, run_id, 30)

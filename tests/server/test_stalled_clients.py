@@ -178,7 +178,6 @@ def test_an_sse_client_that_takes_nothing_for_the_send_timeout_is_hung_up_quietl
     try:
         wait_until(lambda: health(patient_bus_server)["subscribers"]["sse"] == 1)
         flood_until_cut_off(patient_bus_server, cut_off=lambda h: h["subscribers"]["sse"] == 0)
-        assert health(patient_bus_server)["subscribers"]["dropped"] == 0
     finally:
         client.close()
         server_log.removeHandler(caplog.handler)
