@@ -72,6 +72,10 @@ class KvLeases:
             return await self.log.call(kv.create(key, self.owner.encode()), doing)
         except nats.js.errors.KeyWrongLastSequenceError:
             pass
+        except nats.js.errors.KeyNotFoundError:
+            # nats-py's create looked the held key up and it had expired meanwhile: the
+            # lease is free now, and the caller's next try (a pass later) takes it.
+            return None
         try:
             entry = await self.log.call(kv.get(key), doing)
             if entry.value != self.owner.encode() or entry.revision is None:
