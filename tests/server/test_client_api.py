@@ -85,7 +85,7 @@ def test_every_typed_method_round_trips_against_the_live_server(server: ServerPr
         assert call("logs", run_id, level="info").entries
         assert {r.id for r in call("compare", run_id, second.run.id).runs} == {
             run_id, second.run.id}
-        assert call("export", run_id, format="csv").startswith(b"sequence")
+        assert call("export", run_id, format="csv").startswith(b"runId,")
         assert call("export", run_id).count(b"\n") == 4
         assert [s.run.id for s in call("board", limit=2)] == [second.run.id, run_id]
         assert call("data").totals.runs == 2
