@@ -92,11 +92,19 @@ class FileLog:
             os.close(fd)
 
     async def append(self, events: Sequence[Event | dict[str, Any]]) -> Position:
-        return await anyio.to_thread.run_sync(self.append_blocking, events)
+        # On the event loop: a whole append is one write of some 13 µs, while a hop to
+        # a worker thread costs ~275 µs and held the executor to a tenth of its speed.
+        # Only a lock held by another process makes the wait move off the loop.
+        try:
+            return self.append_blocking(events, wait_for_lock=False)
+        except BlockingIOError:
+            return await anyio.to_thread.run_sync(self.append_blocking, events)
 
-    def append_blocking(self, events: Sequence[Event | dict[str, Any]]) -> Position:
+    def append_blocking(self, events: Sequence[Event | dict[str, Any]], *,
+                        wait_for_lock: bool = True) -> Position:
         """``append`` for a caller outside an event loop (a benchmark, a script)."""
-        appended = append_lines(self.path, events, head_bytes=FIRST_LINE_PROBE_BYTES)
+        appended = append_lines(self.path, events, head_bytes=FIRST_LINE_PROBE_BYTES,
+                                wait_for_lock=wait_for_lock)
         generation = generations_of(self.path).of(appended.inode, first_line_of(appended.head))
         return Position(generation, appended.end)
 

@@ -69,19 +69,21 @@ class Appended(NamedTuple):
     head: bytes
 
 
-def append_lines(path: Path, events: Iterable[Appendable], *, head_bytes: int = 4096
-                 ) -> Appended:
+def append_lines(path: Path, events: Iterable[Appendable], *, head_bytes: int = 4096,
+                 wait_for_lock: bool = True) -> Appended:
     """Append ``events`` as consecutive lines in one write.
 
     A torn last line (a writer that died mid-line) is closed with a newline first, so
     that it becomes one bad line instead of corrupting the first line written here.
+    Without ``wait_for_lock``, a lock held by another writer raises ``BlockingIOError``
+    and nothing is written.
     """
     payload = b"".join(encode_line(event) for event in events)
     if not payload:
         raise ValueError("nothing to append")
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX if wait_for_lock else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
