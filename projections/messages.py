@@ -15,7 +15,7 @@ import msgspec
 from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
 from projections.runs import RECENT_ITEMS, Changes
-from projections.state import Item, Lifecycle, Progress, RunInfo, RunRecord
+from projections.state import ACTIVE_STATUSES, Item, Lifecycle, Progress, RunInfo, RunRecord
 
 _encode = msgspec.json.Encoder().encode
 
@@ -81,15 +81,24 @@ def messages_for(models: ReadModels, changes: Changes) -> list[StreamMessage]:
     runs = models.runs.runs
     for run_id in dict.fromkeys([*changes.status, *changes.progress, *changes.items]):
         record = runs[run_id]
-        if run_id in changes.status:
-            out.append(run_status(record))
-        if run_id in changes.progress:
-            out.append(run_progress(record))
-        for sequence in changes.items.get(run_id, ()):
-            out.append(run_item(record, sequence))
+        status = [run_status(record)] if run_id in changes.status else []
+        progress = [run_progress(record)] if run_id in changes.progress else []
+        items = [run_item(record, sequence) for sequence in changes.items.get(run_id, ())]
+        out += _in_order(record, status, progress, items)
     if changes.queue:
         out.append(queue(models))
     return out
+
+
+def _in_order(record: RunRecord, status: list[StreamMessage], progress: list[StreamMessage],
+              items: list[StreamMessage]) -> list[StreamMessage]:
+    """One run's messages of a batch. A run that has not ended is named first (its
+    status introduces a new run); an ended run's status comes last, so that a client
+    that stops at the final status has already folded the run's final progress and
+    items."""
+    if record.info.status in ACTIVE_STATUSES:
+        return status + progress + items
+    return items + progress + status
 
 
 def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | None = None,
@@ -122,16 +131,20 @@ def _slices(models: ReadModels, records: list[RunRecord], offset: int, queue_cha
             slice_size: int, items: bool) -> Iterator[list[StreamMessage]]:
     out: list[StreamMessage] = []
     for record in records:
-        out.append(run_status(record))
-        out.append(run_progress(record))
         # The sequences are listed before the first yield: the fold may change the
         # dict between slices.
         changed = record.item_changed_at.items() if items else ()
-        for sequence in [s for s, at in changed if at > offset]:
+        sequences = [s for s, at in changed if at > offset]
+        finished = record.info.status not in ACTIVE_STATUSES
+        if not finished:
+            out += (run_status(record), run_progress(record))
+        for sequence in sequences:
             out.append(run_item(record, sequence))
             if len(out) >= slice_size:
                 yield out
                 out = []
+        if finished:
+            out += (run_progress(record), run_status(record))
     if queue_changed:
         out.append(queue(models))
     if out:
