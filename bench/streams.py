@@ -120,7 +120,9 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
         data_dir = Path(folder)
         log = data_dir / "runs.jsonl"
         _open_run(log, "fan", 1)
-        with patient_server(data_dir) as (url, process):
+        # The server caps connections at 1,000 unless told otherwise.
+        room = {"HARNESS_MAX_CONNECTIONS": str(clients + 100)}
+        with patient_server(data_dir, env=room) as (url, process):
             idle_rss = rss_mb(process.pid)
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             address = urlparse(url)
