@@ -8,6 +8,10 @@ call uvicorn already runs — joins what is pending and sends it in one write. T
 is no per-client memory stream, timeout scope or send wrapper; a client costs a
 small ``StreamClient`` and one parked task that waits for the disconnect.
 
+Before the frames are encoded, ``coalescer`` (``web.coalescing``) holds back the
+updates of running items sent within the last quarter second; ``run`` sends their
+then-current state when each item's window ends, with the last batch's id.
+
 Slow consumers never slow the reader or anybody else: a client's pending list is
 bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
 has not completed for ``stall_s`` seconds, the client is cut off at once; it resumes
