@@ -10,7 +10,7 @@ import functools
 import zlib
 from array import array
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -216,10 +216,9 @@ class RunRecord:
         from now on."""
         if self.packed is not None:
             return self.packed
-        positions = self.positions
+        positions = self.positions.tolist()  # one copy: this may run in a worker thread
         state = PackedItems(items=list(self.items.values()), changed_at=self.item_changed_at,
-                            position_steps=[b - a for a, b in zip((0, *positions), positions,
-                                                                  strict=False)])
+                            position_steps=[b - a for a, b in pairwise([0, *positions])])
         blob = zlib.compress(_pack_encoder.encode(state), 1)
         if keep:
             self.hold_packed(blob)
