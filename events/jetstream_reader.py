@@ -18,9 +18,8 @@ the reader drop the consumer and make a new one after the last record it receive
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-import json
-from collections import deque
 from typing import TYPE_CHECKING
 
 import nats
@@ -51,7 +50,11 @@ class JetStreamReader:
         self._inbox: RawInbox | None = None
         self._next_delivery = 1
         self._received_to = self._offset  # the last sequence taken off the inbox
-        self._buffer: deque[tuple[int, bytes]] = deque()  # received, not yet handed out
+        # Received, not yet handed out: _sequences[_handed:] and _payloads[_handed:].
+        self._sequences: list[int] = []
+        self._payloads: list[bytes] = []
+        self._handed = 0
+        self._asked = 0  # messages of a pull request on its way (prefetched), if any
         self._stale: list[tuple[str | None, RawInbox | None]] = []
 
     @property
@@ -81,19 +84,29 @@ class JetStreamReader:
         size = 0
         try:
             while len(raws) < max_records and size < max_bytes:
-                if not self._buffer:
+                if self._handed == len(self._sequences):
+                    self._sequences, self._payloads, self._handed = [], [], 0
                     wanted = min(max_records - len(raws), history.last_seq - self._received_to,
                                  PULL_BATCH)
                     if wanted <= 0 or not await self._pull(wanted, ends[-1] if ends else
                                                            self._offset):
                         break
-                sequence, raw = self._buffer[0]
-                if sequence > history.last_seq:
-                    break  # published after the history was looked at: the next read's
-                self._buffer.popleft()
-                raws.append(raw)
-                ends.append(sequence)
-                size += len(raw)
+                    await self._prefetch(history.last_seq)
+                first = self._handed
+                # Not beyond the history looked at: a later record is the next read's.
+                stop = bisect.bisect_right(self._sequences, history.last_seq, first,
+                                           min(len(self._sequences),
+                                               first + max_records - len(raws)))
+                for index in range(first, stop):
+                    size += len(self._payloads[index])
+                    if size >= max_bytes:
+                        stop = index + 1
+                        break
+                raws += self._payloads[first:stop]
+                ends += self._sequences[first:stop]
+                self._handed = stop
+                if stop < len(self._sequences) and self._sequences[stop] > history.last_seq:
+                    break
         except BaseException:
             # What was taken off the buffer is not handed out: read it again next time.
             self._forget(resume_after=self._offset)
@@ -105,17 +118,17 @@ class JetStreamReader:
                            _as_lines(raws))
 
     async def _pull(self, wanted: int, handed_to: int) -> bool:
-        """Ask the consumer for up to ``wanted`` messages; whether any arrived.
-        ``handed_to`` is the last sequence handed out, where a new consumer starts after."""
+        """Receive up to ``wanted`` messages, asking the consumer for them unless a
+        request is on its way already; whether any arrived. ``handed_to`` is the last
+        sequence handed out, where a new consumer starts after."""
         for attempt in range(2):
             if self._consumer is None:
                 await self._make_consumer()
-            assert self._consumer is not None and self._inbox is not None
-            assert self._inbox.subscription is not None
-            client = await self._log.connection.client()
-            request = json.dumps({"batch": wanted, "no_wait": True}).encode()
-            await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
-                                 request, reply=self._inbox.subscription.subject)
+            if self._asked:
+                wanted = self._asked
+            else:
+                await self._ask(wanted)
+            self._asked = 0
             received = await self._receive(wanted)
             if received is not None:
                 return received > 0
@@ -124,28 +137,55 @@ class JetStreamReader:
                 raise LogUnavailable(f"cannot read {self._log.name}: its consumer keeps failing")
         return False
 
+    async def _prefetch(self, last_seq: int) -> None:
+        """Ask for the next messages up to ``last_seq`` now, so that they arrive while
+        this batch is handed out and folded (else a replay waits a round trip a pull)."""
+        wanted = min(last_seq - self._received_to, PULL_BATCH)
+        if wanted > 0 and not self._asked and self._consumer is not None:
+            await self._ask(wanted)
+            self._asked = wanted
+
+    async def _ask(self, wanted: int) -> None:
+        assert self._consumer is not None and self._inbox is not None
+        assert self._inbox.subscription is not None
+        client = await self._log.connection.client()
+        request = b'{"batch":%d,"no_wait":true}' % wanted
+        await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
+                             request, reply=self._inbox.subscription.subject)
+
     async def _receive(self, wanted: int) -> int | None:
         """Take up to ``wanted`` messages off the inbox; how many, or ``None`` if the
         consumer must be made again."""
-        assert self._inbox is not None
+        inbox = self._inbox
+        assert inbox is not None
+        sequences, payloads = self._sequences, self._payloads
         received = 0
-        while received < wanted:
-            if not await self._inbox.wait(PULL_TIMEOUT_S):
-                if self._inbox.connection_closed:
-                    raise LogUnavailable(f"cannot read {self._log.name}: connection closed")
-                return None
-            for _subject, reply, headers, payload in self._inbox.take():
-                if not reply:  # a status: NATS/1.0 404 No Messages, 408, 409 ...
-                    if headers is not None and headers[9:12] in _END_OF_BATCH:
-                        return received
-                    return None  # 409 (consumer deleted…), 503 (no consumer any more)
-                sequence, delivery = _sequences(reply)
-                if delivery != self._next_delivery:
+        expected = self._next_delivery
+        try:
+            while received < wanted:
+                if not await inbox.wait(PULL_TIMEOUT_S):
+                    if inbox.connection_closed:
+                        raise LogUnavailable(f"cannot read {self._log.name}: connection closed")
                     return None
-                self._next_delivery += 1
-                self._received_to = sequence
-                self._buffer.append((sequence, payload))
-                received += 1
+                for _subject, reply, headers, payload in inbox.take():
+                    if not reply:  # a status: NATS/1.0 404 No Messages, 408, 409 ...
+                        if headers is not None and headers[9:12] in _END_OF_BATCH:
+                            return received
+                        return None  # 409 (consumer deleted…), 503 (no consumer any more)
+                    # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
+                    # or the newer form with a domain and an account hash (two more).
+                    tokens = reply.split(b".")
+                    first = 5 if len(tokens) == 9 else 7
+                    if int(tokens[first + 1]) != expected:
+                        return None  # a message lost on the way, or another consumer's
+                    expected += 1
+                    sequences.append(int(tokens[first]))
+                    payloads.append(payload)
+                    received += 1
+        finally:
+            self._next_delivery = expected
+            if sequences:
+                self._received_to = sequences[-1]
         return received
 
     async def _make_consumer(self) -> None:
@@ -171,7 +211,7 @@ class JetStreamReader:
         if self._inbox is not None:
             self._inbox.closed = True  # what still arrives for it is dropped
         self._consumer, self._inbox = None, None
-        self._buffer.clear()
+        self._sequences, self._payloads, self._handed, self._asked = [], [], 0, 0
         self._received_to = resume_after
 
     async def _tidy(self) -> None:
@@ -198,15 +238,6 @@ def _as_lines(raws: list[bytes]) -> bytes | None:
         if not raw.strip() or b"\n" in raw:
             return None
     return b"\n".join(raws) + b"\n"
-
-
-def _sequences(reply: bytes) -> tuple[int, int]:
-    """The stream sequence and the consumer's delivery sequence from a message's ack
-    subject: ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``
-    (nine tokens), or the newer form with a domain and an account hash (two more)."""
-    tokens = reply.split(b".")
-    first = 5 if len(tokens) == 9 else 7
-    return int(tokens[first]), int(tokens[first + 1])
 
 
 async def quietly(awaitable: object) -> None:
