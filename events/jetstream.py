@@ -49,6 +49,10 @@ _encoder = msgspec.json.Encoder()
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a writer may retry an append for a day
 API_TIMEOUT_S = 5.0
 ACK_TIMEOUT_S = 10.0
+# The doorbell hears a publish as the stream receives it, possibly before the stream has
+# stored it: a reader woken by it may find nothing new yet, so it looks again this soon.
+# Without it, such a record waited for the next re-check (a second; bench: p99 302 ms).
+FOLLOW_UP_S = (0.002, 0.01, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,8 @@ class JetStreamLog:
         self._append_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._wake: anyio.Event | None = None
         self._window: PublishWindow | None = None
+        self._rang = False  # the doorbell rang since ``changed`` last returned
+        self._follow_ups: list[float] = []  # the next waits of ``changed`` after a ring
 
     @classmethod
     def from_url(cls, url: str) -> JetStreamLog:
@@ -253,8 +259,14 @@ class JetStreamLog:
         self._event().set()
 
     async def changed(self) -> None:
-        with anyio.move_on_after(self.recheck_s):
+        """Return when the stream may hold more: a wake-up, a look again shortly after a
+        doorbell rang (``FOLLOW_UP_S``), or ``recheck_s`` without either."""
+        wait_s = self._follow_ups.pop(0) if self._follow_ups else self.recheck_s
+        with anyio.move_on_after(wait_s):
             await self._event().wait()
+        if self._rang:
+            self._rang = False
+            self._follow_ups = list(FOLLOW_UP_S)
         self._wake = anyio.Event()
 
     async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -291,6 +303,7 @@ class JetStreamLog:
                         await quietly(subscription.unsubscribe())
 
     async def _ring(self, _message: object) -> None:
+        self._rang = True
         self._event().set()
 
     def _event(self) -> anyio.Event:
