@@ -117,8 +117,13 @@ class FrameParser(Parser):
 
     async def parse(self, data: bytes = b"") -> None:
         self.buf.extend(data)
-        if not self.inboxes or self.state != AWAITING_CONTROL_LINE:
-            await super().parse()
+        if not self.inboxes:
+            await super().parse()  # nothing of ours: nats-py as it is
+            return
+        # nats-py may be inside a message it began before an inbox was registered.
+        inside = self.state != AWAITING_CONTROL_LINE
+        if inside and (len(self.buf) < self.needed + 2
+                       or not await self._to_nats_py(self.needed + 2)):
             return
         while self.buf:
             self._take_raw_frames()
@@ -129,15 +134,21 @@ class FrameParser(Parser):
             if fields is not None and _sid(fields) in self.inboxes:
                 # A raw inbox's message the quick pattern missed (other spacing).
                 self._deliver_odd(buf, end, fields)
-                continue
-            # Anything else is nats-py's own, one whole frame at a time.
-            whole = buf[:end]
-            del buf[:end]
-            self.buf = whole
-            await super().parse()
-            if self.buf is not whole:  # reset meanwhile (a reconnect): the rest is void
+            elif not await self._to_nats_py(end):  # anything else is nats-py's own
                 return
-            self.buf = buf
+
+    async def _to_nats_py(self, end: int) -> bool:
+        """Let nats-py's parser take ``buf[:end]`` (whole frames, or the rest of the one
+        it is in); ``False`` if it reset meanwhile (a reconnect: the rest is void)."""
+        buf = self.buf
+        whole = buf[:end]
+        del buf[:end]
+        self.buf = whole
+        await super().parse()
+        if self.buf is not whole:
+            return False
+        self.buf = buf
+        return True
 
     def _deliver_odd(self, buf: bytearray, end: int, fields: list[bytes]) -> None:
         headed = fields[0] == b"HMSG"
@@ -152,6 +163,9 @@ class FrameParser(Parser):
     def _take_raw_frames(self) -> None:
         """Cut the frames of raw inboxes off the front of the buffer, as far as they go
         uninterrupted, and hand them to their inboxes."""
+        first = _HMSG.match(self.buf) or _MSG.match(self.buf)
+        if first is None or int(first.group(2)) not in self.inboxes:
+            return  # not ours: no copy of the buffer
         data = bytes(self.buf)
         size = len(data)
         position = 0
