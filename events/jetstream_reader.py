@@ -97,11 +97,15 @@ class JetStreamReader:
                 stop = bisect.bisect_right(self._sequences, history.last_seq, first,
                                            min(len(self._sequences),
                                                first + max_records - len(raws)))
-                for index in range(first, stop):
-                    size += len(self._payloads[index])
-                    if size >= max_bytes:
-                        stop = index + 1
-                        break
+                run_size = sum(map(len, self._payloads[first:stop]))
+                if size + run_size < max_bytes:
+                    size += run_size
+                else:  # the record that reaches max_bytes is the batch's last
+                    for index in range(first, stop):
+                        size += len(self._payloads[index])
+                        if size >= max_bytes:
+                            stop = index + 1
+                            break
                 raws += self._payloads[first:stop]
                 ends += self._sequences[first:stop]
                 self._handed = stop
