@@ -7,9 +7,9 @@ header parser alone half of it), and a record needs none of it: only its payload
 the stream sequence its reply subject carries.
 
 ``FrameParser`` stands in for nats-py's protocol parser on our connections. Frames of
-a subscription registered as a ``RawInbox`` are cut out of the read buffer by a plain
-walk (``find``, ``split``, slices) and handed over as ``(subject, reply, headers,
-payload)`` bytes, many per read; every other frame — PING, INFO, -ERR, messages of
+a subscription registered as a ``RawInbox`` are cut out of the read buffer, one pattern
+match per frame, and handed over as ``(subject, reply, headers, payload)`` bytes, many
+per read of the socket; every other frame — PING, INFO, -ERR, messages of
 ordinary subscriptions — is cut out whole and given to nats-py's parser as it is, so
 nats-py sees exactly the protocol it would have seen without the raw frames.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -34,17 +33,12 @@ _CRLF = b"\r\n"
 
 
 class RawInbox:
-    """Where the frames of one subscription go: a list taken whole by its reader.
+    """Where the frames of one subscription go: a list taken whole by its reader."""
 
-    ``on_frames`` (optional) is called once per read of the socket that brought frames
-    to this inbox, after they were added; it must not block (it runs in nats-py's read
-    loop)."""
-
-    def __init__(self, *, on_frames: Callable[[RawInbox], None] | None = None) -> None:
+    def __init__(self) -> None:
         self.frames: list[Frame] = []
         self.subscription: Subscription | None = None
         self._arrived = asyncio.Event()
-        self._on_frames = on_frames
         self.closed = False
 
     def deliver(self, frames: list[Frame]) -> None:
@@ -52,8 +46,6 @@ class RawInbox:
             return
         self.frames.extend(frames)
         self._arrived.set()
-        if self._on_frames is not None:
-            self._on_frames(self)
 
     def take(self) -> list[Frame]:
         """Every frame received so far, oldest first; the inbox is empty after."""
