@@ -147,7 +147,9 @@ async def fanout(nats: NatsServer, folder: Path, clients: int, appends: int
                  ) -> dict[str, float]:
     log = JetStreamLog(nats.log_url("FAN"))
     await start_item(log, "fan")
-    env = {"HARNESS_LOG": nats.log_url("FAN")}
+    # Each replica caps connections at 1,000 unless told otherwise: room for its half of
+    # the clients and the health checks.
+    env = {"HARNESS_LOG": nats.log_url("FAN"), "HARNESS_MAX_CONNECTIONS": str(clients // 2 + 100)}
     with server_process(folder / "a", env=env) as (first, first_process), \
             server_process(folder / "b", env=env) as (second, second_process):
         readers = [RawSSEClient() for _ in range(clients)]
