@@ -11,6 +11,7 @@ from collections import Counter
 
 import msgspec
 
+from projections.cost import Cost, ModelPrice, cost_of
 from projections.intervals import Interval, wilson
 from projections.state import RunRecord
 
@@ -45,6 +46,8 @@ class RunStats(msgspec.Struct, rename="camel", gc=False):
     latency_histogram: Histogram | None
     score_histogram: Histogram | None
     accuracy_over_time: list[tuple[int, float]]  # (items judged so far, accuracy so far)
+    cost: Cost | None = None  # only when the model's price is configured
+    cost_problem: str | None = None  # why no price could be read (a bad price list)
 
 
 def percentile(ordered: list[float], fraction: float) -> float | None:
@@ -68,7 +71,9 @@ def histogram(values: list[float], *, bins: int = HISTOGRAM_BINS) -> Histogram |
     return Histogram([low + width * i for i in range(bins + 1)], counts)
 
 
-def run_stats(record: RunRecord) -> RunStats:
+def run_stats(record: RunRecord, *, price: ModelPrice | None = None, currency: str = "USD",
+              price_problem: str | None = None) -> RunStats:
+    """The run's figures; its cost too when ``price`` (the model's) is given."""
     latencies: list[float] = []
     scores: list[float] = []
     prompt_tokens = completion_tokens = 0
@@ -111,6 +116,9 @@ def run_stats(record: RunRecord) -> RunStats:
         latency_histogram=histogram(latencies),
         score_histogram=histogram(scores),
         accuracy_over_time=_running_accuracy([right for _, _, right in judged_at]),
+        cost=(cost_of(prompt_tokens, completion_tokens, price, currency=currency)
+              if price is not None else None),
+        cost_problem=price_problem,
     )
 
 

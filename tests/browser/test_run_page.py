@@ -3,10 +3,13 @@ summary, streaming items on top, canceling, unknown ids."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from events import schema as ev
 from events.writer import append_events
+from tests.browser.conftest import dashboard_on
 from tests.browser.test_focus import at, judged, started
 from tests.support.waiting import wait_until
 
@@ -191,3 +194,33 @@ def test_a_run_tab_is_titled_by_its_run(dashboard, server):
     wait_until(lambda: "run-titled" in page.title(), message="title")
     assert page.title().startswith("run-titled · arithmetic · simulated")
 
+
+
+def test_the_summary_shows_the_cost_only_when_the_models_price_is_configured(
+        browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text(
+        '{"models": {"simulated/run-priced": {"inputPerMillion": 2000, "outputPerMillion": 8000}}}')
+    server = server_factory()
+    append_events(server.log_path, [*graded_run("run-priced"), *graded_run("run-unpriced")])
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-priced")
+        cost = page.locator("#summary-cost")
+        cost.wait_for()
+        # 50 prompt tokens at 2,000 per million and 15 completion tokens at 8,000.
+        assert "$0.22" in cost.inner_text() and "$0.10 in / $0.12 out" in cost.inner_text()
+        page.goto(f"{server.url}/#/runs/run-unpriced")
+        page.locator("#summary-tokens").filter(has_text="50 / 15").wait_for()
+        assert page.locator("#summary-cost").count() == 0
+        assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())
+
+
+def test_a_bad_price_list_is_named_where_the_cost_would_be(browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text('{"models": {"no-slash": {}}}')
+    server = server_factory()
+    append_events(server.log_path, graded_run("run-mispriced"))
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-mispriced")
+        page.locator("#summary-cost").filter(has_text="prices.json").wait_for()
+        assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())

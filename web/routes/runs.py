@@ -23,6 +23,7 @@ from harness.api_shapes import (
     TableQuery,
 )
 from harness.errors import Invalid, NotFound
+from harness.prices import PriceBook
 from projections.archive import (
     ArchiveFacets,
     ArchiveFilter,
@@ -150,10 +151,17 @@ async def run_item(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's summary figures and chart series", tag="runs",
+          description="`cost` is there only when `prices.json` in the data directory "
+                      "prices the run's provider/model (read at start-up); "
+                      "`costProblem` says why that file could not be read.",
           query=AtQuery, response=RunStats, cacheable=True, per_position=True)
 async def run_summary(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
-    return read_model(request, run_stats(record), position=live.position)
+    prices: PriceBook = request.app.state.prices
+    info = record.info
+    stats = run_stats(record, price=prices.price_of(info.provider_name, info.model_name),
+                      currency=prices.currency, price_problem=prices.problem)
+    return read_model(request, stats, position=live.position)
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",

@@ -1,10 +1,10 @@
 // A run's summary (`GET /api/runs/{id}/stats` and the run detail): what it was asked to
 // do (config, labels), what it cost (tokens), how fast (latency p50/p95, throughput),
-// how well (accuracy with its Wilson 95 % interval), what went wrong (faults grouped by
+// what it cost in money (only when its model is priced in `prices.json`), how well (accuracy with its Wilson 95 % interval), what went wrong (faults grouped by
 // message), and three small charts.
 import { accuracyChart, histogramChart } from "./charts.js";
 import { h, replace } from "./dom.js";
-import { latency, percent } from "./format.js";
+import { latency, money, percent } from "./format.js";
 
 const number = new Intl.NumberFormat();
 
@@ -20,6 +20,17 @@ function entries(object) {
   if (!pairs.length) return h("span", { class: "muted" }, "none");
   return h("span", { class: "pairs" }, pairs.map(([key, value]) =>
     h("code", { class: "pair" }, `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)));
+}
+
+/** Nothing when the model has no price: a cost is never guessed. */
+function costFact(stats) {
+  if (stats.costProblem) return fact("Cost", stats.costProblem, { id: "summary-cost", class: "error" });
+  const cost = stats.cost;
+  if (!cost) return [];
+  const price = `at ${money(cost.price.inputPerMillion, cost.currency)} / ${money(cost.price.outputPerMillion, cost.currency)} per million tokens in / out`;
+  return fact("Cost", [`${money(cost.total, cost.currency)} `,
+    h("span", { class: "muted", title: price }, `(${money(cost.input, cost.currency)} in / ${money(cost.output, cost.currency)} out)`)],
+  { id: "summary-cost", class: "live-number" });
 }
 
 function fact(label, value, attrs = {}) {
@@ -49,6 +60,7 @@ export class RunSummary {
         { id: "summary-accuracy", class: "live-number" }),
       fact("Tokens in / out", tokensIn || tokensOut ? `${number.format(tokensIn)} / ${number.format(tokensOut)}` : "–",
         { id: "summary-tokens", class: "live-number" }),
+      costFact(stats),
       fact("Latency p50 / p95", `${latency(stats.latencyP50Ms)} / ${latency(stats.latencyP95Ms)}`,
         { id: "summary-latency", class: "live-number" }),
       fact("Throughput", stats.itemsPerMinute ? `${stats.itemsPerMinute.toFixed(1)} items/min` : "–",
