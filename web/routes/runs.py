@@ -33,7 +33,7 @@ from projections.archive import (
 )
 from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
-from projections.item_table import ItemTable, item_table
+from projections.item_table import ColumnFilter, ItemTable, item_table
 from projections.items import (
     ItemsPage,
     LogPage,
@@ -61,6 +61,14 @@ def moment(text: str | None, field: str) -> datetime | None:
 
 
 TOOL_CALLS_SHOWN = 50
+
+
+def bounds(low: float | None, high: float | None, column: str) -> tuple[float | None, float | None]:
+    """An inclusive range from ``<column>Min`` and ``<column>Max`` (422 if it is empty)."""
+    if low is not None and high is not None and low > high:
+        raise Invalid(f"{column}Min {low:g} is above {column}Max {high:g}",
+                      details={"in": "query", "field": f"{column}Min"})
+    return low, high
 
 
 def attachment(filename: str) -> str:
@@ -126,11 +134,20 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
 @endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
           tag="runs", query=TableQuery, response=ItemTable, cacheable=True, per_position=True,
           description="`q` matches prompt, response and error text, case-insensitively; "
-                      "items without a value for `sort` come last.")
+                      "`answer` and `expected` match whole values in any case; the "
+                      "`…Min`/`…Max` bounds are inclusive (latency in ms; score is the "
+                      "judge's score, else 1 or 0 for right or wrong); `attemptsMin=2` "
+                      "keeps retried items. Items without a value for `sort` come last.")
 async def run_table(request: Request, query: TableQuery) -> Response:
+    columns = ColumnFilter(
+        answer=query.answer, expected=query.expected,
+        score=bounds(query.score_min, query.score_max, "score"),
+        latency_ms=bounds(query.latency_min, query.latency_max, "latency"),
+        tokens=bounds(query.tokens_min, query.tokens_max, "tokens"),
+        min_attempts=query.attempts_min)
     live, record = await record_at(request, query.at)
     table = item_table(record, states=frozenset(query.state), text=query.q or None,
-                       sort=query.sort, descending=query.desc, offset=query.offset,
+                       columns=columns, sort=query.sort, descending=query.desc, offset=query.offset,
                        limit=query.limit)
     return read_model(request, table, position=live.position)
 
