@@ -224,3 +224,58 @@ def test_a_bad_price_list_is_named_where_the_cost_would_be(browser, server_facto
         page = board.open("#/runs/run-mispriced")
         page.locator("#summary-cost").filter(has_text="prices.json").wait_for()
         assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_column_filters_narrow_the_table_and_live_in_the_url(dashboard, server, width):
+    append_events(server.log_path, graded_run("run-cols"))
+    dashboard.page.set_viewport_size({"width": width, "height": 900})
+    page = dashboard.open("#/runs/run-cols")
+    page.locator(ROW).first.wait_for()
+    page.get_by_text("Column filters").click()
+    page.get_by_label("Expected is").fill("c")  # another letter case than the key
+    page.get_by_label("Expected is").press("Enter")
+    wait_until(lambda: table_sequences(page) == [2, 4], message="expected C only")
+    page.get_by_label("Latency from (ms)").fill("300")
+    page.get_by_label("Latency from (ms)").press("Enter")
+    wait_until(lambda: table_sequences(page) == [4], message="and slow")
+    assert "expected=c" in page.url and "latencyMin=300" in page.url
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.locator(f"{ROW}[data-sequence='4'] a").click()
+    page.locator("#drawer-rationale").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#item-drawer").wait_for(state="hidden")
+    assert "latencyMin=300" in page.url, "closing the drawer keeps the filters"
+
+    page.reload()
+    wait_until(lambda: table_sequences(page) == [4], message="the URL restores the filters")
+    assert page.get_by_label("Latency from (ms)").input_value() == "300"
+    page.get_by_role("button", name="Clear", exact=True).click()
+    wait_until(lambda: len(table_sequences(page)) == 6, message="cleared")
+
+
+def test_score_range_and_retried_items_filter_the_table(dashboard, server):
+    append_events(server.log_path, [
+        *graded_run("run-range"),
+        ev.ItemStarted(run_id="run-range", sequence=6, prompt_text="Last?", ts=at(10))])
+    page = dashboard.open("#/runs/run-range?scoreMin=0.2&scoreMax=0.3")
+    wait_until(lambda: table_sequences(page) == [2, 3], message="scores 0.2 to 0.3")
+    page.goto(f"{server.url}/#/runs/run-range")
+    wait_until(lambda: len(table_sequences(page)) == 6, message="unfiltered")
+    assert page.locator("details.column-filters").get_attribute("open") is not None, \
+        "filters that were on stay in view"
+    page.get_by_label("Only retried items").check()
+    wait_until(lambda: table_sequences(page) == [6], message="the retried item")
+
+
+def test_a_refused_column_filter_is_marked_on_its_field(dashboard, server):
+    append_events(server.log_path, graded_run("run-refused"))
+    page = dashboard.open("#/runs/run-refused?tokensMin=20&tokensMax=5")
+    page.locator("#column-filters-error").filter(has_text="tokensMin").wait_for()
+    assert page.get_by_label("Tokens from").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Tokens from").fill("1")
+    page.get_by_label("Tokens to").fill("15")
+    page.get_by_label("Tokens to").press("Enter")
+    wait_until(lambda: len(table_sequences(page)) == 5, message="a good range")
+    assert page.get_by_label("Tokens from").get_attribute("aria-invalid") is None
