@@ -3,7 +3,10 @@ summary, streaming items on top, canceling, unknown ids."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +282,16 @@ def test_a_refused_column_filter_is_marked_on_its_field(dashboard, server):
     page.get_by_label("Tokens to").press("Enter")
     wait_until(lambda: len(table_sequences(page)) == 5, message="a good range")
     assert page.get_by_label("Tokens from").get_attribute("aria-invalid") is None
+
+
+def test_the_csv_export_carries_the_judges_fields_and_the_run(dashboard, server):
+    append_events(server.log_path, graded_run("run-export"))
+    page = dashboard.open("#/runs/run-export")
+    page.locator(ROW).first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    second = next(row for row in rows if row["sequence"] == "2")
+    assert (second["judge"], second["score"], second["rationale"]) == \
+        ("rubric-judge", "0.2", "Rationale for item 2.")
+    assert any(value == "run-export" for value in second.values())
