@@ -194,3 +194,19 @@ def test_optional_columns_show_labels_tokens_latency_and_feedback_and_stay_in_th
     page.reload()
     wait_until(lambda: row_ids(page) == ["run-big", "run-small"], message="same view after reload")
     assert page.locator("th[data-column=latency]").count() == 1
+
+
+def test_a_running_rows_tokens_and_latency_follow_the_run(dashboard, server):
+    append_events(server.log_path, created_at("run-spending", "2026-03-06T12:00:00Z",
+                                              status=None))
+    page = dashboard.open("#/archive?cols=tokens,latency")
+    cell = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=tokens]")
+    cell.filter(has_text="–").wait_for()
+    append_events(server.log_path, [
+        ev.ItemStarted(run_id="run-spending", sequence=1, prompt_text="Q", ts=TS),
+        ev.ItemAnswered(run_id="run-spending", sequence=1, response_text="A", answer="A",
+                        latency_ms=420.0, usage=ev.Usage(prompt_tokens=1200, completion_tokens=34),
+                        ts=TS)])
+    cell.filter(has_text="1,234").wait_for()
+    latency = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=latency]")
+    assert latency.inner_text() == "420 ms"

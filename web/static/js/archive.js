@@ -16,6 +16,7 @@ const PAGE_SIZE = 50;
 const SUGGESTED = { model: "models", dataset: "datasets", provider: "providers", label: "labels" };
 const OPTIONAL = { labels: "Labels", tokens: "Tokens", latency: "Mean latency", feedback: "Feedback" };
 const SORTABLE_OPTIONAL = new Set(["tokens", "latency"]);
+const FIGURES_MS = 2000; // how often, at most, live rows' tokens and latency are fetched again
 const number = new Intl.NumberFormat();
 
 // Runs ticked on one page of the archive stay ticked on the others.
@@ -180,14 +181,14 @@ export function mountArchive(root, { params, store }) {
 
   let generation = 0;
   let shown = new Map();
+  const pageQuery = () => ({ ...Object.fromEntries(TEXT_FILTERS.map((name) => [name, state[name]])),
+    status: state.status.join(","), from: dayStart(state.from), to: dayStart(state.to, 1), sort: state.sort,
+    desc: String(state.desc), cursor: state.cursor, limit: PAGE_SIZE });
   async function load() {
     const mine = ++generation;
     header();
-    const query = { ...Object.fromEntries(TEXT_FILTERS.map((name) => [name, state[name]])), status: state.status.join(","),
-      from: dayStart(state.from), to: dayStart(state.to, 1), sort: state.sort, desc: String(state.desc),
-      cursor: state.cursor, limit: PAGE_SIZE };
     try {
-      const { body: page } = await api.archive(query);
+      const { body: page } = await api.archive(pageQuery());
       if (mine !== generation) return;
       selection.forgetBoxes();
       const rows = page.runs.map((summary) => runRow(summary, state.cols));
@@ -209,12 +210,34 @@ export function mountArchive(root, { params, store }) {
   }
   load();
 
+  // Tokens and latency are not in the live stream: while a shown run moves on, the
+  // page's figures are fetched again (at most every FIGURES_MS) and only those cells
+  // are replaced, so nothing the user is on is rebuilt.
+  let figuresTimer = 0;
+  function refreshFigures() {
+    if (figuresTimer || !state.cols.some((key) => key === "tokens" || key === "latency")) return;
+    figuresTimer = setTimeout(async () => {
+      figuresTimer = 0;
+      const mine = generation;
+      try {
+        const { body: page } = await api.archive(pageQuery());
+        if (mine !== generation) return;
+        for (const summary of page.runs) {
+          for (const cell of shown.get(summary.run.id)?.querySelectorAll("[data-cell=tokens], [data-cell=latency]") ?? []) {
+            cell.replaceWith(optionalCell(cell.dataset.cell, summary));
+          }
+        }
+      } catch { /* the next change of a shown run tries again */ }
+    }, FIGURES_MS);
+  }
+
   // Live rows: a run on screen that the stream reports on gets its status and counts.
   const unsubscribe = store.subscribe((changes) => {
     for (const id of changes.runs) {
       const row = shown.get(id);
       const entry = store.runs.get(id);
       if (!row || !entry || entry.stub || !entry.progress) continue;
+      refreshFigures();
       const badge = row.querySelector(".badge");
       setText(badge, entry.run.status);
       badge.dataset.status = entry.run.status;
@@ -229,6 +252,9 @@ export function mountArchive(root, { params, store }) {
       state = stateOf(next);
       load();
     },
-    unmount: unsubscribe,
+    unmount() {
+      unsubscribe();
+      clearTimeout(figuresTimer);
+    },
   };
 }
