@@ -140,8 +140,9 @@ ColumnValue = Annotated[str, Meta(min_length=1, max_length=200,
 
 
 class TableQuery(msgspec.Struct, rename="camel"):
-    """``scoreMin``..``scoreMax`` and the other bounds are inclusive; a column filter
-    leaves out the items with no value in that column."""
+    """``scoreMin``..``scoreMax`` and the other bounds are inclusive (a minimum above
+    its maximum matches nothing); a column filter leaves out the items with no value in
+    that column."""
 
     comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
 

@@ -1,5 +1,5 @@
 """The items table's column filters: answer, expected, score, latency and token ranges,
-retried items; bad values are 422 naming the parameter."""
+retried items; bad values are 422 naming the parameter, an empty range matches nothing."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def sequences(url: str, **params: object) -> list[int]:
     ({"tokensMin": 13}, [3, 4]),
     ({"attemptsMin": 2}, [5]),
     ({"answer": "B", "latencyMin": 200}, [3]),
+    ({"latencyMin": 500, "latencyMax": 100}, []),  # an empty range
 ])
 def test_column_filters_narrow_the_table(table_url, params, expected):
     assert sequences(table_url, **params) == expected
@@ -52,7 +53,7 @@ def test_column_filters_narrow_the_table(table_url, params, expected):
 
 @pytest.mark.parametrize("params", [
     {"scoreMin": "high"}, {"latencyMin": -1}, {"tokensMax": "nan"}, {"scoreMax": "inf"},
-    {"attemptsMin": 0}, {"answer": ""}, {"latencyMin": 500, "latencyMax": 100},
+    {"attemptsMin": 0}, {"answer": ""}, {"answer": "x" * 201},
 ])
 def test_a_bad_column_filter_is_a_422_naming_it(table_url, params):
     answer = httpx.get(table_url, params=params)

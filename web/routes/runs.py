@@ -63,14 +63,6 @@ def moment(text: str | None, field: str) -> datetime | None:
 TOOL_CALLS_SHOWN = 50
 
 
-def bounds(low: float | None, high: float | None, column: str) -> tuple[float | None, float | None]:
-    """An inclusive range from ``<column>Min`` and ``<column>Max`` (422 if it is empty)."""
-    if low is not None and high is not None and low > high:
-        raise Invalid(f"{column}Min {low:g} is above {column}Max {high:g}",
-                      details={"in": "query", "field": f"{column}Min"})
-    return low, high
-
-
 def attachment(filename: str) -> str:
     """A Content-Disposition for any file name (RFC 6266): an ASCII stand-in, and the
     real name percent-encoded, since a run id from another writer may be any text."""
@@ -136,14 +128,15 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
           description="`q` matches prompt, response and error text, case-insensitively; "
                       "`answer` and `expected` match whole values in any case; the "
                       "`…Min`/`…Max` bounds are inclusive (latency in ms; score is the "
-                      "judge's score, else 1 or 0 for right or wrong); `attemptsMin=2` "
-                      "keeps retried items. Items without a value for `sort` come last.")
+                      "judge's score, else 1 or 0 for right or wrong; a minimum above its "
+                      "maximum matches nothing); `attemptsMin=2` keeps retried items. Items "
+                      "without a value for `sort` come last.")
 async def run_table(request: Request, query: TableQuery) -> Response:
     columns = ColumnFilter(
         answer=query.answer, expected=query.expected,
-        score=bounds(query.score_min, query.score_max, "score"),
-        latency_ms=bounds(query.latency_min, query.latency_max, "latency"),
-        tokens=bounds(query.tokens_min, query.tokens_max, "tokens"),
+        score=(query.score_min, query.score_max),
+        latency_ms=(query.latency_min, query.latency_max),
+        tokens=(query.tokens_min, query.tokens_max),
         min_attempts=query.attempts_min)
     live, record = await record_at(request, query.at)
     table = item_table(record, states=frozenset(query.state), text=query.q or None,
