@@ -295,3 +295,17 @@ def test_the_csv_export_carries_the_judges_fields_and_the_run(dashboard, server)
     assert (second["judge"], second["score"], second["rationale"]) == \
         ("rubric-judge", "0.2", "Rationale for item 2.")
     assert any(value == "run-export" for value in second.values())
+
+
+def test_a_fault_link_opens_the_item_and_closing_it_keeps_the_tables_filters(dashboard, server):
+    append_events(server.log_path, graded_run("run-fault-link"))
+    page = dashboard.open("#/runs/run-fault-link")
+    page.locator(ROW).first.wait_for()
+    page.get_by_label("State").select_option("faulted")
+    wait_until(lambda: table_sequences(page) == [6], message="faulted only")
+    page.locator("#fault-groups a").filter(has_text="#6").click()
+    page.locator("#drawer-error").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#item-drawer").wait_for(state="hidden")
+    assert "state=faulted" in page.url
+    assert table_sequences(page) == [6]

@@ -38,8 +38,10 @@ function fact(label, value, attrs = {}) {
 }
 
 export class RunSummary {
-  constructor(runId) {
+  /** `itemLink(sequence)`: the permalink of an item (opens the drawer). */
+  constructor(runId, { itemLink }) {
     this.runId = runId;
+    this.itemLink = itemLink;
     this.charts = [];
     this.facts = h("dl", { class: "facts" });
     this.faults = h("div", { class: "faults" });
@@ -70,10 +72,17 @@ export class RunSummary {
       h("ul", { id: "fault-groups" }, stats.faults.map((group) => h("li", {},
         h("b", {}, `${number.format(group.count)} ×`), " ", group.message, " ",
         h("span", { class: "muted" }, "e.g. "),
-        group.sequences.map((sequence) => [h("a", { href: `#/runs/${encodeURIComponent(this.runId)}/items/${sequence}` },
+        group.sequences.map((sequence) => [h("a", { href: this.itemLink(sequence), onclick: (event) => this._follow(event, sequence) },
           `#${sequence}`), " "])))),
     ] : []);
     this._charts(stats);
+  }
+
+  /** The link as it is now: the table's query may have changed since it was drawn. */
+  _follow(event, sequence) {
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    location.hash = this.itemLink(sequence);
   }
 
   _charts(stats) {

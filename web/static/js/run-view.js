@@ -28,7 +28,7 @@ export function mountRun(root, { args, params, store }) {
   let query = params; // the URL's parameters: the items table's query
   const itemLink = (sequence) => link(itemPath(sequence), table.params());
   const head = new RunHeader(runId);
-  const summary = new RunSummary(runId);
+  const summary = new RunSummary(runId, { itemLink });
   const running = new RunningNow(runId);
   table = new RunTable(runId, { itemLink, go: (query) => navigate(path, query) });
   const drawer = new ItemDrawer(runId, { onClose: () => navigate(runPath, table.params()) });
