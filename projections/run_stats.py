@@ -39,6 +39,8 @@ class RunStats(msgspec.Struct, rename="camel", gc=False):
     accuracy_interval: Interval | None
     prompt_tokens: int
     completion_tokens: int
+    usage_items: int  # items whose answer reported token usage: tokens and cost are theirs
+    answered_items: int  # items with an answer
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     items_per_minute: float | None
@@ -76,7 +78,7 @@ def run_stats(record: RunRecord, *, price: ModelPrice | None = None, currency: s
     """The run's figures; its cost too when ``price`` (the model's) is given."""
     latencies: list[float] = []
     scores: list[float] = []
-    prompt_tokens = completion_tokens = 0
+    prompt_tokens = completion_tokens = usage_items = answered_items = 0
     faults: Counter[str] = Counter()
     fault_items: dict[str, list[int]] = {}
     judged_at: list[tuple[str, int, bool]] = []
@@ -85,7 +87,9 @@ def run_stats(record: RunRecord, *, price: ModelPrice | None = None, currency: s
             latencies.append(item.latency_ms)
         if item.score is not None:
             scores.append(item.score)
+        answered_items += item.response_text is not None
         if item.usage is not None:
+            usage_items += 1
             prompt_tokens += item.usage.prompt_tokens or 0
             completion_tokens += item.usage.completion_tokens or 0
         if item.state == "faulted" and item.error is not None:
@@ -108,6 +112,8 @@ def run_stats(record: RunRecord, *, price: ModelPrice | None = None, currency: s
         accuracy_interval=wilson(correct, judged),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        usage_items=usage_items,
+        answered_items=answered_items,
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p95_ms=percentile(latencies, 0.95),
         items_per_minute=_throughput(record),

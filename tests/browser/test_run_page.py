@@ -218,6 +218,22 @@ def test_the_summary_shows_the_cost_only_when_the_models_price_is_configured(
         assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())
 
 
+def test_tokens_and_cost_say_when_some_answers_reported_no_usage(
+        browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text(
+        '{"models": {"simulated/run-partial": {"inputPerMillion": 1, "outputPerMillion": 1}}}')
+    server = server_factory()
+    append_events(server.log_path, [
+        *graded_run("run-partial"),
+        ev.ItemStarted(run_id="run-partial", sequence=6, prompt_text="Again?", ts=at(10)),
+        ev.ItemAnswered(run_id="run-partial", sequence=6, response_text="B", ts=at(10))])
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-partial")
+        for fact in ("#summary-tokens", "#summary-cost"):
+            page.locator(fact).filter(has_text="usage from 5 of 6 answered items").wait_for()
+
+
 def test_a_bad_price_list_is_named_where_the_cost_would_be(browser, server_factory, settings):
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "prices.json").write_text('{"models": {"no-slash": {}}}')

@@ -45,6 +45,7 @@ def test_a_priced_model_shows_what_its_tokens_cost(server_factory, settings):
     assert cost["input"] == pytest.approx(3.0)  # 1.5 M tokens at 2 per million
     assert cost["output"] == pytest.approx(2.0)  # 0.25 M tokens at 8 per million
     assert cost["total"] == pytest.approx(5.0)
+    assert (answer.json()["usageItems"], answer.json()["answeredItems"]) == (2, 2)
     assert answer.json()["costProblem"] is None
 
 

@@ -29,8 +29,16 @@ function costFact(stats) {
   if (!cost) return [];
   const price = `at ${money(cost.price.inputPerMillion, cost.currency)} / ${money(cost.price.outputPerMillion, cost.currency)} per million tokens in / out`;
   return fact("Cost", [`${money(cost.total, cost.currency)} `,
-    h("span", { class: "muted", title: price }, `(${money(cost.input, cost.currency)} in / ${money(cost.output, cost.currency)} out)`)],
+    h("span", { class: "muted", title: price }, `(${money(cost.input, cost.currency)} in / ${money(cost.output, cost.currency)} out)`),
+    partialUsage(stats)],
   { id: "summary-cost", class: "live-number" });
+}
+
+/** Tokens and cost count only the answers that reported usage: say so when some did not. */
+function partialUsage(stats) {
+  if (stats.usageItems >= stats.answeredItems) return null;
+  return h("span", { class: "muted partial-usage" },
+    ` — usage from ${number.format(stats.usageItems)} of ${number.format(stats.answeredItems)} answered items`);
 }
 
 function fact(label, value, attrs = {}) {
@@ -60,7 +68,7 @@ export class RunSummary {
       fact("Labels", entries(detail.run.labels), { id: "summary-labels" }),
       fact("Accuracy", accuracyWithInterval(stats.accuracy, stats.accuracyInterval, stats.judged),
         { id: "summary-accuracy", class: "live-number" }),
-      fact("Tokens in / out", tokensIn || tokensOut ? `${number.format(tokensIn)} / ${number.format(tokensOut)}` : "–",
+      fact("Tokens in / out", tokensIn || tokensOut ? [`${number.format(tokensIn)} / ${number.format(tokensOut)}`, partialUsage(stats)] : "–",
         { id: "summary-tokens", class: "live-number" }),
       costFact(stats),
       fact("Latency p50 / p95", `${latency(stats.latencyP50Ms)} / ${latency(stats.latencyP95Ms)}`,
