@@ -314,8 +314,8 @@ class Executor:
     # -- taking up work from the log ------------------------------------------------------
 
     def _own_active_runs(self) -> list[RunRecord]:
-        return [record for record in self.live.models.runs.order
-                if record.active and is_own_run(record)]
+        return [record for record in self.live.models.runs.index.active_runs()
+                if is_own_run(record)]
 
     async def _take_up_runs(self) -> None:
         """Start every run that should execute here and does not, and cancel those that

@@ -46,8 +46,10 @@ async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
         todo, to_judge = resumed_sequences(record)
     else:
         todo, to_judge = unfinished_sequences(record), []
+    running_again = set(todo)  # a list's ``in`` made this quadratic in the run's size
     kept_faults = sum(1 for sequence in range(1, record.total + 1)
-                      if sequence not in todo and record.item(sequence).state == "faulted")
+                      if sequence not in running_again
+                      and record.item(sequence).state == "faulted")
     attempts = {sequence: record.item(sequence).attempts for sequence in todo}
     runner = ItemRunner(run_id=run_id, provider=provider, model=record.info.model_name,
                         config=provider_config(record.config), write=write,
