@@ -44,7 +44,6 @@ the loop that drives the passes.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -65,6 +64,7 @@ from harness.errors import Conflict, LogUnavailable
 from harness.executor_lock import ExecutorLock, LockLost
 from harness.leases import LocalLeases, RunLeases
 from harness.live import LiveLog
+from harness.providers import SharedHttpClient
 from harness.run_claims import ActiveRun, Interrupted, RunClaims
 from harness.run_execution import RunExecution
 from harness.run_pickup import RunPickup
@@ -93,7 +93,7 @@ class Executor:
     """
 
     def __init__(self, live: LiveLog, catalog: DatasetCatalog, settings: Settings, *,
-                 lock: ExecutorLock, http_client: Any = None,
+                 lock: ExecutorLock, http_client: SharedHttpClient | None = None,
                  leases: RunLeases | None = None) -> None:
         self.live = live
         self.catalog = catalog

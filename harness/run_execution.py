@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import anyio
 
@@ -21,6 +20,7 @@ from events.writer import now_timestamp
 from harness.commands import find_run
 from harness.datasets import DatasetCatalog
 from harness.errors import LogUnavailable, WriteRefused
+from harness.providers import SharedHttpClient
 from harness.run_claims import ActiveRun, RunClaims
 from harness.run_items import run_items
 from harness.settings import Settings
@@ -33,7 +33,7 @@ class RunExecution:
     each run is released, whatever its end."""
 
     def __init__(self, claims: RunClaims, catalog: DatasetCatalog, settings: Settings, *,
-                 http_client: Any, ended: Callable[[], None]) -> None:
+                 http_client: SharedHttpClient | None, ended: Callable[[], None]) -> None:
         self.claims = claims
         self.catalog = catalog
         self.settings = settings
