@@ -14,7 +14,10 @@ appends: opening the file, reading its head and checking its last byte on every 
 held the executor to less than half its speed. Under the lock it still checks that the
 path names the file it holds (else it reopens: the log was rotated or replaced) and
 that the file ends where its own last append did (else it looks again at the last byte
-and the head: another writer appended, or the file was rewritten).
+and the head: another writer appended, or the file was rewritten). A rewrite in place
+that leaves the file exactly as long as that is not seen here, so the position this
+append returns may name the old history; the readers' own checks (``events.tailer``)
+still see the rewrite and start over.
 """
 
 from __future__ import annotations
