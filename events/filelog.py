@@ -1,10 +1,8 @@
 """The embedded log: one JSONL file, read by a tailer, woken by a doorbell, appended
 to under ``flock`` (see ``events.tailer``, ``events.doorbell``, ``events.writer``).
 
-Long reads, and writes that must wait for another process's lock, run in worker
-threads: a lock held elsewhere, a slow disk or a 4 MiB read never stall the event loop.
-A short read or an uncontended append (microseconds) runs on the loop, where a hop to
-a thread and back would cost more than the work.
+File reads and writes run in worker threads: a lock held by another process, a slow
+disk or a 4 MiB read never stall the event loop.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ from events.tailer import (
 from events.writer import LogAppender
 
 READ_BACK_BYTES = 1 << 16
-ON_LOOP_BYTES = 1 << 16  # a read of at most this much runs on the event loop
 
 
 class FileLogReader:
@@ -47,19 +44,7 @@ class FileLogReader:
 
     async def read(self, *, max_records: int = DEFAULT_MAX_RECORDS,
                    max_bytes: int = DEFAULT_MAX_BYTES) -> RecordBatch | Rotation | None:
-        # What a few appends added is read in some 20 µs: on the event loop, rather than
-        # through a hop to a worker thread and back, which cost more than the read (a
-        # busy executor's appends wake the reader thousands of times a second). Anything
-        # longer (a replay, a catch-up) is read in a worker thread.
-        if self._unread_bytes() <= ON_LOOP_BYTES:
-            return self.read_blocking(max_records, max_bytes)
         return await anyio.to_thread.run_sync(self.read_blocking, max_records, max_bytes)
-
-    def _unread_bytes(self) -> int:
-        try:
-            return os.stat(self.tailer.path).st_size - self.tailer.offset
-        except FileNotFoundError:
-            return 0
 
     def read_blocking(self, max_records: int = DEFAULT_MAX_RECORDS,
                       max_bytes: int = DEFAULT_MAX_BYTES) -> RecordBatch | Rotation | None:
