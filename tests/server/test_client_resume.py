@@ -120,7 +120,7 @@ async def test_a_subscriber_follows_a_live_run_through_two_server_kills(
     server.start()
     async with AsyncHarness(server.url) as harness:
         created = await harness.create_run(
-            provider_name="simulated", model_name="m", dataset_name="arithmetic", limit=100,
+            provider_name="simulated", model_name="m", dataset_name="arithmetic", limit=40,
             concurrency=2, config={"seed": 3, "latencyMs": 200, "faultRate": 0})
         run_id = created.run.id
         follower = Follower(harness.subscribe(after=FROM_START, backoff=FAST))
