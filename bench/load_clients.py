@@ -39,6 +39,7 @@ async def _serve(host: str, port: int, after: str, clients: int, params: str,
     while any(r.latest < final for r in readers) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     conn.send([sorted(r.arrivals.items()) for r in readers])
+    conn.send(sum(r.received for r in readers))
     for reader in readers:
         reader.close()
 
@@ -80,8 +81,10 @@ class ClientPool:
         for pipe in self._pipes:
             pipe.send(final_offset)
         found: list[Arrivals] = []
+        self.bytes_received = 0  # by every client, response headers included
         for pipe in self._pipes:
             found.extend(pipe.recv())
+            self.bytes_received += pipe.recv()
         return found
 
     def __exit__(self, *exc_info: object) -> None:

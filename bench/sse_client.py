@@ -8,13 +8,14 @@ import re
 import time
 from urllib.parse import urlsplit
 
-_ID = re.compile(rb"\nid: [0-9a-f]+:([0-9]+)\n")
+_ID = re.compile(rb"(?:^|\n)id: [0-9a-f]+:([0-9]+)\n")
 
 
 class RawSSEClient:
     def __init__(self) -> None:
         self.arrivals: dict[int, float] = {}  # offset -> monotonic time it arrived
         self.latest = 0
+        self.received = 0  # bytes
         self._task: asyncio.Task | None = None
         self._moved = asyncio.Event()
 
@@ -36,6 +37,7 @@ class RawSSEClient:
             if not data:
                 return
             now = time.monotonic()
+            self.received += len(data)
             buffer = tail + data
             for match in _ID.finditer(buffer):
                 offset = int(match.group(1))

@@ -120,7 +120,9 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
         data_dir = Path(folder)
         log = data_dir / "runs.jsonl"
         _open_run(log, "fan", 1)
-        with patient_server(data_dir) as (url, process):
+        # The server caps connections at 1,000 unless told otherwise.
+        room = {"HARNESS_MAX_CONNECTIONS": str(clients + 100)}
+        with patient_server(data_dir, env=room) as (url, process):
             idle_rss = rss_mb(process.pid)
             position = httpx.get(f"{url}/api/data").headers["x-harness-position"]
             address = urlparse(url)
@@ -159,6 +161,7 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
                 appends, reached = drive_writers(log, "ingest", rate=rate, writers=writers,
                                                  batch=batch, seconds=seconds)
                 arrivals = pool.arrivals(max(end for _, end in appends))
+                per_client = pool.bytes_received / clients
             rss = rss_mb(process.pid)
     samples = latencies_ms(appends, arrivals)
     p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
@@ -167,7 +170,11 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
           f"{loaded}, {clients} SSE clients: append->client p50 {p50:.1f} ms, "
           f"p99 {p99:.1f} ms -> {target_ms / p99:.2f}x the target (p99 <= {target_ms:g} ms); "
           f"rate {reached / rate:.2f}x the {rate:,.0f}/s asked; server RSS {rss:.0f} MB")
-    return {"rate": reached, "p50_ms": p50, "p99_ms": p99, "rss_mb": rss}
+    events = len(appends) * batch
+    print(f"  {per_client / 1024:,.0f} KB sent to each client: "
+          f"{per_client / events:.1f} bytes per event per client")
+    return {"rate": reached, "p50_ms": p50, "p99_ms": p99, "rss_mb": rss,
+            "bytes_per_event_per_client": per_client / events}
 
 
 def loaded(events: int = 5_000_000, rate: float = 20_000) -> dict[str, float]:

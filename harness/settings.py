@@ -31,7 +31,9 @@ class Settings:
     chat completions (any OpenAI-compatible server) and the key it sends, if any.
     ``stream_buffer`` is how many batches a live-stream client may lag behind before it
     is cut off (it resumes from its last event id); ``sse_ping_s`` is how often an idle
-    SSE stream pings (the SPEC asks for at least every 15 s); a live-stream client that
+    SSE stream pings (the SPEC asks for at least every 15 s); ``sse_item_window_s`` is how
+    often at most a running item's state is sent on the live stream while it streams
+    text (``HARNESS_SSE_ITEM_WINDOW_S``; ``0``: every change); a live-stream client that
     takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013);
     ``semantic_memory`` lets memory search load the embedding model when the ``semantic``
     extra is installed
@@ -64,6 +66,7 @@ class Settings:
     stream_buffer: int = 1024
     max_connections: int = 1000
     sse_ping_s: float = 10.0
+    sse_item_window_s: float = 0.25
     send_timeout_s: float = 10.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
@@ -131,6 +134,10 @@ class Settings:
             kwargs["log"] = values["HARNESS_LOG"]
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
+        if values.get("HARNESS_SSE_ITEM_WINDOW_S"):
+            window = values["HARNESS_SSE_ITEM_WINDOW_S"]
+            kwargs["sse_item_window_s"] = (
+                0.0 if window.strip() == "0" else _seconds(values, "HARNESS_SSE_ITEM_WINDOW_S"))
         if "HARNESS_SNAPSHOT_EVENTS" in values:
             kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
         if "HARNESS_SNAPSHOT_S" in values:

@@ -12,7 +12,8 @@ from typing import Any
 import msgspec
 
 from projections.readmodels import ReadModels
-from projections.state import Progress, RunInfo, RunRecord
+from projections.run_names import NameKey
+from projections.state import ACTIVE_STATUSES, Progress, RunInfo, RunRecord
 
 
 class RunSummary(msgspec.Struct, rename="camel"):
@@ -52,6 +53,13 @@ class ArchiveFilter:
     text: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+
+    def name_keys(self) -> list[NameKey]:
+        """The names a matching run must carry, for ``RunNames``."""
+        keys = [(field, name.casefold()) for field, name in (
+            ("model", self.model), ("dataset", self.dataset), ("provider", self.provider))
+            if name is not None]
+        return keys + [("label", f"{key}:{value}") for key, value in self.labels]
 
     def admits(self, record: RunRecord) -> bool:
         info = record.info
@@ -119,7 +127,12 @@ def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
                  descending: bool = True) -> ArchivePage:
     """Matching runs ordered by ``sort`` (runs without a value last either way, ties
     newest first); ``cursor`` is the ``nextCursor`` of the previous page."""
-    matched = [record for record in models.runs.order if where.admits(record)]
+    runs = models.runs
+    candidates = runs.names.runs_named(runs.order, where.name_keys())
+    if candidates is None and where.status and where.status <= ACTIVE_STATUSES:
+        candidates = runs.index.active_runs()
+    matched = [record for record in (runs.order if candidates is None else candidates)
+               if where.admits(record)]
     key = SORTS[sort]
     if sort == "created":
         matched.sort(key=key, reverse=descending)

@@ -15,7 +15,7 @@ import msgspec
 from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
 from projections.runs import RECENT_ITEMS, Changes
-from projections.state import Item, Lifecycle, Progress, RunInfo, RunRecord
+from projections.state import ACTIVE_STATUSES, Item, Lifecycle, Progress, RunInfo, RunRecord
 
 _encode = msgspec.json.Encoder().encode
 
@@ -48,11 +48,15 @@ class QueueMessage(msgspec.Struct, rename="camel"):
 
 
 class StreamMessage(NamedTuple):
-    """One message of the stream: its SSE event name, the run it is about, its JSON."""
+    """One message of the stream: its SSE event name, the run it is about, its JSON;
+    for a ``run_item``, the item's sequence and whether it is ``streaming`` (running:
+    more text may follow, so the fan-out may coalesce its updates)."""
 
     event: str
     run_id: str | None
     data: bytes
+    sequence: int | None = None
+    streaming: bool = False
 
 
 def run_status(record: RunRecord) -> StreamMessage:
@@ -67,8 +71,10 @@ def run_progress(record: RunRecord) -> StreamMessage:
 
 
 def run_item(record: RunRecord, sequence: int) -> StreamMessage:
-    body = RunItemMessage(record.info.id, record.item(sequence))
-    return StreamMessage("run_item", record.info.id, _encode(body))
+    item = record.item(sequence)
+    body = RunItemMessage(record.info.id, item)
+    return StreamMessage("run_item", record.info.id, _encode(body), sequence,
+                         item.state == "running")
 
 
 def queue(models: ReadModels) -> StreamMessage:
@@ -81,15 +87,24 @@ def messages_for(models: ReadModels, changes: Changes) -> list[StreamMessage]:
     runs = models.runs.runs
     for run_id in dict.fromkeys([*changes.status, *changes.progress, *changes.items]):
         record = runs[run_id]
-        if run_id in changes.status:
-            out.append(run_status(record))
-        if run_id in changes.progress:
-            out.append(run_progress(record))
-        for sequence in changes.items.get(run_id, ()):
-            out.append(run_item(record, sequence))
+        status = [run_status(record)] if run_id in changes.status else []
+        progress = [run_progress(record)] if run_id in changes.progress else []
+        items = [run_item(record, sequence) for sequence in changes.items.get(run_id, ())]
+        out += _in_order(record, status, progress, items)
     if changes.queue:
         out.append(queue(models))
     return out
+
+
+def _in_order(record: RunRecord, status: list[StreamMessage], progress: list[StreamMessage],
+              items: list[StreamMessage]) -> list[StreamMessage]:
+    """One run's messages of a batch. A run that has not ended is named first (its
+    status introduces a new run); an ended run's status comes last, so that a client
+    that stops at the final status has already folded the run's final progress and
+    items."""
+    if record.info.status in ACTIVE_STATUSES:
+        return status + progress + items
+    return items + progress + status
 
 
 def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | None = None,
@@ -112,8 +127,14 @@ def messages_since_in_slices(models: ReadModels, offset: int,
     which sends a client newer absolute state than it missed, never less; the live
     stream that follows brings it the rest in order.
     """
-    records = [record for record in models.runs.order
-               if record.changed_at > offset and not (run_ids and record.info.id not in run_ids)]
+    chosen = [record for record in models.runs.order if record.changed_at > offset]
+    if items:
+        # The live stream coalesces a running item's updates (``web.coalescing``): one
+        # that changed before ``offset`` may not have reached the client yet. Running
+        # items are few and resent whole: a superset of what it missed, never less.
+        chosen += [record for record in models.runs.index.active_runs()
+                   if record.changed_at <= offset and _running(record)]
+    records = [record for record in chosen if not (run_ids and record.info.id not in run_ids)]
     queue_changed = not run_ids and models.queue.changed_at > offset
     return _slices(models, records, offset, queue_changed, slice_size, items)
 
@@ -122,17 +143,30 @@ def _slices(models: ReadModels, records: list[RunRecord], offset: int, queue_cha
             slice_size: int, items: bool) -> Iterator[list[StreamMessage]]:
     out: list[StreamMessage] = []
     for record in records:
-        out.append(run_status(record))
-        out.append(run_progress(record))
         # The sequences are listed before the first yield: the fold may change the
         # dict between slices.
         changed = record.item_changed_at.items() if items else ()
-        for sequence in [s for s, at in changed if at > offset]:
+        sequences = [s for s, at in changed if at > offset]
+        if items and record.active:
+            sequences = list(dict.fromkeys([*sequences, *_running(record)]))
+        finished = record.info.status not in ACTIVE_STATUSES
+        if not finished:
+            out += (run_status(record), run_progress(record))
+        for sequence in sequences:
             out.append(run_item(record, sequence))
             if len(out) >= slice_size:
                 yield out
                 out = []
+        if finished:
+            out += (run_progress(record), run_status(record))
     if queue_changed:
         out.append(queue(models))
     if out:
         yield out
+
+
+def _running(record: RunRecord) -> list[int]:
+    """The sequences of ``record``'s running items (an active run's items are unpacked)."""
+    if not record.counts["running"]:
+        return []
+    return [sequence for sequence, item in record.items.items() if item.state == "running"]

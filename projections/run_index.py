@@ -73,6 +73,10 @@ class RunIndex:
     def active_count(self) -> int:
         return len(self._active)
 
+    def active_runs(self) -> list[RunRecord]:
+        """Every active run, in no particular order."""
+        return list(self._active.values())
+
     def newest_active(self, limit: int) -> list[RunRecord]:
         """Up to ``limit`` active runs, the most recently created first."""
         return [self._active[o] for o in heapq.nlargest(limit, self._active)]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from events import schema as ev
 from projections.run_index import RunIndex
+from projections.run_names import RunNames
 from projections.state import (
     ACTIVE_STATUSES,
     PREVIEW_CHARS,
@@ -50,6 +51,7 @@ class RunStore:
     def __init__(self) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.order: list[RunRecord] = []
+        self.names = RunNames()  # for filtered archive reads; kept up by its readers
         self.index = RunIndex()
         # type -> (handler, whether it is about one item); a dict lookup is cheaper than
         # isinstance in the hot loop.

@@ -43,6 +43,7 @@ from harness.snapshotting import keep_snapshots, take_snapshot
 from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
+from web.coalescing import ItemCoalescer, current_item
 from web.exposure import ExposedWithoutToken, KnownHostsOnly
 from web.fanout import Fanout
 from web.http import EXCEPTION_HANDLERS
@@ -122,6 +123,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.fanout = fanout = Fanout(
             live.bus, encode=sse.encode_frames,
             reset=lambda reset: sse.reset_frame(reset.position),
+            coalescer=ItemCoalescer(functools.partial(current_item, live),
+                                    window_s=settings.sse_item_window_s),
             max_batches=settings.stream_buffer, ping_s=settings.sse_ping_s,
             stall_s=settings.send_timeout_s)
         app.state.datasets = DatasetCatalog(settings.datasets_dir)

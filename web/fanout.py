@@ -8,6 +8,10 @@ call uvicorn already runs — joins what is pending and sends it in one write. T
 is no per-client memory stream, timeout scope or send wrapper; a client costs a
 small ``StreamClient`` and one parked task that waits for the disconnect.
 
+Before the frames are encoded, ``coalescer`` (``web.coalescing``) holds back the
+updates of running items sent within the last quarter second; ``run`` sends their
+then-current state when each item's window ends, with the last batch's id.
+
 Slow consumers never slow the reader or anybody else: a client's pending list is
 bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
 has not completed for ``stall_s`` seconds, the client is cut off at once; it resumes
@@ -26,6 +30,7 @@ from sse_starlette.sse import AppStatus
 from events.bus import Broadcast
 from harness.live import LogBatch, LogReset
 from projections.messages import StreamMessage
+from web.coalescing import ItemCoalescer
 
 # A comment for proxies, and a named event a page can run a watchdog on.
 PING_FRAME = b": ping\nevent: ping\ndata: \n\n"
@@ -87,12 +92,15 @@ class Fanout:
     """
 
     def __init__(self, bus: Broadcast[LogBatch | LogReset], *, encode: FrameEncoder,
-                 reset: Callable[[LogReset], bytes],
+                 reset: Callable[[LogReset], bytes], coalescer: ItemCoalescer | None = None,
                  max_batches: int = 1024, max_bytes: int = 8 << 20, ping_s: float = 10.0,
                  stall_s: float = 30.0) -> None:
         self._bus = bus
         self._encode = encode
         self._reset = reset
+        self.coalescer = coalescer
+        self._cursor: str | None = None  # the last batch's, for held updates sent later
+        self._holding = anyio.Event()  # set when the coalescer starts holding updates
         self.max_batches = max_batches
         self.max_bytes = max_bytes
         self.ping_s = ping_s
@@ -115,26 +123,63 @@ class Fanout:
     def publish(self, message: LogBatch | LogReset) -> None:
         """Hand ``message``'s frames to every client; called by the bus as it publishes."""
         if isinstance(message, LogReset):
+            if self.coalescer is not None:
+                self.coalescer.clear()
             frame = self._reset(message)
             for client in list(self.clients):
                 self._push(client, frame)
             return
-        cursor = str(message.position)
+        self._cursor = cursor = str(message.position)
+        messages = message.messages
+        if self.coalescer is not None:
+            was_holding = self.coalescer.next_due() is not None
+            messages = self.coalescer.pass_on(messages)
+            if not was_holding and self.coalescer.next_due() is not None:
+                self._holding.set()
+        self._hand_out(messages, cursor, before=message.messages)
+
+    def _hand_out(self, messages: list[StreamMessage], cursor: str, *,
+                  before: list[StreamMessage]) -> None:
+        """Push ``messages``' frames to every client that wants any of them. A client
+        that wanted some of ``before`` (the batch before coalescing) but gets none of
+        ``messages`` is still sent the cursor, so it knows how far it is."""
         everything: bytes | None = None
         board: bytes | None = None
         for client in list(self.clients):
             if client.run_ids:
-                frames = self._encode(_chosen(message.messages, client), cursor)
+                frames = self._frames(_chosen(messages, client), cursor,
+                                      wanted=bool(_chosen(before, client)))
             elif client.board_only:
                 if board is None:
-                    board = self._encode(_chosen(message.messages, client), cursor)
+                    chosen = _chosen(messages, client)
+                    board = self._frames(chosen, cursor, wanted=bool(chosen))
                 frames = board
             else:
                 if everything is None:
-                    everything = self._encode(message.messages, cursor)
+                    everything = self._frames(messages, cursor, wanted=bool(before))
                 frames = everything
             if frames:
                 self._push(client, frames)
+
+    def _frames(self, messages: list[StreamMessage], cursor: str, *, wanted: bool) -> bytes:
+        if messages:
+            return self._encode(messages, cursor)
+        return b"id: %s\n\n" % cursor.encode() if wanted else b""
+
+    async def _send_held(self) -> None:
+        """Send held running items' current state as their windows end; forever."""
+        coalescer = self.coalescer
+        assert coalescer is not None
+        while True:
+            due = coalescer.next_due()
+            if due is None:
+                self._holding = anyio.Event()
+                await self._holding.wait()
+                continue
+            await anyio.sleep(max(0.0, due - time.monotonic()))
+            released = coalescer.due()
+            if released and self._cursor is not None and self.clients:
+                self._hand_out(released, self._cursor, before=released)
 
     def _push(self, client: StreamClient, frames: bytes) -> None:
         if (len(client.pending) >= self.max_batches
@@ -150,8 +195,15 @@ class Fanout:
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
                   ) -> None:
-        """Ping, cut off stalled sends, and end every stream at shutdown; until cancelled."""
-        task_status.started()
+        """Ping, cut off stalled sends, send held updates, and end every stream at
+        shutdown; until cancelled."""
+        async with anyio.create_task_group() as tasks:
+            if self.coalescer is not None:
+                tasks.start_soon(self._send_held)
+            task_status.started()
+            await self._housekeeping()
+
+    async def _housekeeping(self) -> None:
         next_ping = time.monotonic() + self.ping_s
         while True:
             await anyio.sleep(TICK_S)

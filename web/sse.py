@@ -170,6 +170,9 @@ async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> 
           description=(
               "Events run_status, run_progress, run_item, queue and reset, each carrying "
               "absolute state; resume with Last-Event-ID or ?after=<cursor>. "
+              "A running item's run_item is coalesced to at most one per 0.25 s while "
+              "it streams (still its absolute state; its final state at once); a group "
+              "whose messages were all held is its id line alone. "
               "?view=board sends no run_item (the board's cards only)."))
 async def events(request: Request, query: EventsQuery) -> LiveStream:
     live: LiveLog = request.app.state.live

@@ -95,6 +95,6 @@ async def test_websocket_and_sse_resumes_read_past_bad_lines(server: ServerProce
             assert again == live  # a resume from before the bad line: the same records
         async with sse_stream(server.url, after=f"{generation}:0") as stream:
             message = await stream.next()
-            assert message.event == "run_status"
+            assert message.event in ("run_item", "run_progress", "run_status")
     assert server.health()["subscribers"]["websocketSkipped"] >= 1
 

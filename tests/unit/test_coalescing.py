@@ -1,0 +1,53 @@
+"""The coalescer on its own, with a clock the test moves."""
+
+from __future__ import annotations
+
+from projections.messages import StreamMessage
+from web.coalescing import ItemCoalescer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def item(sequence: int, state: str = "running", run_id: str = "r") -> StreamMessage:
+    return StreamMessage("run_item", run_id, f'{{"state":"{state}"}}'.encode(), sequence,
+                         state == "running")
+
+
+def coalescer(clock: Clock, current: dict[tuple[str, int], StreamMessage]) -> ItemCoalescer:
+    return ItemCoalescer(lambda run_id, sequence: current.get((run_id, sequence)),
+                         window_s=0.25, clock=clock)
+
+
+def test_a_running_items_second_update_within_the_window_waits_for_its_end() -> None:
+    clock, current = Clock(), {("r", 1): item(1)}
+    held = coalescer(clock, current)
+    status = StreamMessage("run_status", "r", b"{}")
+    assert held.pass_on([status, item(1)]) == [status, item(1)]
+    clock.now += 0.1
+    assert held.pass_on([item(1)]) == []
+    assert held.next_due() == 100.25 and held.due() == []
+    clock.now = 100.25
+    assert held.due() == [current[("r", 1)]]
+    assert held.next_due() is None
+
+
+def test_an_item_that_stops_running_is_sent_at_once_and_drops_what_was_held() -> None:
+    clock = Clock()
+    held = coalescer(clock, {})
+    held.pass_on([item(1), item(2)])
+    clock.now += 0.05
+    assert held.pass_on([item(1), item(2)]) == []
+    assert held.pass_on([item(1, "awaiting")]) == [item(1, "awaiting")]
+    clock.now += 1
+    assert held.due() == []  # item 2's run is gone: nothing to rebuild; item 1 was sent
+
+
+def test_a_zero_window_passes_everything_on() -> None:
+    held = ItemCoalescer(lambda run_id, sequence: None, window_s=0, clock=Clock())
+    assert held.pass_on([item(1), item(1)]) == [item(1), item(1)]
