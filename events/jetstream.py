@@ -39,6 +39,7 @@ from events.jetstream_reader import JetStreamReader, quietly
 from events.log import LogUnavailable
 from events.nats_address import NatsAddress
 from events.nats_connection import ConnectionReport, NatsConnection
+from events.nats_publish import NoStream, PublishWindow, Stored, headers_block
 from events.position import Position
 from events.schema import Event
 
@@ -48,7 +49,10 @@ _encoder = msgspec.json.Encoder()
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a writer may retry an append for a day
 API_TIMEOUT_S = 5.0
 ACK_TIMEOUT_S = 10.0
-MSG_ID = "Nats-Msg-Id"
+# The doorbell hears a publish as the stream receives it, possibly before the stream has
+# stored it: a reader woken by it may find nothing new yet, so it looks again this soon.
+# Without it, such a record waited for the next re-check (a second; bench: p99 302 ms).
+FOLLOW_UP_S = (0.002, 0.01, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,9 @@ class JetStreamLog:
         self._history: StreamHistory | None = None
         self._append_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._wake: anyio.Event | None = None
+        self._window: PublishWindow | None = None
+        self._rang = False  # the doorbell rang since ``changed`` last returned
+        self._follow_ups: list[float] = []  # the next waits of ``changed`` after a ring
 
     @classmethod
     def from_url(cls, url: str) -> JetStreamLog:
@@ -191,42 +198,43 @@ class JetStreamLog:
         """Publish ``events`` in order and wait for every ack (stored durably).
 
         Appends of this process are serialised, so one append's events are consecutive
-        in the stream; another process's messages may come between them. A failed or
-        timed-out publish is retried once: its ``Nats-Msg-Id`` makes the retry of an
-        event the stream already holds a no-op. If it still fails, ``LogUnavailable``
-        is raised and some of the events may be stored; appending them again (same
-        ``eventId``s) completes the append without storing any twice.
+        in the stream; another process's messages may come between them. Unacknowledged
+        publishes are sent once more (``PublishWindow``): their ``Nats-Msg-Id`` makes
+        the repeat of an event the stream already holds a no-op. If that fails too,
+        ``LogUnavailable`` is raised and some of the events may be stored; appending
+        them again (same ``eventId``s) completes the append without storing any twice.
         """
         if not events:
             raise ValueError("nothing to append")
         loop = asyncio.get_running_loop()
         if self._append_lock is None or self._append_lock[0] is not loop:
             self._append_lock = (loop, asyncio.Lock())
-        messages = [(_encoder.encode(event), message_id(event)) for event in events]
+        messages = [(headers_block(message_id(event)), _encoder.encode(event))
+                    for event in events]
         async with self._append_lock[1]:
             if self._history is None:
                 await self.history()  # creates the stream on first use
-            js = await self.jetstream()
             try:
-                last = await self._publish_all(js, messages)
-            except nats.js.errors.NoStreamResponseError:
+                stored = await self.publish(self.subject, messages)
+            except NoStream:
                 await self.history()  # deleted since: create it again
-                last = await self._publish_all(js, messages)
-            except LogUnavailable:
-                last = await self._publish_all(js, messages)
+                stored = await self.publish(self.subject, messages)
         history = await self.history()
-        return Position(history.generation, last)
+        return Position(history.generation, max(answer.seq for answer in stored))
 
-    async def _publish_all(self, js: JetStreamContext, messages: list[tuple[bytes, str]]
-                           ) -> int:
-        acks = []
-        for payload, msg_id in messages:
-            acks.append(await self.call(js.publish_async(
-                self.subject, payload, stream=self.stream, headers={MSG_ID: msg_id}),
-                "publish"))
-        results = await self.call(asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_S),
-                                  "have an append acknowledged")
-        return max(ack.seq for ack in results)
+    async def publish(self, subject: str, messages: Sequence[tuple[bytes, bytes]]
+                      ) -> list[Stored]:
+        """Publish ``messages`` (``headers_block``, payload) to ``subject`` through
+        this connection's ``PublishWindow``; the stream's answer to each, in order."""
+        client = await self.connection.client()
+        if self._window is None or self._window.client is not client:
+            self._window = PublishWindow(client, ack_timeout_s=ACK_TIMEOUT_S)
+        try:
+            return await self._window.publish(subject, messages)
+        except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError,
+                nats.errors.ConnectionReconnectingError) as error:
+            raise LogUnavailable(f"cannot publish to {self.name}: {type(error).__name__}"
+                                 ) from None
 
     async def read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
         history = await self.history()
@@ -251,8 +259,14 @@ class JetStreamLog:
         self._event().set()
 
     async def changed(self) -> None:
-        with anyio.move_on_after(self.recheck_s):
+        """Return when the stream may hold more: a wake-up, a look again shortly after a
+        doorbell rang (``FOLLOW_UP_S``), or ``recheck_s`` without either."""
+        wait_s = self._follow_ups.pop(0) if self._follow_ups else self.recheck_s
+        with anyio.move_on_after(wait_s):
             await self._event().wait()
+        if self._rang:
+            self._rang = False
+            self._follow_ups = list(FOLLOW_UP_S)
         self._wake = anyio.Event()
 
     async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -289,6 +303,7 @@ class JetStreamLog:
                         await quietly(subscription.unsubscribe())
 
     async def _ring(self, _message: object) -> None:
+        self._rang = True
         self._event().set()
 
     def _event(self) -> anyio.Event:

@@ -8,8 +8,9 @@ sequence that answer named — never a record published after it, which could be
 a history that began in between (a purge, then a publish).
 
 Messages are asked for a batch at a time with ``no_wait`` (the server sends what it
-has at once) and taken off the inbox's queue without a task per message: FIELD-NOTES
-measured ~37k msg/s for one-at-a-time delivery, and batching is most of replay speed.
+has at once) and arrive in a raw inbox (``events.nats_frames``): bytes cut out of the
+socket's buffer, never parsed into nats-py messages, whose header parsing was most of a
+replay. Only the payload and the reply subject (the stream sequence) are used.
 The consumer's own delivery counter must go up by one each message; a jump (a message
 lost on the way, a consumer that vanished after a server restart or an idle spell) makes
 the reader drop the consumer and make a new one after the last record it received.
@@ -17,17 +18,15 @@ the reader drop the consumer and make a new one after the last record it receive
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-import json
-from collections import deque
 from typing import TYPE_CHECKING
 
 import nats
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events.log import LogUnavailable, RecordBatch, Rotation
+from events.nats_frames import RawInbox, subscribe_raw
 from events.position import Position
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
 PULL_TIMEOUT_S = 5.0
 PULL_BATCH = 4096  # messages asked for at once: bounds what waits in the inbox
 CONSUMER_IDLE_S = 300.0  # the server removes a consumer idle this long; we make another
-_END_OF_BATCH = ("404", "408")  # no messages (now) / the request expired
+_END_OF_BATCH = (b"404", b"408")  # no messages (now) / the request expired
 
 
 class JetStreamReader:
@@ -48,11 +47,15 @@ class JetStreamReader:
         self._created: str | None = None
         self._offset = after.offset if after is not None else 0
         self._consumer: str | None = None
-        self._subscription: Subscription | None = None
+        self._inbox: RawInbox | None = None
         self._next_delivery = 1
         self._received_to = self._offset  # the last sequence taken off the inbox
-        self._buffer: deque[tuple[int, bytes]] = deque()  # received, not yet handed out
-        self._stale: list[tuple[str | None, Subscription | None]] = []
+        # Received, not yet handed out: _sequences[_handed:] and _payloads[_handed:].
+        self._sequences: list[int] = []
+        self._payloads: list[bytes] = []
+        self._handed = 0
+        self._asked = 0  # messages of a pull request on its way (prefetched), if any
+        self._stale: list[tuple[str | None, RawInbox | None]] = []
 
     @property
     def position(self) -> Position:
@@ -81,19 +84,33 @@ class JetStreamReader:
         size = 0
         try:
             while len(raws) < max_records and size < max_bytes:
-                if not self._buffer:
+                if self._handed == len(self._sequences):
+                    self._sequences, self._payloads, self._handed = [], [], 0
                     wanted = min(max_records - len(raws), history.last_seq - self._received_to,
                                  PULL_BATCH)
                     if wanted <= 0 or not await self._pull(wanted, ends[-1] if ends else
                                                            self._offset):
                         break
-                sequence, raw = self._buffer[0]
-                if sequence > history.last_seq:
-                    break  # published after the history was looked at: the next read's
-                self._buffer.popleft()
-                raws.append(raw)
-                ends.append(sequence)
-                size += len(raw)
+                    await self._prefetch(history.last_seq)
+                first = self._handed
+                # Not beyond the history looked at: a later record is the next read's.
+                stop = bisect.bisect_right(self._sequences, history.last_seq, first,
+                                           min(len(self._sequences),
+                                               first + max_records - len(raws)))
+                run_size = sum(map(len, self._payloads[first:stop]))
+                if size + run_size < max_bytes:
+                    size += run_size
+                else:  # the record that reaches max_bytes is the batch's last
+                    for index in range(first, stop):
+                        size += len(self._payloads[index])
+                        if size >= max_bytes:
+                            stop = index + 1
+                            break
+                raws += self._payloads[first:stop]
+                ends += self._sequences[first:stop]
+                self._handed = stop
+                if stop < len(self._sequences) and self._sequences[stop] > history.last_seq:
+                    break
         except BaseException:
             # What was taken off the buffer is not handed out: read it again next time.
             self._forget(resume_after=self._offset)
@@ -105,16 +122,17 @@ class JetStreamReader:
                            _as_lines(raws))
 
     async def _pull(self, wanted: int, handed_to: int) -> bool:
-        """Ask the consumer for up to ``wanted`` messages; whether any arrived.
-        ``handed_to`` is the last sequence handed out, where a new consumer starts after."""
+        """Receive up to ``wanted`` messages, asking the consumer for them unless a
+        request is on its way already; whether any arrived. ``handed_to`` is the last
+        sequence handed out, where a new consumer starts after."""
         for attempt in range(2):
             if self._consumer is None:
                 await self._make_consumer()
-            assert self._consumer is not None and self._subscription is not None
-            client = await self._log.connection.client()
-            request = json.dumps({"batch": wanted, "no_wait": True}).encode()
-            await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
-                                 request, reply=self._subscription.subject)
+            if self._asked:
+                wanted = self._asked
+            else:
+                await self._ask(wanted)
+            self._asked = 0
             received = await self._receive(wanted)
             if received is not None:
                 return received > 0
@@ -123,50 +141,62 @@ class JetStreamReader:
                 raise LogUnavailable(f"cannot read {self._log.name}: its consumer keeps failing")
         return False
 
+    async def _prefetch(self, last_seq: int) -> None:
+        """Ask for the next messages up to ``last_seq`` now, so that they arrive while
+        this batch is handed out and folded (else a replay waits a round trip a pull)."""
+        wanted = min(last_seq - self._received_to, PULL_BATCH)
+        if wanted > 0 and not self._asked and self._consumer is not None:
+            await self._ask(wanted)
+            self._asked = wanted
+
+    async def _ask(self, wanted: int) -> None:
+        assert self._consumer is not None and self._inbox is not None
+        assert self._inbox.subscription is not None
+        client = await self._log.connection.client()
+        request = b'{"batch":%d,"no_wait":true}' % wanted
+        await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
+                             request, reply=self._inbox.subscription.subject)
+
     async def _receive(self, wanted: int) -> int | None:
         """Take up to ``wanted`` messages off the inbox; how many, or ``None`` if the
         consumer must be made again."""
-        assert self._subscription is not None
+        inbox = self._inbox
+        assert inbox is not None
+        sequences, payloads = self._sequences, self._payloads
         received = 0
-        while received < wanted:
-            message = await self._next(self._subscription)
-            if message is None:
-                return None
-            status = message.headers.get("Status") if message.headers else None
-            if status is not None:
-                if status in _END_OF_BATCH:
-                    return received
-                return None  # 409 (consumer deleted…), 503 (no consumer any more)
-            sequence, delivery = _sequences(message.reply)
-            if delivery != self._next_delivery:
-                return None
-            self._next_delivery += 1
-            self._received_to = sequence
-            self._buffer.append((sequence, message.data))
-            received += 1
-        return received
-
-    async def _next(self, subscription: Subscription) -> Msg | None:
-        # The inbox's queue is drained directly, as nats-py's own ``fetch`` does: one
-        # awaited task per message would cost more than the message itself.
-        queue = subscription._pending_queue
-        if not queue.empty():
-            message = queue.get_nowait()
-            subscription._pending_size -= len(message.data)
-            return message
+        expected = self._next_delivery
         try:
-            return await subscription.next_msg(timeout=PULL_TIMEOUT_S)
-        except nats.errors.TimeoutError:
-            return None
-        except nats.errors.ConnectionClosedError:
-            raise LogUnavailable(f"cannot read {self._log.name}: connection closed") from None
+            while received < wanted:
+                if not await inbox.wait(PULL_TIMEOUT_S):
+                    if inbox.connection_closed:
+                        raise LogUnavailable(f"cannot read {self._log.name}: connection closed")
+                    return None
+                for _subject, reply, headers, payload in inbox.take():
+                    if not reply:  # a status: NATS/1.0 404 No Messages, 408, 409 ...
+                        if headers is not None and headers[9:12] in _END_OF_BATCH:
+                            return received
+                        return None  # 409 (consumer deleted…), 503 (no consumer any more)
+                    # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
+                    # or the newer form with a domain and an account hash (two more).
+                    tokens = reply.split(b".")
+                    first = 5 if len(tokens) == 9 else 7
+                    if int(tokens[first + 1]) != expected:
+                        return None  # a message lost on the way, or another consumer's
+                    expected += 1
+                    sequences.append(int(tokens[first]))
+                    payloads.append(payload)
+                    received += 1
+        finally:
+            self._next_delivery = expected
+            if sequences:
+                self._received_to = sequences[-1]
+        return received
 
     async def _make_consumer(self) -> None:
         await self._tidy()
         client = await self._log.connection.client()
-        if self._subscription is None:
-            self._subscription = await client.subscribe(
-                client.new_inbox(), pending_msgs_limit=0, pending_bytes_limit=0)
+        if self._inbox is None:
+            self._inbox = await subscribe_raw(client, client.new_inbox(), RawInbox())
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self._received_to + 1,
             ack_policy=AckPolicy.NONE, inactive_threshold=CONSUMER_IDLE_S,
@@ -180,18 +210,20 @@ class JetStreamReader:
         """Drop the consumer and what it delivered but was not handed out; the next pull
         makes a new one after ``resume_after``. Messages of the old consumer still on
         their way must not be taken for the new one's, so the inbox goes too."""
-        if self._consumer is not None or self._subscription is not None:
-            self._stale.append((self._consumer, self._subscription))
-        self._consumer = self._subscription = None
-        self._buffer.clear()
+        if self._consumer is not None or self._inbox is not None:
+            self._stale.append((self._consumer, self._inbox))
+        if self._inbox is not None:
+            self._inbox.closed = True  # what still arrives for it is dropped
+        self._consumer, self._inbox = None, None
+        self._sequences, self._payloads, self._handed, self._asked = [], [], 0, 0
         self._received_to = resume_after
 
     async def _tidy(self) -> None:
         """Remove forgotten consumers and inboxes (quietly: they may be gone already)."""
         while self._stale:
-            consumer, subscription = self._stale.pop()
-            if subscription is not None:
-                await quietly(subscription.unsubscribe())
+            consumer, inbox = self._stale.pop()
+            if inbox is not None:
+                await inbox.aclose()
             if consumer is not None:
                 js = await self._log.jetstream()
                 await quietly(js.delete_consumer(self._log.stream, consumer))
@@ -210,15 +242,6 @@ def _as_lines(raws: list[bytes]) -> bytes | None:
         if not raw.strip() or b"\n" in raw:
             return None
     return b"\n".join(raws) + b"\n"
-
-
-def _sequences(reply: str) -> tuple[int, int]:
-    """The stream sequence and the consumer's delivery sequence from a message's ack
-    subject: ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``
-    (nine tokens), or the newer form with a domain and an account hash (two more)."""
-    tokens = reply.split(".")
-    first = 5 if len(tokens) == 9 else 7
-    return int(tokens[first]), int(tokens[first + 1])
 
 
 async def quietly(awaitable: object) -> None:

@@ -13,12 +13,14 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from nats.aio.client import Client
 
 from events.log import LogUnavailable
 from events.nats_address import NatsAddress
+from events.nats_frames import new_client
 
 logger = logging.getLogger("harness.nats")
 
@@ -90,8 +92,9 @@ class NatsConnection:
 
     async def _connect(self) -> Client:
         try:
-            return await asyncio.wait_for(nats.connect(
-                **self.address.connect_options(),
+            client = new_client()  # raw inboxes for bulk reads (events.nats_frames)
+            options: dict[str, Any] = dict(
+                self.address.connect_options(),
                 name="harness",
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
@@ -101,8 +104,9 @@ class NatsConnection:
                 max_outstanding_pings=2,
                 error_cb=self._on_error,
                 disconnected_cb=self._on_disconnected,
-                reconnected_cb=self._on_reconnected,
-            ), self.connect_timeout_s)
+                reconnected_cb=self._on_reconnected)
+            await asyncio.wait_for(client.connect(**options), self.connect_timeout_s)
+            return client
         except (TimeoutError, OSError, nats.errors.Error) as error:
             reason = self._refused or self._last_error or type(error).__name__
             raise LogUnavailable(f"cannot connect to NATS at {self.address}: {reason}") from None

@@ -134,12 +134,30 @@ class ItemsQuery(msgspec.Struct, rename="camel"):
     cursor: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
 
 
+Bound = Annotated[float, Meta(ge=0, le=1e12)]
+ColumnValue = Annotated[str, Meta(min_length=1, max_length=200,
+                                  description="the whole value, in any letter case")]
+
+
 class TableQuery(msgspec.Struct, rename="camel"):
+    """``scoreMin``..``scoreMax`` and the other bounds are inclusive (a minimum above
+    its maximum matches nothing); a column filter leaves out the items with no value in
+    that column."""
+
     comma_separated: ClassVar[frozenset[str]] = frozenset({"state"})
 
     at: At | None = None
     state: list[Literal[ITEM_STATES]] = []  # type: ignore[valid-type]
     q: Annotated[str, Meta(max_length=500)] | None = None
+    answer: ColumnValue | None = None
+    expected: ColumnValue | None = None
+    score_min: Annotated[float, Meta(ge=-1e12, le=1e12)] | None = None
+    score_max: Annotated[float, Meta(ge=-1e12, le=1e12)] | None = None
+    latency_min: Bound | None = None  # milliseconds
+    latency_max: Bound | None = None
+    tokens_min: Bound | None = None
+    tokens_max: Bound | None = None
+    attempts_min: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
     sort: Literal[tuple(SORT_KEYS)] = "sequence"  # type: ignore[valid-type]
     desc: bool = False
     offset: Annotated[int, Meta(ge=0)] = 0

@@ -26,7 +26,6 @@ file's absolute path); two shippers must not share one.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import socket
@@ -38,8 +37,9 @@ import msgspec
 import nats
 
 from events.filelog import FileLog
-from events.jetstream import MSG_ID, JetStreamLog
+from events.jetstream import JetStreamLog
 from events.log import LogUnavailable, RecordBatch, Rotation
+from events.nats_publish import MSG_ID, headers_block
 from events.position import CursorRefused, Position, parse_cursor
 
 logger = logging.getLogger("harness.ship")
@@ -47,7 +47,6 @@ logger = logging.getLogger("harness.ship")
 SHIP_POSITION = "Harness-Ship-Position"
 SHIP_ID = "ship:"  # the message id of a line without an eventId: ship:<its position>
 BATCH_RECORDS = 5_000
-ACK_TIMEOUT_S = 10.0
 RETRY_WAIT_S = (0.25, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -160,20 +159,15 @@ class Shipper:
             await reader.aclose()
 
     async def _publish(self, batch: RecordBatch) -> None:
-        js = await self.target.jetstream()
-        acks = []
+        messages = []
         for raw, end in zip(batch.raws, batch.ends, strict=True):
             position = str(Position(batch.generation, end))
             msg_id = dedup_id(raw, position)
             # Every header costs each reader of the stream a parse: the position goes in
             # a header of its own only when the message id is the line's eventId.
-            headers = ({MSG_ID: msg_id} if msg_id == f"{SHIP_ID}{position}"
-                       else {MSG_ID: msg_id, SHIP_POSITION: position})
-            acks.append(await self.target.call(
-                js.publish_async(self.subject, raw, stream=self.target.stream,
-                                 headers=headers), "publish"))
-        results = await self.target.call(
-            asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_S), "have lines acknowledged")
-        duplicates = sum(1 for ack in results if ack.duplicate)
+            extra = () if msg_id == f"{SHIP_ID}{position}" else ((SHIP_POSITION, position),)
+            messages.append((headers_block(msg_id, extra), raw))
+        results = await self.target.publish(self.subject, messages)
+        duplicates = sum(1 for answer in results if answer.duplicate)
         self.stats.duplicates += duplicates
         self.stats.shipped += len(results) - duplicates

@@ -17,10 +17,15 @@ from projections.state import ACTIVE_STATUSES, Progress, RunInfo, RunRecord
 
 
 class RunSummary(msgspec.Struct, rename="camel"):
+    """``tokens`` (prompt + completion) and ``latency_mean_ms`` are over the items that
+    reported them; ``None`` when none did."""
+
     run: RunInfo
     progress: Progress
     accuracy: float | None
     duration_ms: int | None
+    tokens: int | None = None
+    latency_mean_ms: float | None = None
 
 
 class ArchivePage(msgspec.Struct, rename="camel"):
@@ -91,7 +96,18 @@ def _haystack(info: RunInfo) -> str:
 def summarize(record: RunRecord) -> RunSummary:
     progress = record.progress()
     accuracy = progress.correct / progress.completed if progress.completed else None
-    return RunSummary(record.info, progress, accuracy, duration_ms(record.info))
+    return RunSummary(record.info, progress, accuracy, duration_ms(record.info),
+                      _tokens(record), _latency_mean_ms(record))
+
+
+def _tokens(record: RunRecord) -> int | None:
+    usage = record.usage
+    return (usage.prompt_tokens + usage.completion_tokens) or None
+
+
+def _latency_mean_ms(record: RunRecord) -> float | None:
+    usage = record.usage
+    return usage.latency_ms_sum / usage.latency_items if usage.latency_items else None
 
 
 def duration_ms(info: RunInfo) -> int | None:
@@ -119,6 +135,8 @@ SORTS: dict[str, Callable[[RunRecord], Any]] = {
     "judged": lambda r: r.progress().completed,
     "accuracy": _accuracy,
     "duration": lambda r: duration_ms(r.info),
+    "tokens": _tokens,
+    "latency": _latency_mean_ms,
 }
 
 

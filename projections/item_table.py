@@ -1,9 +1,10 @@
-"""One run's items as a table: filtered by state and by text, sorted by any column,
-one page at a time, so a run of 100,000 items is read a screenful at a time."""
+"""One run's items as a table: filtered by state, by text and by column, sorted by any
+column, one page at a time, so a run of 100,000 items is read a screenful at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, fields
 from typing import Any
 
 import msgspec
@@ -24,6 +25,52 @@ SORT_KEYS: dict[str, Callable[[Item], Any]] = {
     "tokens": lambda i: _tokens(i.usage),
     "attempts": lambda i: i.attempts or None,
 }
+
+
+Range = tuple[float | None, float | None]  # inclusive bounds; None: unbounded
+UNBOUNDED: Range = (None, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnFilter:
+    """Filters on the table's columns, all of which an item must pass.
+
+    ``answer`` and ``expected`` match the whole value in any letter case; ``score`` is
+    the score column (the judge's score, else 1 or 0 for right or wrong), ``latency_ms``
+    and ``tokens`` likewise, each an inclusive range; ``min_attempts`` 2 keeps the
+    retried items. An item without a value for a filtered column does not pass it.
+    """
+
+    answer: str | None = None
+    expected: str | None = None
+    score: Range = UNBOUNDED
+    latency_ms: Range = UNBOUNDED
+    tokens: Range = UNBOUNDED
+    min_attempts: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) not in (None, UNBOUNDED) for f in fields(self))
+
+    def admits(self, item: Item) -> bool:
+        return (_same(item.answer, self.answer) and _same(item.expected, self.expected)
+                and _within(SORT_KEYS["score"](item), self.score)
+                and _within(item.latency_ms, self.latency_ms)
+                and _within(_tokens(item.usage), self.tokens)
+                and (self.min_attempts is None or item.attempts >= self.min_attempts))
+
+
+NO_COLUMN_FILTER = ColumnFilter()
+
+
+def _same(value: str | None, wanted: str | None) -> bool:
+    return wanted is None or (value is not None and value.strip().lower() == wanted.lower())
+
+
+def _within(value: float | None, bounds: Range) -> bool:
+    low, high = bounds
+    if low is None and high is None:
+        return True
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
 
 
 class ItemRow(msgspec.Struct, rename="camel", gc=False):
@@ -70,20 +117,23 @@ def _matches_text(item: Item, needle: str) -> bool:
 
 
 def item_table(record: RunRecord, *, states: Collection[str] = (), text: str | None = None,
-               sort: str = "sequence", descending: bool = False, offset: int = 0,
-               limit: int = 50) -> ItemTable:
+               columns: ColumnFilter = NO_COLUMN_FILTER, sort: str = "sequence",
+               descending: bool = False, offset: int = 0, limit: int = 50) -> ItemTable:
     """Rows ``offset .. offset + limit`` of the items in ``states`` (all if empty) whose
-    prompt, response or error contains ``text`` (case-insensitive), ordered by ``sort``;
-    items without a value for the sort column come last either way."""
+    prompt, response or error contains ``text`` (case-insensitive) and that pass
+    ``columns``, ordered by ``sort``; items without a value for the sort column come
+    last either way."""
     needle = text.lower() if text else None
-    if needle or (states and "pending" not in states):
-        # Never-started items have no text and are pending: walk the started ones only.
+    if needle or columns or (states and "pending" not in states):
+        # Never-started items have no text, no column values and are pending: walk the
+        # started ones only.
         candidates = [record.items[s] for s in sorted(record.items)]
     else:
         candidates = [record.item(s) for s in range(1, record.total + 1)]
     chosen = [item for item in candidates
               if (not states or item.state in states)
-              and (needle is None or _matches_text(item, needle))]
+              and (needle is None or _matches_text(item, needle))
+              and (not columns or columns.admits(item))]
     if sort != "sequence" or descending:
         key = SORT_KEYS[sort]
         known = [item for item in chosen if key(item) is not None]

@@ -11,6 +11,7 @@ from collections import Counter
 
 import msgspec
 
+from projections.cost import Cost, ModelPrice, cost_of
 from projections.intervals import Interval, wilson
 from projections.state import RunRecord
 
@@ -38,6 +39,8 @@ class RunStats(msgspec.Struct, rename="camel", gc=False):
     accuracy_interval: Interval | None
     prompt_tokens: int
     completion_tokens: int
+    usage_items: int  # items whose answer reported token usage: tokens and cost are theirs
+    answered_items: int  # items with an answer
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     items_per_minute: float | None
@@ -45,6 +48,8 @@ class RunStats(msgspec.Struct, rename="camel", gc=False):
     latency_histogram: Histogram | None
     score_histogram: Histogram | None
     accuracy_over_time: list[tuple[int, float]]  # (items judged so far, accuracy so far)
+    cost: Cost | None = None  # only when the model's price is configured
+    cost_problem: str | None = None  # why no price could be read (a bad price list)
 
 
 def percentile(ordered: list[float], fraction: float) -> float | None:
@@ -68,10 +73,12 @@ def histogram(values: list[float], *, bins: int = HISTOGRAM_BINS) -> Histogram |
     return Histogram([low + width * i for i in range(bins + 1)], counts)
 
 
-def run_stats(record: RunRecord) -> RunStats:
+def run_stats(record: RunRecord, *, price: ModelPrice | None = None, currency: str = "USD",
+              price_problem: str | None = None) -> RunStats:
+    """The run's figures; its cost too when ``price`` (the model's) is given."""
     latencies: list[float] = []
     scores: list[float] = []
-    prompt_tokens = completion_tokens = 0
+    prompt_tokens = completion_tokens = usage_items = answered_items = 0
     faults: Counter[str] = Counter()
     fault_items: dict[str, list[int]] = {}
     judged_at: list[tuple[str, int, bool]] = []
@@ -80,7 +87,9 @@ def run_stats(record: RunRecord) -> RunStats:
             latencies.append(item.latency_ms)
         if item.score is not None:
             scores.append(item.score)
+        answered_items += item.response_text is not None
         if item.usage is not None:
+            usage_items += 1
             prompt_tokens += item.usage.prompt_tokens or 0
             completion_tokens += item.usage.completion_tokens or 0
         if item.state == "faulted" and item.error is not None:
@@ -103,6 +112,8 @@ def run_stats(record: RunRecord) -> RunStats:
         accuracy_interval=wilson(correct, judged),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        usage_items=usage_items,
+        answered_items=answered_items,
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p95_ms=percentile(latencies, 0.95),
         items_per_minute=_throughput(record),
@@ -111,6 +122,9 @@ def run_stats(record: RunRecord) -> RunStats:
         latency_histogram=histogram(latencies),
         score_histogram=histogram(scores),
         accuracy_over_time=_running_accuracy([right for _, _, right in judged_at]),
+        cost=(cost_of(prompt_tokens, completion_tokens, price, currency=currency)
+              if price is not None else None),
+        cost_problem=price_problem,
     )
 
 

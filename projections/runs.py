@@ -183,6 +183,7 @@ class RunStore:
                     attempts=(previous.attempts if previous else 0) + 1)
         if previous is not None:
             _count_out(record, previous.state)
+            record.usage.count(previous, -1)
         record.items[e.sequence] = item
         _move(record, item, "running", changes)
         record.current = e.sequence
@@ -201,10 +202,12 @@ class RunStore:
     def _item_answered(self, e: ev.ItemAnswered, record: RunRecord,
                        changes: Changes | None) -> None:
         item = record.items.get(e.sequence) or _touch(record, e.sequence, changes)
+        record.usage.count(item, -1)  # answered again: the last answer's figures go
         item.response_text = e.response_text
         item.answer = e.answer
         item.latency_ms = e.latency_ms
         item.usage = e.usage
+        record.usage.count(item, 1)
         _move(record, item, "awaiting", changes)
 
     def _item_judged(self, e: ev.ItemJudged, record: RunRecord, changes: Changes | None) -> None:

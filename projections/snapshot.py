@@ -25,10 +25,10 @@ from events.position import Position
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
-from projections.state import Lifecycle, LogEntry, RunInfo, RunRecord
+from projections.state import Lifecycle, LogEntry, RunInfo, RunRecord, UsageTotals
 
 FORMAT = "harness-read-models"
-FOLD_VERSION = 1
+FOLD_VERSION = 2
 
 
 class SnapshotRefused(ValueError):
@@ -59,6 +59,7 @@ class _Run(msgspec.Struct, array_like=True, gc=False):
     recent: tuple[int, ...]
     logs: list[LogEntry]
     changed_at: int
+    usage: UsageTotals
 
 
 class _Models(msgspec.Struct, array_like=True):
@@ -110,7 +111,7 @@ def encode_body(models: ReadModels) -> bytes:
     """
     runs = [_Run(record.info, record.lifecycle, record.total, record.config,
                  record.pack(keep=not record.active), record.counts, record.current,
-                 record.recent, record.logs, record.changed_at)
+                 record.recent, record.logs, record.changed_at, record.usage)
             for record in models.runs.order]
     return _encoder.encode(_Models(
         runs=runs, queue_pending=models.queue.items(),
@@ -162,6 +163,7 @@ def _models(state: _Models, position: Position) -> ReadModels:
         record.recent = run.recent
         record.logs = run.logs
         record.changed_at = run.changed_at
+        record.usage = run.usage
         store.runs[run.info.id] = record
         store.order.append(record)
         store.index.place(record)

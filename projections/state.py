@@ -75,6 +75,25 @@ class Activity(_Model):
     last_chunk_at: datetime | None = None
 
 
+class UsageTotals(msgspec.Struct, rename="camel", gc=False):
+    """A run's token usage and latency summed over its items' current attempts, kept by
+    the fold so that the archive never needs a run's items."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms_sum: float = 0.0
+    latency_items: int = 0  # items with a latency
+
+    def count(self, item: Item, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) what ``item`` reported."""
+        if item.usage is not None:
+            self.prompt_tokens += sign * (item.usage.prompt_tokens or 0)
+            self.completion_tokens += sign * (item.usage.completion_tokens or 0)
+        if item.latency_ms is not None:
+            self.latency_ms_sum += sign * item.latency_ms
+            self.latency_items += sign
+
+
 class Item(_Model):
     sequence: int
     state: ItemStateName = "pending"
@@ -163,6 +182,7 @@ class RunRecord:
         "positions",
         "recent",
         "total",
+        "usage",
     )
 
     def __init__(self, info: RunInfo, total: int, config: dict[str, Any], ordinal: int) -> None:
@@ -179,6 +199,7 @@ class RunRecord:
         self._item_changed_at: dict[int, int] | None = {}
         self.packed: bytes | None = None
         self.ordinal = ordinal
+        self.usage = UsageTotals()
         # The log offset just after each event this run applied, in order: time travel
         # reads exactly these back (``EventLog.read_at``) to fold the run at any point.
         self.positions = array("q")

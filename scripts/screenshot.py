@@ -147,6 +147,10 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data_dir:
         log = Path(data_dir) / "runs.jsonl"
+        # Prices for two of the models, so the run page shows what a run cost.
+        (Path(data_dir) / "prices.json").write_text(
+            '{"models": {"openai/qwen2.5-72b": {"inputPerMillion": 0.9, "outputPerMillion": 0.9},'
+            ' "openai/gpt-4.1": {"inputPerMillion": 2.0, "outputPerMillion": 8.0}}}')
         now = datetime.now(UTC)
         runs = [SimulatedRun(spec, now - timedelta(minutes=6 - i)) for i, spec in enumerate(RUNS)]
         append_events(log, [event for run in runs for event in run.history()])

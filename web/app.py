@@ -36,6 +36,7 @@ from harness.mcp_proxy import McpProxy
 from harness.memory.service import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
+from harness.prices import PRICES_FILE, load_prices
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
 from harness.snapshots import SnapshotStore
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
             max_batches=settings.stream_buffer, ping_s=settings.sse_ping_s,
             stall_s=settings.send_timeout_s)
         app.state.datasets = DatasetCatalog(settings.datasets_dir)
+        app.state.prices = load_prices(settings.data_dir / PRICES_FILE)
         app.state.secret = await signing_key(settings, log)
         app.state.page_feedback = PageFeedbackStore.open(settings.data_dir / PAGE_FEEDBACK_LOG)
         app.state.streams = StreamCounts()

@@ -20,7 +20,11 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PAGES = {
     "board": ("#/", ".card"),
     "archive": ("#/archive", "#archive tbody tr[data-run-id]"),
+    "archive-columns": ("#/archive?cols=labels,tokens,latency,feedback&sort=tokens",
+                        "#archive td[data-cell=tokens]"),
     "run": ("#/runs/run-graded", "#items-table tbody tr[data-sequence]"),
+    "run-filtered": ("#/runs/run-graded?expected=b&latencyMin=100&tokensMin=many",
+                     "#column-filters-error:not([hidden])"),
     "drawer": ("#/runs/run-graded/items/2", "#drawer-rationale"),
     "compare": ("#/compare?ids=run-a,run-b", ".pairing"),
     "picker": ("#/compare", "#compare-picker tbody tr[data-run-id]"),
@@ -52,10 +56,12 @@ def populated(server):
     return server
 
 
+@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_no_serious_or_critical_axe_violations(dashboard, populated, name, theme):
+def test_no_serious_or_critical_axe_violations(dashboard, populated, name, theme, width):
     path, ready = PAGES[name]
+    dashboard.page.set_viewport_size({"width": width, "height": 900})
     dashboard.page.emulate_media(color_scheme=theme)
     page = dashboard.open(path)
     page.locator(ready).first.wait_for(state="attached")

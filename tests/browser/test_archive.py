@@ -154,3 +154,59 @@ def test_the_archive_fits_a_phone(dashboard, server):
     page = dashboard.open("#/archive")
     page.locator(ROW).first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def used(run_id: str, ts_text: str, tokens: int, latency_ms: float) -> list[ev.Event]:
+    """A run with labels, feedback and one answered item that reported its usage."""
+    ts = at(ts_text)
+    return [ev.RunCreated(run_id=run_id, provider_name="simulated", model_name="gpt-test",
+                          dataset_name="arithmetic", total=1, labels={"team": run_id}, ts=ts),
+            ev.RunStarted(run_id=run_id, ts=ts),
+            ev.ItemStarted(run_id=run_id, sequence=1, prompt_text="Q", ts=ts),
+            ev.ItemAnswered(run_id=run_id, sequence=1, response_text="A", answer="A",
+                            latency_ms=latency_ms, ts=ts,
+                            usage=ev.Usage(prompt_tokens=tokens, completion_tokens=0)),
+            ev.FeedbackGiven(run_id=run_id, rating="up", ts=ts)]
+
+
+def test_optional_columns_show_labels_tokens_latency_and_feedback_and_stay_in_the_url(
+        dashboard, server):
+    append_events(server.log_path, [*used("run-big", "2026-03-06T10:00:00Z", 1500, 2500.0),
+                                    *used("run-small", "2026-03-06T11:00:00Z", 20, 80.0)])
+    page = dashboard.open("#/archive")
+    wait_until(lambda: len(row_ids(page)) == 2, message="both runs")
+    assert page.locator("th[data-column=tokens]").count() == 0
+    page.get_by_text("Columns", exact=True).click()
+    for name in ("Labels", "Tokens", "Mean latency", "Feedback"):
+        page.locator(".columns-menu").get_by_label(name).check()
+        page.locator(f"th:has-text('{name}')").wait_for()
+    assert "cols=labels%2Ctokens%2Clatency%2Cfeedback" in page.url \
+        or "cols=labels,tokens,latency,feedback" in page.url
+    big = page.locator(f"{ROW}[data-run-id=run-big]")
+    assert big.locator("[data-cell=tokens]").inner_text() == "1,500"
+    assert big.locator("[data-cell=latency]").inner_text() == "2.50 s"
+    assert "team=run-big" in big.locator("[data-cell=labels]").inner_text()
+    assert "good" in big.locator("[data-cell=feedback]").inner_text()
+
+    page.locator("th[data-column=tokens] a").click()
+    wait_until(lambda: row_ids(page) == ["run-big", "run-small"], message="most tokens first")
+    assert page.locator("th[data-column=tokens]").get_attribute("aria-sort") == "descending"
+    page.reload()
+    wait_until(lambda: row_ids(page) == ["run-big", "run-small"], message="same view after reload")
+    assert page.locator("th[data-column=latency]").count() == 1
+
+
+def test_a_running_rows_tokens_and_latency_follow_the_run(dashboard, server):
+    append_events(server.log_path, created_at("run-spending", "2026-03-06T12:00:00Z",
+                                              status=None))
+    page = dashboard.open("#/archive?cols=tokens,latency")
+    cell = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=tokens]")
+    cell.filter(has_text="–").wait_for()
+    append_events(server.log_path, [
+        ev.ItemStarted(run_id="run-spending", sequence=1, prompt_text="Q", ts=TS),
+        ev.ItemAnswered(run_id="run-spending", sequence=1, response_text="A", answer="A",
+                        latency_ms=420.0, usage=ev.Usage(prompt_tokens=1200, completion_tokens=34),
+                        ts=TS)])
+    cell.filter(has_text="1,234").wait_for()
+    latency = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=latency]")
+    assert latency.inner_text() == "420 ms"

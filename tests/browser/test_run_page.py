@@ -3,10 +3,16 @@ summary, streaming items on top, canceling, unknown ids."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from pathlib import Path
+
 import pytest
 
 from events import schema as ev
 from events.writer import append_events
+from tests.browser.conftest import dashboard_on
 from tests.browser.test_focus import at, judged, started
 from tests.support.waiting import wait_until
 
@@ -191,3 +197,131 @@ def test_a_run_tab_is_titled_by_its_run(dashboard, server):
     wait_until(lambda: "run-titled" in page.title(), message="title")
     assert page.title().startswith("run-titled · arithmetic · simulated")
 
+
+
+def test_the_summary_shows_the_cost_only_when_the_models_price_is_configured(
+        browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text(
+        '{"models": {"simulated/run-priced": {"inputPerMillion": 2000, "outputPerMillion": 8000}}}')
+    server = server_factory()
+    append_events(server.log_path, [*graded_run("run-priced"), *graded_run("run-unpriced")])
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-priced")
+        cost = page.locator("#summary-cost")
+        cost.wait_for()
+        # 50 prompt tokens at 2,000 per million and 15 completion tokens at 8,000.
+        assert "$0.22" in cost.inner_text() and "$0.10 in / $0.12 out" in cost.inner_text()
+        page.goto(f"{server.url}/#/runs/run-unpriced")
+        page.locator("#summary-tokens").filter(has_text="50 / 15").wait_for()
+        assert page.locator("#summary-cost").count() == 0
+        assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())
+
+
+def test_tokens_and_cost_say_when_some_answers_reported_no_usage(
+        browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text(
+        '{"models": {"simulated/run-partial": {"inputPerMillion": 1, "outputPerMillion": 1}}}')
+    server = server_factory()
+    append_events(server.log_path, [
+        *graded_run("run-partial"),
+        ev.ItemStarted(run_id="run-partial", sequence=6, prompt_text="Again?", ts=at(10)),
+        ev.ItemAnswered(run_id="run-partial", sequence=6, response_text="B", ts=at(10))])
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-partial")
+        for fact in ("#summary-tokens", "#summary-cost"):
+            page.locator(fact).filter(has_text="usage from 5 of 6 answered items").wait_for()
+
+
+def test_a_bad_price_list_is_named_where_the_cost_would_be(browser, server_factory, settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text('{"models": {"no-slash": {}}}')
+    server = server_factory()
+    append_events(server.log_path, graded_run("run-mispriced"))
+    with dashboard_on(browser, server) as board:
+        page = board.open("#/runs/run-mispriced")
+        page.locator("#summary-cost").filter(has_text="prices.json").wait_for()
+        assert not re.search(r"\$[0-9]", page.locator("#run-summary").inner_text())
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_column_filters_narrow_the_table_and_live_in_the_url(dashboard, server, width):
+    append_events(server.log_path, graded_run("run-cols"))
+    dashboard.page.set_viewport_size({"width": width, "height": 900})
+    page = dashboard.open("#/runs/run-cols")
+    page.locator(ROW).first.wait_for()
+    page.get_by_text("Column filters").click()
+    page.get_by_label("Expected is").fill("c")  # another letter case than the key
+    page.get_by_label("Expected is").press("Enter")
+    wait_until(lambda: table_sequences(page) == [2, 4], message="expected C only")
+    page.get_by_label("Latency from (ms)").fill("300")
+    page.get_by_label("Latency from (ms)").press("Enter")
+    wait_until(lambda: table_sequences(page) == [4], message="and slow")
+    assert "expected=c" in page.url and "latencyMin=300" in page.url
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.locator(f"{ROW}[data-sequence='4'] a").click()
+    page.locator("#drawer-rationale").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#item-drawer").wait_for(state="hidden")
+    assert "latencyMin=300" in page.url, "closing the drawer keeps the filters"
+
+    page.reload()
+    wait_until(lambda: table_sequences(page) == [4], message="the URL restores the filters")
+    assert page.get_by_label("Latency from (ms)").input_value() == "300"
+    page.get_by_role("button", name="Clear", exact=True).click()
+    wait_until(lambda: len(table_sequences(page)) == 6, message="cleared")
+
+
+def test_score_range_and_retried_items_filter_the_table(dashboard, server):
+    append_events(server.log_path, [
+        *graded_run("run-range"),
+        ev.ItemStarted(run_id="run-range", sequence=6, prompt_text="Last?", ts=at(10))])
+    page = dashboard.open("#/runs/run-range?scoreMin=0.2&scoreMax=0.3")
+    wait_until(lambda: table_sequences(page) == [2, 3], message="scores 0.2 to 0.3")
+    page.goto(f"{server.url}/#/runs/run-range")
+    wait_until(lambda: len(table_sequences(page)) == 6, message="unfiltered")
+    assert page.locator("details.column-filters").get_attribute("open") is not None, \
+        "filters that were on stay in view"
+    page.get_by_label("Only retried items").check()
+    wait_until(lambda: table_sequences(page) == [6], message="the retried item")
+
+
+def test_a_refused_column_filter_is_marked_on_its_field(dashboard, server):
+    append_events(server.log_path, graded_run("run-refused"))
+    page = dashboard.open("#/runs/run-refused?tokensMin=many")  # a URL edited by hand
+    page.locator("#column-filters-error").filter(has_text="tokensMin").wait_for()
+    assert page.get_by_label("Tokens from").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Tokens from").fill("1")
+    page.get_by_label("Tokens to").fill("15")
+    page.get_by_label("Tokens to").press("Enter")
+    wait_until(lambda: len(table_sequences(page)) == 5, message="a good range")
+    assert page.get_by_label("Tokens from").get_attribute("aria-invalid") is None
+
+
+def test_the_csv_export_carries_the_judges_fields_and_the_run(dashboard, server):
+    append_events(server.log_path, graded_run("run-export"))
+    page = dashboard.open("#/runs/run-export")
+    page.locator(ROW).first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    second = next(row for row in rows if row["sequence"] == "2")
+    assert (second["judge"], second["score"], second["rationale"]) == \
+        ("rubric-judge", "0.2", "Rationale for item 2.")
+    assert any(value == "run-export" for value in second.values())
+
+
+def test_a_fault_link_opens_the_item_and_closing_it_keeps_the_tables_filters(dashboard, server):
+    append_events(server.log_path, graded_run("run-fault-link"))
+    page = dashboard.open("#/runs/run-fault-link")
+    page.locator(ROW).first.wait_for()
+    page.get_by_label("State").select_option("faulted")
+    wait_until(lambda: table_sequences(page) == [6], message="faulted only")
+    page.locator("#fault-groups a").filter(has_text="#6").click()
+    page.locator("#drawer-error").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#item-drawer").wait_for(state="hidden")
+    assert "state=faulted" in page.url
+    assert table_sequences(page) == [6]

@@ -35,8 +35,11 @@ event_strategy = st.one_of(
               run_ids, sequences),
     st.builds(lambda r, s, t: ev.ItemDelta(run_id=r, sequence=s, text=t, ts=TS),
               run_ids, sequences, st.text(max_size=20)),
-    st.builds(lambda r, s: ev.ItemAnswered(run_id=r, sequence=s, response_text="A", ts=TS),
-              run_ids, sequences),
+    st.builds(lambda r, s, n: ev.ItemAnswered(
+        run_id=r, sequence=s, response_text="A", ts=TS,
+        latency_ms=None if n is None else float(n),
+        usage=None if n is None else ev.Usage(prompt_tokens=n, completion_tokens=2 * n)),
+              run_ids, sequences, st.none() | st.integers(0, 1000)),
     st.builds(lambda r, s, c: ev.ItemJudged(run_id=r, sequence=s, correct=c, ts=TS),
               run_ids, sequences, st.booleans()),
     st.builds(lambda r, s: ev.ItemFaulted(run_id=r, sequence=s, error="e", ts=TS),
@@ -60,6 +63,14 @@ def assert_invariants(models: ReadModels) -> None:
         assert p.completed + p.awaiting + p.faulted + p.pending == p.total
         assert min(p.correct, p.incorrect, p.awaiting, p.faulted, p.pending) >= 0
         assert record.info.status in ("pending", "running", "completed", "failed", "canceled")
+        # The fold's usage totals are what the items' current attempts reported.
+        items = record.items.values()
+        usage = record.usage
+        assert usage.prompt_tokens == sum(i.usage.prompt_tokens or 0 for i in items if i.usage)
+        assert usage.completion_tokens == sum(
+            i.usage.completion_tokens or 0 for i in items if i.usage)
+        assert usage.latency_items == sum(1 for i in items if i.latency_ms is not None)
+        assert usage.latency_ms_sum == sum(i.latency_ms or 0 for i in items)
 
 
 @settings(max_examples=150, deadline=None)

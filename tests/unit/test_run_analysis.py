@@ -6,6 +6,7 @@ import pytest
 
 from events import schema as ev
 from events.writer import encode_line
+from projections.archive import summarize
 from projections.intervals import paired_difference, wilson
 from projections.item_table import item_table
 from projections.run_stats import percentile, run_stats
@@ -82,3 +83,21 @@ def test_each_run_keeps_the_exact_log_position_of_each_of_its_events() -> None:
     runs = fold(*events).runs.runs  # the replay fast path
     assert list(runs["mine"].positions) == ends["mine"]
     assert list(runs["other"].positions) == ends["other"]
+
+
+def answered(sequence: int, tokens: int, latency_ms: float) -> ev.ItemAnswered:
+    return ev.ItemAnswered(run_id="r", sequence=sequence, response_text="A", answer="A",
+                           latency_ms=latency_ms, ts=TS,
+                           usage=ev.Usage(prompt_tokens=tokens, completion_tokens=1))
+
+
+def test_the_archive_counts_each_items_latest_attempt_once() -> None:
+    record = fold(*run_history("r", total=3, answers=(), finish=None),
+                  answered(1, 10, 100.0), answered(1, 20, 300.0),  # answered again
+                  answered(2, 5, 50.0),
+                  ev.ItemStarted(run_id="r", sequence=2, prompt_text="again", ts=TS),  # retry
+                  answered(3, 7, 200.0)).runs.runs["r"]
+    summary = summarize(record)
+    assert summary.tokens == (20 + 1) + (7 + 1)
+    assert summary.latency_mean_ms == pytest.approx(250.0)
+    assert summarize(fold(*run_history("q", answers=(), finish=None)).runs.runs["q"]).tokens is None

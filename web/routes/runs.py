@@ -23,6 +23,7 @@ from harness.api_shapes import (
     TableQuery,
 )
 from harness.errors import Invalid, NotFound
+from harness.prices import PriceBook
 from projections.archive import (
     ArchiveFacets,
     ArchiveFilter,
@@ -32,7 +33,7 @@ from projections.archive import (
 )
 from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
-from projections.item_table import ItemTable, item_table
+from projections.item_table import ColumnFilter, ItemTable, item_table
 from projections.items import (
     ItemsPage,
     LogPage,
@@ -125,11 +126,21 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
 @endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
           tag="runs", query=TableQuery, response=ItemTable, cacheable=True, per_position=True,
           description="`q` matches prompt, response and error text, case-insensitively; "
-                      "items without a value for `sort` come last.")
+                      "`answer` and `expected` match whole values in any case; the "
+                      "`…Min`/`…Max` bounds are inclusive (latency in ms; score is the "
+                      "judge's score, else 1 or 0 for right or wrong; a minimum above its "
+                      "maximum matches nothing); `attemptsMin=2` keeps retried items. Items "
+                      "without a value for `sort` come last.")
 async def run_table(request: Request, query: TableQuery) -> Response:
+    columns = ColumnFilter(
+        answer=query.answer, expected=query.expected,
+        score=(query.score_min, query.score_max),
+        latency_ms=(query.latency_min, query.latency_max),
+        tokens=(query.tokens_min, query.tokens_max),
+        min_attempts=query.attempts_min)
     live, record = await record_at(request, query.at)
     table = item_table(record, states=frozenset(query.state), text=query.q or None,
-                       sort=query.sort, descending=query.desc, offset=query.offset,
+                       columns=columns, sort=query.sort, descending=query.desc, offset=query.offset,
                        limit=query.limit)
     return read_model(request, table, position=live.position)
 
@@ -150,10 +161,17 @@ async def run_item(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's summary figures and chart series", tag="runs",
+          description="`cost` is there only when `prices.json` in the data directory "
+                      "prices the run's provider/model (read at start-up); "
+                      "`costProblem` says why that file could not be read.",
           query=AtQuery, response=RunStats, cacheable=True, per_position=True)
 async def run_summary(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
-    return read_model(request, run_stats(record), position=live.position)
+    prices: PriceBook = request.app.state.prices
+    info = record.info
+    stats = run_stats(record, price=prices.price_of(info.provider_name, info.model_name),
+                      currency=prices.currency, price_problem=prices.problem)
+    return read_model(request, stats, position=live.position)
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",

@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { accuracyBar } from "./bar.js";
 import { h, replace, setText } from "./dom.js";
-import { duration, runTitle, timestamp } from "./format.js";
+import { duration, latency, runTitle, timestamp } from "./format.js";
 import { link, navigate } from "./router.js";
 import { RunSelection } from "./selection.js";
 
@@ -14,7 +14,9 @@ const TEXT_FILTERS = ["model", "dataset", "provider", "label", "q"];
 const STATUSES = ["pending", "running", "completed", "failed", "canceled"];
 const PAGE_SIZE = 50;
 const SUGGESTED = { model: "models", dataset: "datasets", provider: "providers", label: "labels" };
-const OPTIONAL = { labels: "Labels", feedback: "Feedback" };
+const OPTIONAL = { labels: "Labels", tokens: "Tokens", latency: "Mean latency", feedback: "Feedback" };
+const SORTABLE_OPTIONAL = new Set(["tokens", "latency"]);
+const FIGURES_MS = 2000; // how often, at most, live rows' tokens and latency are fetched again
 const number = new Intl.NumberFormat();
 
 // Runs ticked on one page of the archive stay ticked on the others.
@@ -75,12 +77,13 @@ function filterForm(state, apply) {
   return form;
 }
 
-function columnPicker(state, apply) {
+/** `current()`: the view's state now (the picker outlives the state it was built with). */
+function columnPicker(current, apply) {
   return h("details", { class: "columns" }, h("summary", {}, "Columns"),
     h("div", { class: "columns-menu" }, Object.entries(OPTIONAL).map(([key, label]) => {
-      const box = h("input", { type: "checkbox", checked: state.cols.includes(key) });
+      const box = h("input", { type: "checkbox", checked: current().cols.includes(key) });
       box.addEventListener("change", () => {
-        const cols = Object.keys(OPTIONAL).filter((k) => (k === key ? box.checked : state.cols.includes(k)));
+        const cols = Object.keys(OPTIONAL).filter((k) => (k === key ? box.checked : current().cols.includes(k)));
         apply({ cols });
       });
       return h("label", { class: "inline" }, box, label);
@@ -109,9 +112,18 @@ function runRow(summary, cols) {
     h("td", { class: "num", dataset: { cell: "accuracy" } }, accuracyBar(summary.accuracy)),
     h("td", { class: "num hide-narrow" }, duration(summary.durationMs)),
     h("td", { class: "hide-narrow" }, timestamp(run.createdAt)),
-    cols.includes("labels") ? h("td", { class: "labels-cell" },
-      Object.entries(run.labels ?? {}).map(([k, v]) => h("code", { class: "pair" }, `${k}=${v}`))) : null,
-    cols.includes("feedback") ? h("td", {}, run.feedback ? (run.feedback.rating === "up" ? "👍 good" : "👎 bad") : "–") : null);
+    cols.map((key) => optionalCell(key, summary)));
+}
+
+function optionalCell(key, summary) {
+  const { run } = summary;
+  if (key === "labels") {
+    return h("td", { class: "labels-cell", dataset: { cell: key } },
+      Object.entries(run.labels ?? {}).map(([k, v]) => h("code", { class: "pair" }, `${k}=${v}`)));
+  }
+  if (key === "tokens") return h("td", { class: "num", dataset: { cell: key } }, summary.tokens === null ? "–" : number.format(summary.tokens));
+  if (key === "latency") return h("td", { class: "num", dataset: { cell: key } }, latency(summary.latencyMeanMs));
+  return h("td", { dataset: { cell: key } }, run.feedback ? (run.feedback.rating === "up" ? "👍 good" : "👎 bad") : "–");
 }
 
 export function mountArchive(root, { params, store }) {
@@ -138,7 +150,7 @@ export function mountArchive(root, { params, store }) {
     h("div", { class: "row" }, h("h1", {}, "Archive"), count, h("span", { class: "spacer" }), picked, clearPicked,
       compareButton),
     form,
-    h("div", { class: "row table-tools" }, h("span", { class: "spacer" }), columnPicker(state, (c) => apply(c))),
+    h("div", { class: "row table-tools" }, h("span", { class: "spacer" }), columnPicker(() => state, (c) => apply(c))),
     h("div", { class: "table-wrap" }, h("table", { id: "archive" }, h("thead", {}, head), body)),
     pager);
 
@@ -157,19 +169,26 @@ export function mountArchive(root, { params, store }) {
       attrs.dataset = { column: column.key };
       return h("th", attrs, h("a", { class: "sort", href: link("/archive", urlParams({ ...state, sort: column.key,
         desc: sorted ? !state.desc : column.key === "created" || column.num, cursor: "" })) }, column.label));
-    }), state.cols.map((key) => h("th", { scope: "col" }, OPTIONAL[key])));
+    }), state.cols.map((key) => {
+      if (!SORTABLE_OPTIONAL.has(key)) return h("th", { scope: "col", dataset: { column: key } }, OPTIONAL[key]);
+      const sorted = state.sort === key;
+      return h("th", { scope: "col", class: "num", dataset: { column: key },
+        "aria-sort": sorted ? (state.desc ? "descending" : "ascending") : null },
+      h("a", { class: "sort", href: link("/archive", urlParams({ ...state, sort: key, desc: sorted ? !state.desc : true, cursor: "" })) },
+        OPTIONAL[key]));
+    }));
   }
 
   let generation = 0;
   let shown = new Map();
+  const pageQuery = () => ({ ...Object.fromEntries(TEXT_FILTERS.map((name) => [name, state[name]])),
+    status: state.status.join(","), from: dayStart(state.from), to: dayStart(state.to, 1), sort: state.sort,
+    desc: String(state.desc), cursor: state.cursor, limit: PAGE_SIZE });
   async function load() {
     const mine = ++generation;
     header();
-    const query = { ...Object.fromEntries(TEXT_FILTERS.map((name) => [name, state[name]])), status: state.status.join(","),
-      from: dayStart(state.from), to: dayStart(state.to, 1), sort: state.sort, desc: String(state.desc),
-      cursor: state.cursor, limit: PAGE_SIZE };
     try {
-      const { body: page } = await api.archive(query);
+      const { body: page } = await api.archive(pageQuery());
       if (mine !== generation) return;
       selection.forgetBoxes();
       const rows = page.runs.map((summary) => runRow(summary, state.cols));
@@ -191,12 +210,34 @@ export function mountArchive(root, { params, store }) {
   }
   load();
 
+  // Tokens and latency are not in the live stream: while a shown run moves on, the
+  // page's figures are fetched again (at most every FIGURES_MS) and only those cells
+  // are replaced, so nothing the user is on is rebuilt.
+  let figuresTimer = 0;
+  function refreshFigures() {
+    if (figuresTimer || !state.cols.some((key) => key === "tokens" || key === "latency")) return;
+    figuresTimer = setTimeout(async () => {
+      figuresTimer = 0;
+      const mine = generation;
+      try {
+        const { body: page } = await api.archive(pageQuery());
+        if (mine !== generation) return;
+        for (const summary of page.runs) {
+          for (const cell of shown.get(summary.run.id)?.querySelectorAll("[data-cell=tokens], [data-cell=latency]") ?? []) {
+            cell.replaceWith(optionalCell(cell.dataset.cell, summary));
+          }
+        }
+      } catch { /* the next change of a shown run tries again */ }
+    }, FIGURES_MS);
+  }
+
   // Live rows: a run on screen that the stream reports on gets its status and counts.
   const unsubscribe = store.subscribe((changes) => {
     for (const id of changes.runs) {
       const row = shown.get(id);
       const entry = store.runs.get(id);
       if (!row || !entry || entry.stub || !entry.progress) continue;
+      refreshFigures();
       const badge = row.querySelector(".badge");
       setText(badge, entry.run.status);
       badge.dataset.status = entry.run.status;
@@ -211,6 +252,9 @@ export function mountArchive(root, { params, store }) {
       state = stateOf(next);
       load();
     },
-    unmount: unsubscribe,
+    unmount() {
+      unsubscribe();
+      clearTimeout(figuresTimer);
+    },
   };
 }

@@ -71,3 +71,10 @@ export function latency(ms) {
 export function runTitle(run) {
   return `${run.modelName} · ${run.datasetName} · ${run.providerName}`;
 }
+
+/** 0.2213 EUR -> "€0.22"; amounts under a cent keep two significant digits ("$0.00042"). */
+export function money(amount, currency) {
+  const small = amount !== 0 && Math.abs(amount) < 0.01;
+  return new Intl.NumberFormat(undefined, { style: "currency", currency,
+    ...(small ? { maximumSignificantDigits: 2 } : {}) }).format(amount);
+}

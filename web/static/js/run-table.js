@@ -1,11 +1,14 @@
 // A run's items as a table (`GET /api/runs/{id}/table`): sortable columns, a state
-// filter, full-text search over prompts, responses and errors, one page at a time, so a
-// 100,000-item run costs what a screenful costs. The server sorts and searches; the
-// page keeps only the rows it shows.
+// filter, column filters, full-text search over prompts, responses and errors, one page
+// at a time, so a 100,000-item run costs what a screenful costs. The server sorts,
+// filters and searches; the page keeps only the rows it shows. The whole query is in
+// the page's URL (`#/runs/<id>?state=&q=&answer=&scoreMin=…&sort=&desc=&offset=`): a
+// change goes through the URL, and the table follows the URL.
 import { api } from "./api.js";
 import { h, replace, setAttr, setText } from "./dom.js";
 import { latency } from "./format.js";
 import { verdict } from "./item-view.js";
+import { COLUMN_FILTERS, TableFilters } from "./table-filters.js";
 
 const STATES = ["correct", "incorrect", "awaiting", "faulted", "running", "pending"];
 const COLUMNS = [
@@ -20,6 +23,8 @@ const COLUMNS = [
   { key: null, label: "Prompt" },
 ];
 const PAGE_SIZE = 50;
+const DEFAULTS = { q: "", state: "", sort: "sequence", desc: "", offset: "",
+  ...Object.fromEntries(COLUMN_FILTERS.map((name) => [name, ""])) };
 const SEARCH_DELAY_MS = 250;
 const number = new Intl.NumberFormat();
 
@@ -29,11 +34,13 @@ function score(row) {
 }
 
 export class RunTable {
-  /** `itemLink(sequence)`: the permalink of an item (opens the drawer). */
-  constructor(runId, { itemLink }) {
+  /** `itemLink(sequence)`: the permalink of an item (opens the drawer); `go(params)`:
+   * put the table's query into the page's URL (the table then `follow`s it). */
+  constructor(runId, { itemLink, go }) {
     this.runId = runId;
     this.itemLink = itemLink;
-    this.query = { q: "", state: "", sort: "sequence", desc: false, offset: 0 };
+    this.go = go;
+    this.query = {}; // until the first `follow`, so that it fetches
     this.at = null; // a cursor while the page replays the run's history
     this.generation = 0;
     this.search = h("input", { type: "search", name: "q", placeholder: "words in prompt, response or error",
@@ -46,17 +53,19 @@ export class RunTable {
       timer = setTimeout(() => this.set({ q: this.search.value.trim(), offset: 0 }), SEARCH_DELAY_MS);
     });
     this.stateFilter.addEventListener("change", () => this.set({ state: this.stateFilter.value, offset: 0 }));
+    this.filters = new TableFilters((values) => this.set({ ...values, offset: 0 }));
     this.headers = COLUMNS.map((column) => this._header(column));
     this.body = h("tbody", {}, h("tr", {}, h("td", { colspan: COLUMNS.length, class: "muted" }, "Loading…")));
     this.status = h("span", { class: "muted", role: "status", id: "items-status" });
-    this.previous = h("button", { type: "button", onclick: () => this.set({ offset: Math.max(0, this.query.offset - PAGE_SIZE) }) },
+    this.previous = h("button", { type: "button", onclick: () => this.set({ offset: Math.max(0, this.offset() - PAGE_SIZE) }) },
       "← Previous");
-    this.next = h("button", { type: "button", onclick: () => this.set({ offset: this.query.offset + PAGE_SIZE }) }, "Next →");
+    this.next = h("button", { type: "button", onclick: () => this.set({ offset: this.offset() + PAGE_SIZE }) }, "Next →");
     this.node = h("section", { class: "items-table", "aria-labelledby": "items-title" },
       h("h2", { id: "items-title" }, "Items"),
       h("div", { class: "row toolbar" },
         h("label", { class: "grow" }, "Search", this.search),
         h("label", {}, "State", this.stateFilter)),
+      this.filters.node,
       h("div", { class: "table-wrap" }, h("table", { id: "items-table" },
         h("thead", {}, h("tr", {}, this.headers)), this.body)),
       h("div", { class: "pager" }, this.previous, this.status, this.next));
@@ -65,24 +74,54 @@ export class RunTable {
   _header(column) {
     if (!column.key) return h("th", { scope: "col", class: "prompt-col" }, column.label);
     const button = h("button", { type: "button", class: "sort", dataset: { sort: column.key },
-      onclick: () => this.set({ sort: column.key, desc: this.query.sort === column.key ? !this.query.desc : false, offset: 0 }) },
+      onclick: () => this.set({ sort: column.key, desc: this.query.sort === column.key && !this.query.desc ? "true" : "", offset: 0 }) },
     column.label);
     return h("th", { scope: "col", class: column.num ? "num" : null, dataset: { column: column.key } }, button);
   }
 
+  offset() {
+    return Number(this.query.offset) || 0;
+  }
+
+  /** The query's values that differ from the defaults, for the URL. */
+  params() {
+    return Object.fromEntries(Object.entries(this.query).filter(([key, value]) => value !== DEFAULTS[key]));
+  }
+
   set(change) {
-    Object.assign(this.query, change);
-    return this.refresh();
+    const next = { ...this.query, ...change };
+    for (const key of Object.keys(next)) next[key] = next[key] === 0 ? "" : String(next[key] ?? "");
+    this.go(Object.fromEntries(Object.entries(next).filter(([key, value]) => value !== DEFAULTS[key])));
+  }
+
+  /** Take the query from the page's URL parameters; fetch if it changed. */
+  follow(params) {
+    const next = Object.fromEntries(Object.keys(DEFAULTS).map((key) => [key, params.get(key) ?? DEFAULTS[key]]));
+    const changed = Object.keys(next).some((key) => next[key] !== this.query[key]);
+    this.query = next;
+    if (this.search !== document.activeElement) this.search.value = next.q;
+    this.stateFilter.value = next.state;
+    this.filters.show(next);
+    return changed ? this.refresh() : Promise.resolve();
   }
 
   /** Fetch the current page again (the run moved on, or the query changed). */
   async refresh() {
     const mine = ++this.generation;
-    const { q, state, sort, desc, offset } = this.query;
-    const { body } = await api.table(this.runId, { q, state, sort, desc: desc ? "true" : "", offset,
-      limit: PAGE_SIZE, at: this.at });
+    let table;
+    try {
+      ({ body: table } = await api.table(this.runId, { ...this.query, limit: PAGE_SIZE, at: this.at }));
+    } catch (error) {
+      if (mine !== this.generation) return;
+      if (error.status !== 422) throw error;
+      this.filters.judge(error);
+      replace(this.body, h("tr", {}, h("td", { colspan: COLUMNS.length, class: "error" }, error.message)));
+      setText(this.status, "");
+      return;
+    }
     if (mine !== this.generation) return;
-    this._render(body);
+    this.filters.judge(null);
+    this._render(table);
   }
 
   _render(table) {

@@ -7,7 +7,7 @@ import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { feedbackPanel } from "./feedback.js";
 import { ItemDrawer } from "./item-drawer.js";
-import { navigate } from "./router.js";
+import { link, navigate } from "./router.js";
 import { RunHeader } from "./run-header.js";
 import { RunLogs } from "./run-logs.js";
 import { RunReplay } from "./run-replay.js";
@@ -18,15 +18,20 @@ import { isActive } from "./store.js";
 
 const REFRESH_MS = 1000;
 
-export function mountRun(root, { args, store }) {
+export function mountRun(root, { args, params, store }) {
   const [runId, openItem] = args;
   const runPath = `/runs/${encodeURIComponent(runId)}`;
-  const itemLink = (sequence) => `#${runPath}/items/${sequence}`;
+  // Item links and closing the drawer keep the table's query (it is in the URL).
+  let table = null;
+  const itemPath = (sequence) => `${runPath}/items/${sequence}`;
+  let path = openItem ? itemPath(openItem) : runPath;
+  let query = params; // the URL's parameters: the items table's query
+  const itemLink = (sequence) => link(itemPath(sequence), table.params());
   const head = new RunHeader(runId);
-  const summary = new RunSummary(runId);
+  const summary = new RunSummary(runId, { itemLink });
   const running = new RunningNow(runId);
-  const table = new RunTable(runId, { itemLink });
-  const drawer = new ItemDrawer(runId, { onClose: () => navigate(runPath) });
+  table = new RunTable(runId, { itemLink, go: (query) => navigate(path, query) });
+  const drawer = new ItemDrawer(runId, { onClose: () => navigate(runPath, table.params()) });
   const logs = new RunLogs(runId);
   const side = h("aside", { class: "side" });
   // While a past point is shown, the live stream does not touch the page.
@@ -63,7 +68,7 @@ export function mountRun(root, { args, store }) {
     head.update(body);
     summary.update(body, stats);
     side.append(feedbackPanel(runId, body.run.feedback ?? body.feedback));
-    await Promise.all([table.refresh(), logs.more(), running.load()]);
+    await Promise.all([table.follow(query), logs.more(), running.load()]);
     loaded = true;
   }
   load().catch((error) => {
@@ -92,9 +97,12 @@ export function mountRun(root, { args, store }) {
     if (!replayAt && head.snapshot && isActive(head.snapshot.run)) head.tick(Date.now());
   }, 1000);
   return {
-    update(params, [, item]) {
+    update(next, [, item]) {
+      path = item ? itemPath(item) : runPath;
+      query = next;
       if (item) drawer.open(Number(item));
       else drawer.close();
+      if (loaded) table.follow(next).catch(() => {});
     },
     unmount() {
       live = false;
