@@ -45,11 +45,12 @@ def large_run(run_id: str, items: int) -> list[ev.Event]:
 
 
 def api_times(url: str, run_id: str, rounds: int = 10) -> dict[str, float]:
-    queries = {"sort latency desc": {"sort": "latency", "desc": "true"},
-               "sort tokens": {"sort": "tokens"},
-               "search": {"q": "omega gamma"},
-               "filter + search": {"state": "incorrect", "q": "alpha"},
-               "column ranges + sort": {"latencyMin": 300, "scoreMax": 0.5, "sort": "score"}}
+    queries: dict[str, dict[str, str | int | float]] = {
+        "sort latency desc": {"sort": "latency", "desc": "true"},
+        "sort tokens": {"sort": "tokens"},
+        "search": {"q": "omega gamma"},
+        "filter + search": {"state": "incorrect", "q": "alpha"},
+        "column ranges + sort": {"latencyMin": 300, "scoreMax": 0.5, "sort": "score"}}
     times: dict[str, float] = {}
     with httpx.Client(base_url=url, timeout=30) as client:
         for name, params in queries.items():

@@ -27,7 +27,7 @@ from events.tailer import (
     generation_of,
     generations_of,
 )
-from events.writer import append_lines
+from events.writer import LogAppender
 
 READ_BACK_BYTES = 1 << 16
 
@@ -67,6 +67,8 @@ class FileLog:
         self._step_ms = step_ms
         self._recheck_s = recheck_s
         self._doorbell: Doorbell | None = None
+        self._appender = LogAppender(path, head_bytes=FIRST_LINE_PROBE_BYTES)
+        self._generations = generations_of(path)
 
     def reader(self, *, after: Position | None = None) -> FileLogReader:
         return FileLogReader(LogTailer(self.path, after=after))
@@ -80,7 +82,7 @@ class FileLog:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return Position(generations_of(self.path).of(0, b""), 0)
+            return Position(self._generations.of(0, b""), 0)
         try:
             size = os.fstat(fd).st_size
             tail = os.pread(fd, min(size, READ_BACK_BYTES), max(0, size - READ_BACK_BYTES))
@@ -103,9 +105,8 @@ class FileLog:
     def append_blocking(self, events: Sequence[Event | dict[str, Any]], *,
                         wait_for_lock: bool = True) -> Position:
         """``append`` for a caller outside an event loop (a benchmark, a script)."""
-        appended = append_lines(self.path, events, head_bytes=FIRST_LINE_PROBE_BYTES,
-                                wait_for_lock=wait_for_lock)
-        generation = generations_of(self.path).of(appended.inode, first_line_of(appended.head))
+        appended = self._appender.append(events, wait_for_lock=wait_for_lock)
+        generation = self._generations.of(appended.inode, first_line_of(appended.head))
         return Position(generation, appended.end)
 
     async def read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
@@ -157,7 +158,7 @@ class FileLog:
         await self.doorbell.watch(task_status=task_status)
 
     async def aclose(self) -> None:
-        pass
+        self._appender.close()
 
     @property
     def doorbell(self) -> Doorbell:

@@ -73,8 +73,18 @@ class Generations:
     process, so that they agree, and so that an ended history's name is never reused."""
 
     retired: set[str] = field(default_factory=set)
+    _known: dict[tuple[int, bytes], str] = field(default_factory=dict, repr=False)
 
     def of(self, inode: int, first_line: bytes) -> str:
+        """The generation of the history with this inode and first line (hashed once:
+        every append asks)."""
+        key = (inode, first_line)
+        generation = self._known.get(key)
+        if generation is None:
+            generation = self._known[key] = self._derive(inode, first_line)
+        return generation
+
+    def _derive(self, inode: int, first_line: bytes) -> str:
         digest = hashlib.blake2b(first_line, digest_size=6, key=inode.to_bytes(8, "little"))
         generation = digest.hexdigest()
         incarnation = 0
@@ -87,6 +97,7 @@ class Generations:
 
     def retire(self, generation: str) -> None:
         self.retired.add(generation)
+        self._known.clear()  # a retired generation's history gets a successor
 
 
 class LogTailer:

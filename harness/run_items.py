@@ -8,7 +8,6 @@ has without asking the model again, and runs only what was pending or running.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import anyio
 
@@ -23,13 +22,13 @@ from harness.commands import (
 from harness.datasets import DatasetCatalog
 from harness.errors import HarnessError
 from harness.item_runner import ItemRunner
-from harness.providers import make_provider
+from harness.providers import SharedHttpClient, make_provider
 from harness.settings import Settings
 from projections.state import RunRecord
 
 
 async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
-                    settings: Settings, http_client: Any,
+                    settings: Settings, http_client: SharedHttpClient | None,
                     write: Callable[[list[Event]], Awaitable[None]],
                     canceling: Callable[[], bool]) -> tuple[FinalStatus, str | None]:
     """Run ``record``'s items as ``resume`` says, writing their events with ``write``;
@@ -46,8 +45,10 @@ async def run_items(record: RunRecord, *, resume: bool, catalog: DatasetCatalog,
         todo, to_judge = resumed_sequences(record)
     else:
         todo, to_judge = unfinished_sequences(record), []
+    running_again = set(todo)  # a list's ``in`` made this quadratic in the run's size
     kept_faults = sum(1 for sequence in range(1, record.total + 1)
-                      if sequence not in todo and record.item(sequence).state == "faulted")
+                      if sequence not in running_again
+                      and record.item(sequence).state == "faulted")
     attempts = {sequence: record.item(sequence).attempts for sequence in todo}
     runner = ItemRunner(run_id=run_id, provider=provider, model=record.info.model_name,
                         config=provider_config(record.config), write=write,

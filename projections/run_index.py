@@ -74,8 +74,9 @@ class RunIndex:
         return len(self._active)
 
     def active_runs(self) -> list[RunRecord]:
-        """Every active run, in no particular order."""
-        return list(self._active.values())
+        """Every active run, the oldest first (the order the executor takes them up in;
+        a retried run re-enters the index, so insertion order is not creation order)."""
+        return [self._active[o] for o in sorted(self._active)]
 
     def newest_active(self, limit: int) -> list[RunRecord]:
         """Up to ``limit`` active runs, the most recently created first."""

@@ -81,11 +81,11 @@ _header_decoder = msgspec.json.Decoder(Header)
 
 def header_of(data: bytes) -> Header:
     """The header of a snapshot, without reading its body (to pick the one to load)."""
-    line, newline, _ = data.partition(b"\n")
-    if not newline:
+    newline = data.find(b"\n")  # not ``partition``: it would copy the whole body
+    if newline < 0:
         raise SnapshotRefused("no header line")
     try:
-        header = _header_decoder.decode(line)
+        header = _header_decoder.decode(data[:newline])
     except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as error:
         raise SnapshotRefused(f"unreadable header: {error}") from None
     if header.format != FORMAT:
@@ -138,7 +138,7 @@ def record_digest(raw: bytes | None) -> str:
 def decode(data: bytes) -> ReadModels:
     """The read models a snapshot holds, or ``SnapshotRefused``."""
     header = header_of(data)
-    body = data[data.index(b"\n") + 1:]
+    body = memoryview(data)[data.index(b"\n") + 1:]  # a view: a 10M-event body is ~100 MB
     if len(body) != header.length:
         raise SnapshotRefused(f"body of {len(body)} bytes, the header says {header.length}")
     if _digest(body) != header.blake2b:
@@ -179,5 +179,5 @@ def _models(state: _Models, position: Position) -> ReadModels:
     return models
 
 
-def _digest(body: bytes) -> str:
+def _digest(body: bytes | memoryview) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()

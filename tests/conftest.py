@@ -18,6 +18,17 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per CPU this process may use (xdist's own count takes
+    physical cores, one on many two-vCPU machines). Not more: the tests of stalled and
+    idle clients wait on the server's timers, and a starved server misses them.
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides if set."""
+    if chosen := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(chosen)
+    return len(os.sched_getaffinity(0))
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

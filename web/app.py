@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse
@@ -37,6 +36,7 @@ from harness.memory.service import AgentMemory
 from harness.page_feedback import LOG_FILE as PAGE_FEEDBACK_LOG
 from harness.page_feedback import PageFeedbackStore
 from harness.prices import PRICES_FILE, load_prices
+from harness.providers import SharedHttpClient
 from harness.settings import Settings
 from harness.signing_key import load_signing_key
 from harness.snapshots import SnapshotStore
@@ -142,7 +142,7 @@ def create_app(settings: Settings) -> Starlette:
             async with (
                 AgentMemory(settings, semantic=settings.semantic_memory) as agent_memory,
                 McpProxy(settings, record_log=lambda line: live.append([line])) as mcp_proxy,
-                httpx.AsyncClient() as http_client,
+                SharedHttpClient() as http_client,
                 anyio.create_task_group() as tasks,
             ):
                 app.state.memory = agent_memory

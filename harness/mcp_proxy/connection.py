@@ -7,39 +7,33 @@ Requests from any task then use the published session. The owner notices a lost
 connection by itself: the transport's read stream is relayed through a small pump
 that flags end-of-stream (a stdio server that exited, an HTTP stream that broke), and
 the owner opens a new session at once. Failing to connect backs off up to 30 s.
+
+The SDK itself (``harness.mcp_proxy.session``) is imported by the first owner task, in
+a worker thread: it takes some 0.4 s, which a server that never reaches an MCP server
+should not pay at start-up, nor its event loop at first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.abc
-import mcp_types
-from mcp import Client, StdioServerParameters, stdio_client
-from mcp.client import Transport
-from mcp.client.streamable_http import streamable_http_client
+import anyio.to_thread
 
 from harness.mcp_proxy.config import ServerSpec, StdioServerSpec
+from harness.mcp_proxy.shapes import ConnectionState
 
-ConnectionState = Literal["idle", "connecting", "connected", "failed", "closed"]
+if TYPE_CHECKING:
+    from harness.mcp_proxy.session import LiveSession
 
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
-MAX_TOOL_PAGES = 50
-"""Bound on ``tools/list`` pages, so that a paginator that never ends cannot hang us."""
 
-
-@dataclass(eq=False)
-class LiveSession:
-    """A connected session and the tools it listed; ``lost`` is set once it is dead."""
-
-    client: Client
-    tools: dict[str, mcp_types.Tool]
-    lost: anyio.Event = field(default_factory=anyio.Event)
+SessionOpener = Callable[[str, ServerSpec, anyio.Event],
+                         AbstractAsyncContextManager["LiveSession"]]
 
 
 class ServerDown(Exception):
@@ -85,18 +79,14 @@ class McpConnection:
                 raise ServerDown(f"MCP server {self.name!r} is unavailable: {self.last_error}")
             await self._published.wait()
 
-    async def refresh_tools(self, live: LiveSession) -> dict[str, mcp_types.Tool]:
-        live.tools = await _list_tools(live.client)
-        return live.tools
-
     async def _own_session(self) -> None:
         backoff_s = FIRST_BACKOFF_S
         while True:
             self.state = "connecting"
             lost = anyio.Event()
             try:
-                async with Client(_watched(self._open_transport(), lost)) as client:
-                    live = LiveSession(client, await _list_tools(client), lost)
+                open_session = await anyio.to_thread.run_sync(_sdk_session_opener)
+                async with open_session(self.name, self.spec, lost) as live:
                     self._publish(live, "connected")
                     backoff_s = FIRST_BACKOFF_S
                     await lost.wait()
@@ -114,13 +104,6 @@ class McpConnection:
         waiting, self._published = self._published, anyio.Event()
         waiting.set()
 
-    def _open_transport(self) -> Transport:
-        spec = self.spec
-        if isinstance(spec, StdioServerSpec):
-            return stdio_client(StdioServerParameters(command=spec.command, args=spec.args,
-                                                      env=spec.env or None, cwd=spec.cwd))
-        return streamable_http_client(spec.url)
-
     def close(self) -> None:
         """Mark closed; the owner task itself is cancelled with the proxy's task group."""
         self.state = "closed"
@@ -129,37 +112,8 @@ class McpConnection:
         self._published.set()
 
 
-@asynccontextmanager
-async def _watched(transport: Any, lost: anyio.Event) -> AsyncIterator[Any]:
-    """``transport`` with its read stream relayed, setting ``lost`` at end-of-stream."""
-    async with transport as (read_stream, write_stream):
-        relay_send, relay_receive = anyio.create_memory_object_stream[Any](0)
 
-        async def pump() -> None:
-            try:
-                async with relay_send:
-                    async for message in read_stream:
-                        await relay_send.send(message)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                pass
-            finally:
-                lost.set()
+def _sdk_session_opener() -> SessionOpener:
+    from harness.mcp_proxy.session import open_session
 
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(pump)
-            try:
-                yield relay_receive, write_stream
-            finally:
-                task_group.cancel_scope.cancel()
-
-
-async def _list_tools(client: Client) -> dict[str, mcp_types.Tool]:
-    tools: dict[str, mcp_types.Tool] = {}
-    cursor: str | None = None
-    for _ in range(MAX_TOOL_PAGES):
-        page = await client.list_tools(cursor=cursor, cache_mode="refresh")
-        tools.update((tool.name, tool) for tool in page.tools)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return tools
+    return open_session

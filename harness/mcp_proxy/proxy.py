@@ -10,69 +10,33 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
-import mcp_types
-import msgspec
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
-from mcp import MCPError
 
 from events.log import EventLog, open_log
 from events.schema import LogLevel, RunLog
 from events.writer import now_timestamp
-from harness.errors import Invalid, NotFound, Unavailable
+from harness.errors import NotFound, Unavailable
 from harness.mcp_proxy.config import MCP_CONFIG_FILE, McpConfig, load_config
-from harness.mcp_proxy.connection import ConnectionState, LiveSession, McpConnection, ServerDown
+from harness.mcp_proxy.connection import McpConnection, ServerDown
+from harness.mcp_proxy.shapes import (
+    ServerListing,
+    ServerSummary,
+    ToolCall,
+    ToolFailed,
+    ToolListing,
+    ToolOutcome,
+)
 from harness.settings import Settings
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from harness.mcp_proxy.session import LiveSession
+
 RecordLog = Callable[[RunLog], Awaitable[object]]
 
 MAX_LOGGED_MESSAGE_CHARS = 500
-
-
-class ServerSummary(msgspec.Struct, rename="camel", frozen=True):
-    name: str
-    transport: Literal["stdio", "http", "invalid"]
-    state: ConnectionState | Literal["misconfigured"]
-    restarts: int = 0
-    last_error: str | None = None
-
-
-class ServerListing(msgspec.Struct, rename="camel", frozen=True):
-    servers: list[ServerSummary]
-    config_error: str | None = None
-
-
-class ToolSummary(msgspec.Struct, rename="camel", frozen=True, omit_defaults=True):
-    name: str
-    input_schema: dict[str, Any]
-    title: str | None = None
-    description: str | None = None
-
-
-class ToolListing(msgspec.Struct, rename="camel", frozen=True):
-    server: str
-    tools: list[ToolSummary]
-
-
-class ToolCall(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
-    """The body of ``POST /api/mcp/servers/{name}/tools/{tool}``."""
-
-    arguments: dict[str, Any] = {}
-    run_id: str | None = None
-
-
-class ToolOutcome(msgspec.Struct, rename="camel", frozen=True, omit_defaults=True):
-    """A successful call: the tool's content blocks as MCP sent them."""
-
-    server: str
-    tool: str
-    content: list[dict[str, Any]]
-    structured_content: dict[str, Any] | None = None
 
 
 class McpProxy:
@@ -130,8 +94,7 @@ class McpProxy:
         connection = self.connection(name)
         with anyio.move_on_after(connection.spec.timeout_s):
             live = await _session(connection)
-            tools = await _guarded(connection, live, connection.refresh_tools(live))
-            return ToolListing(name, [_summary(tool) for tool in tools.values()])
+            return ToolListing(name, await live.list_tools())
         raise _timed_out(connection)
 
     async def call(self, name: str, tool: str, call: ToolCall) -> ToolOutcome:
@@ -140,28 +103,19 @@ class McpProxy:
         sent_at: float | None = None
         with anyio.move_on_after(connection.spec.timeout_s):
             live = await _session(connection)
-            spec = live.tools.get(tool)
-            if spec is None:  # the server may have added it since it was listed
-                spec = (await _guarded(connection, live, connection.refresh_tools(live))).get(tool)
-            if spec is None:
-                raise NotFound("mcp tool", f"{name}.{tool}")
-            _check_arguments(spec, call.arguments)
+            await live.check_call(tool, call.arguments)
             sent_at = time.perf_counter()
             try:
-                result = await _guarded(connection, live,
-                                        live.client.call_tool(tool, call.arguments))
+                outcome = await live.call(tool, call.arguments)
+            except ToolFailed as failure:
+                await self._record(call, name, tool, f"error: {failure.reason}")
+                raise
             except Unavailable as error:
                 await self._record(call, name, tool, f"error: {error.message}")
                 raise
-            if result.is_error:
-                message = _text(result) or "the tool reported an error"
-                await self._record(call, name, tool, f"error: {message}")
-                raise Unavailable(f"tool {name}.{tool} failed: {message}",
-                                  details={"server": name, "tool": tool, "message": message})
             elapsed_ms = round((time.perf_counter() - sent_at) * 1000)
             await self._record(call, name, tool, f"ok in {elapsed_ms} ms")
-            return ToolOutcome(name, tool, [_block(block) for block in result.content],
-                               result.structured_content)
+            return outcome
         timeout = _timed_out(connection)
         if sent_at is not None:
             await self._record(call, name, tool, f"error: {timeout.message}")
@@ -190,52 +144,7 @@ async def _session(connection: McpConnection) -> LiveSession:
         raise Unavailable(str(error), details={"server": connection.name}) from None
 
 
-async def _guarded(connection: McpConnection, live: LiveSession, request: Awaitable[T]) -> T:
-    """Await a request on ``live``: a dead connection is flagged for restart; every
-    failure of the server or the link becomes a 502."""
-    try:
-        return await request
-    except MCPError as error:
-        if error.code == mcp_types.CONNECTION_CLOSED:
-            live.lost.set()
-        raise Unavailable(f"MCP server {connection.name!r}: {error}",
-                          details={"server": connection.name}) from None
-    except (OSError, anyio.ClosedResourceError, anyio.BrokenResourceError,
-            anyio.EndOfStream) as error:
-        live.lost.set()
-        raise Unavailable(f"MCP server {connection.name!r} connection failed: {error!r}",
-                          details={"server": connection.name}) from None
-
-
 def _timed_out(connection: McpConnection) -> Unavailable:
     return Unavailable(f"MCP server {connection.name!r} did not answer within "
                        f"{connection.spec.timeout_s} s", details={"server": connection.name})
 
-
-def _check_arguments(tool: mcp_types.Tool, arguments: dict[str, Any]) -> None:
-    """422 listing every way ``arguments`` break the tool's input schema. A schema that
-    is itself invalid is left for the server to apply."""
-    schema = tool.input_schema
-    validator_class = validator_for(schema)
-    try:
-        validator_class.check_schema(schema)
-    except SchemaError:
-        return
-    errors = sorted(validator_class(schema).iter_errors(arguments), key=lambda e: list(e.path))
-    if errors:
-        raise Invalid(f"arguments do not match the input schema of tool {tool.name!r}",
-                      details={"errors": [{"path": "/" + "/".join(map(str, e.path)),
-                                           "message": e.message} for e in errors]})
-
-
-def _summary(tool: mcp_types.Tool) -> ToolSummary:
-    return ToolSummary(tool.name, tool.input_schema, tool.title, tool.description)
-
-
-def _block(block: Any) -> dict[str, Any]:
-    return block.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _text(result: mcp_types.CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content
-                     if isinstance(block, mcp_types.TextContent))

@@ -3,16 +3,19 @@
 All state changes (reading new lines, tokenizing, embedding, rebuilding the BM25 index)
 happen under one lock in a worker thread, so a large catch-up never stalls the event
 loop and a search always sees every entry appended before it began.
+
+Ranking by relevance (``harness.memory.ranking``: BM25, numpy, the embedding model) is
+imported and built on the first relevance query, in ``_ranking``: listing and recording
+entries never need it, and a server starts faster without it.
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import anyio
-import numpy as np
 
 from harness.memory.entries import (
     MemoryEntry,
@@ -24,10 +27,12 @@ from harness.memory.entries import (
     append_memory,
     memory_path,
 )
-from harness.memory.lexical import LexicalIndex, tokenize
 from harness.memory.log import MemoryLog
-from harness.memory.semantic import Embedder, hybrid_scores, load_embedder
 from harness.settings import Settings
+
+if TYPE_CHECKING:
+    from harness.memory.ranking import Relevance
+    from harness.memory.semantic import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +61,7 @@ class AgentMemory:
         self.path = memory_path(settings.data_dir)
         self._semantic = semantic
         self._log = MemoryLog(self.path)
-        self._lexical = LexicalIndex()
-        self._embedder: Embedder | None = None
-        self._vectors: np.ndarray | None = None
+        self._relevance: Relevance | None = None  # made by the first relevance query
         self._generation = 0
         self._lock = anyio.Lock()
         self._stack = AsyncExitStack()
@@ -87,6 +90,8 @@ class AgentMemory:
         self._embedder = None
 
     async def _adopt_embedder(self) -> None:
+        from harness.memory.semantic import load_embedder  # numpy: see the module's docstring
+
         try:
             embedder = await anyio.to_thread.run_sync(load_embedder, abandon_on_cancel=True)
             if embedder is not None:
@@ -99,9 +104,16 @@ class AgentMemory:
 
     def _embed_all(self, embedder: Embedder) -> None:
         self._catch_up()
-        entries = self._log.entries
-        self._vectors = embedder.embed([entry.text for entry in entries]) if entries else None
-        self._embedder = embedder
+        self._ranking().adopt(embedder, [entry.text for entry in self._log.entries])
+
+    def _ranking(self) -> Relevance:
+        """The relevance ranking, built over every entry read so far on first use."""
+        if self._relevance is None:
+            from harness.memory.ranking import Relevance
+
+            self._relevance = Relevance()
+            self._relevance.add([entry.text for entry in self._log.entries])
+        return self._relevance
 
     async def __aenter__(self) -> AgentMemory:
         await self.open()
@@ -117,11 +129,12 @@ class AgentMemory:
 
     @property
     def ranker(self) -> Ranker:
-        return "hybrid" if self._embedder is not None else "bm25"
+        return self._relevance.ranker if self._relevance is not None else "bm25"
 
     def statistics(self) -> MemoryStatistics:
+        rebuilds = self._relevance.rebuilds if self._relevance is not None else 0
         return MemoryStatistics(len(self._log.entries), self._log.bad_lines, self.ranker,
-                                self._lexical.rebuilds)
+                                rebuilds)
 
     async def add(self, draft: NewMemory) -> MemoryEntry:
         """Append an entry and read it back, so that ``position`` covers it."""
@@ -151,17 +164,11 @@ class AgentMemory:
         fresh = self._log.catch_up()
         if self._log.generation != self._generation:
             self._generation = self._log.generation
-            self._lexical.clear()
-            self._vectors = None
             fresh = list(self._log.entries)
-        if not fresh:
-            return
-        texts = [entry.text for entry in fresh]
-        self._lexical.add(tokenize(texts))
-        if self._embedder is not None:
-            vectors = self._embedder.embed(texts)
-            known = self._vectors
-            self._vectors = vectors if known is None else np.vstack((known, vectors))
+            if self._relevance is not None:
+                self._relevance.clear()
+        if fresh and self._relevance is not None:
+            self._relevance.add([entry.text for entry in fresh])
 
     def _search(self, query: MemoryQuery) -> MemoryResults:
         self._catch_up()
@@ -171,24 +178,6 @@ class AgentMemory:
         if not query.q:
             newest = [i for i in reversed(range(len(entries))) if wanted[i]][: query.limit]
             return MemoryResults([MemoryHit(entries[i], None, "recency") for i in newest])
-        scores, ranker = self._relevance(query.q)
-        scores = np.where(np.asarray(wanted, dtype=bool), scores, 0.0)
-        # Best first; among equal scores the newer entry first (stable sort over the
-        # entries in reverse order).
-        reverse_order = np.argsort(-scores[::-1], kind="stable")
-        hits = []
-        for reversed_index in reverse_order[: query.limit]:
-            index = len(entries) - 1 - int(reversed_index)
-            if scores[index] <= 0:
-                break
-            hits.append(MemoryHit(entries[index], round(float(scores[index]), 6), ranker))
-        return MemoryResults(hits)
-
-    def _relevance(self, text: str) -> tuple[np.ndarray, Ranker]:
-        if self._lexical.stale:
-            self._lexical.rebuild()
-        lexical = self._lexical.scores(tokenize([text])[0])
-        if self._embedder is None or self._vectors is None:
-            return lexical, "bm25"
-        similarity = self._vectors @ self._embedder.embed([text])[0]
-        return hybrid_scores(lexical, similarity), "hybrid"
+        relevance = self._ranking()
+        return MemoryResults([MemoryHit(entries[index], score, relevance.ranker)
+                              for index, score in relevance.best(query.q, wanted, query.limit)])

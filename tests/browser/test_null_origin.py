@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.browser.conftest import sync_api
-from tests.support.servers import RunningServer, free_port
+from tests.support.ports import free_port
+from tests.support.servers import RunningServer
 
 ATTACKER_HOST = "127.0.0.2"  # another loopback origin: a different site to the browser
 

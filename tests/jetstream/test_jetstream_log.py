@@ -19,7 +19,7 @@ from events.log import LogUnavailable, RecordBatch, Rotation
 from events.nats_address import BadAddress, NatsAddress
 from events.position import Position
 from tests.support.nats import NatsServer
-from tests.support.servers import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.anyio
 TS = "2026-03-06T19:43:11.123Z"

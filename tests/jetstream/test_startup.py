@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.nats import NatsServer
+from tests.support.ports import free_port
 from tests.support.processes import REPO
-from tests.support.servers import free_port
 
 
 def serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

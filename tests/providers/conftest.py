@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI, RunningFake
-from tests.support.servers import free_port, serve_in_thread, stop_in_thread
+from tests.support.ports import free_port
+from tests.support.servers import serve_in_thread, stop_in_thread
 
 
 @pytest.fixture

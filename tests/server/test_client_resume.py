@@ -25,7 +25,7 @@ from harness.client import (
     RunProgressMessage,
 )
 from tests.support.events import append, run_history
-from tests.support.process import ServerProcess
+from tests.support.processes import ServerProcess
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +110,7 @@ async def converged(harness: AsyncHarness, follower: Follower) -> Bootstrap:
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    process = ServerProcess(tmp_path / "data")
+    process = ServerProcess(tmp_path)
     yield process
     process.stop()
 
@@ -120,7 +120,7 @@ async def test_a_subscriber_follows_a_live_run_through_two_server_kills(
     server.start()
     async with AsyncHarness(server.url) as harness:
         created = await harness.create_run(
-            provider_name="simulated", model_name="m", dataset_name="arithmetic", limit=100,
+            provider_name="simulated", model_name="m", dataset_name="arithmetic", limit=40,
             concurrency=2, config={"seed": 3, "latencyMs": 200, "faultRate": 0})
         run_id = created.run.id
         follower = Follower(harness.subscribe(after=FROM_START, backoff=FAST))
@@ -200,7 +200,8 @@ async def test_a_replaced_log_resets_the_subscriber_and_it_reconverges(
 async def test_the_subscriber_moves_to_a_replica_when_its_server_dies(tmp_path: Path) -> None:
     # Two servers reading one log are replicas of it: the same history, the same cursors.
     # (No run executes here: every event comes from an outside writer.)
-    first, second = ServerProcess(tmp_path / "data"), ServerProcess(tmp_path / "data")
+    first = ServerProcess(tmp_path / "first", data_dir=tmp_path / "data")
+    second = ServerProcess(tmp_path / "second", data_dir=tmp_path / "data")
     first.data_dir.mkdir(parents=True)
     append(first.log_path, *run_history("before", finish=None))
     try:

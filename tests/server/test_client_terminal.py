@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from harness.client import Harness
-from tests.support.process import ROOT, ServerProcess
+from tests.support.processes import REPO, ServerProcess
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but text, tab and newline
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("client-terminal") / "data")
+    process = ServerProcess(tmp_path_factory.mktemp("client-terminal"))
     process.start()
     yield process
     process.stop()
@@ -26,9 +26,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 def harness_cli(server: ServerProcess, *args: str, timeout_s: float = 120
                 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT,
-                          env={**server.env, "HARNESS_URL": server.url}, capture_output=True,
-                          text=True, timeout=timeout_s, check=False)
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=REPO,
+                          env={**server.environment, "HARNESS_URL": server.url},
+                          capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def start_run(server: ServerProcess, *config: str) -> str:
@@ -65,7 +65,7 @@ def test_watch_exit_is_1_when_the_run_is_canceled(server: ServerProcess) -> None
     run_id = start_run(server, "latencyMs=5000")
     with Harness(server.url) as harness:
         watcher = subprocess.Popen([sys.executable, "-m", "harness", "watch", server.url,
-                                    "--run", run_id, "--exit"], cwd=ROOT, env=server.env,
+                                    "--run", run_id, "--exit"], cwd=REPO, env=server.environment,
                                    stdout=subprocess.PIPE, text=True)
         harness.cancel(run_id)
         output, _ = watcher.communicate(timeout=60)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.client import ApiError, Harness
-from tests.support.process import ROOT, ServerProcess
+from tests.support.processes import REPO, ServerProcess
 
 TOKEN = "s3cret-token"
 SPEC = {"provider_name": "simulated", "model_name": "m", "dataset_name": "arithmetic",
@@ -19,7 +19,7 @@ SPEC = {"provider_name": "simulated", "model_name": "m", "dataset_name": "arithm
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("client-token") / "data",
+    process = ServerProcess(tmp_path_factory.mktemp("client-token"),
                             env={"HARNESS_TOKEN": TOKEN})
     process.start()
     yield process
@@ -48,7 +48,7 @@ def test_the_command_line_takes_the_token_from_the_environment(server: ServerPro
         return subprocess.run(
             [sys.executable, "-m", "harness", "run", "--url", server.url, "--provider",
              "simulated", "--model", "m", "--dataset", "arithmetic", "--limit", "1", "--quiet"],
-            cwd=ROOT, env={**server.env, "HARNESS_TOKEN": token}, capture_output=True,
+            cwd=REPO, env={**server.environment, "HARNESS_TOKEN": token}, capture_output=True,
             text=True, timeout=60, check=False)
 
     accepted = run(TOKEN)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.events import append, run_history
-from tests.support.servers import free_port
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

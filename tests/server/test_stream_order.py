@@ -14,14 +14,14 @@ import pytest
 from harness.client import FROM_START, Harness
 from projections.messages import RunProgressMessage, RunStatusMessage
 from projections.state import ACTIVE_STATUSES, Progress
-from tests.support.process import ServerProcess
+from tests.support.processes import ServerProcess
 
 ITEMS = 12
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("stream-order") / "data")
+    process = ServerProcess(tmp_path_factory.mktemp("stream-order"))
     process.start()
     yield process
     process.stop()

@@ -1,5 +1,6 @@
-"""``python run.py`` in a process of its own, so that a test can kill it outright, start
-two on one data directory, or run one under an OS limit."""
+"""``python run.py`` in a process of its own, as a user runs it, so that a test can kill
+it outright (SIGKILL at any moment) and start it again on the same port and data
+directory, start two on one data directory, or run one under an OS limit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import free_port
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,21 +21,39 @@ REPO = Path(__file__).resolve().parents[2]
 
 class ServerProcess:
     """A server on ``data_dir`` (default ``cwd/data``), started in ``cwd`` so that no
-    stray ``.env`` is read. Its stderr goes to ``cwd/server-N.log`` (``output``)."""
+    stray ``.env`` is read, with none of this process's ``HARNESS_*``, ``PORT`` or
+    ``HOST`` settings. It keeps its port across restarts, so that a client's URL stays
+    good. The stderr of its N-th start goes to ``cwd/server-N.log`` (``output``)."""
 
     def __init__(self, cwd: Path, *, data_dir: Path | None = None,
                  env: dict[str, str] | None = None,
                  preexec_fn: Callable[[], None] | None = None,
                  prefix: tuple[str, ...] = (), ready_timeout_s: float = 60) -> None:
         self.cwd = cwd
+        cwd.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir or cwd / "data"
         self.env = env or {}
         self.preexec_fn = preexec_fn
         self.prefix = prefix  # a command to run it under, e.g. ``prlimit --nofile=…``
         self.ready_timeout_s = ready_timeout_s  # generous: a busy machine imports slowly
         self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
+        self.port = 0  # chosen at the first start
+        self.starts = 0
         self.stderr_path = cwd / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The environment it runs in (for a command-line client to share)."""
+        inherited = {key: value for key, value in os.environ.items()
+                     if not key.startswith(("HARNESS_", "PORT", "HOST"))}
+        return {**inherited, "PORT": str(self.port), "HOST": "127.0.0.1",
+                "HARNESS_DATA_DIR": str(self.data_dir),
+                # The embedding model costs seconds of CPU per start; nothing here needs it.
+                "HARNESS_SEMANTIC_MEMORY": "0", "PYTHONPATH": str(REPO), **self.env}
 
     @property
     def log_path(self) -> Path:
@@ -46,16 +65,14 @@ class ServerProcess:
 
     def launch(self) -> None:
         """Start the process without waiting for it to answer (``wait_ready`` does)."""
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-               "HARNESS_DATA_DIR": str(self.data_dir), "HARNESS_SEMANTIC_MEMORY": "0",
-               "PYTHONPATH": str(REPO), **self.env}
-        self.stderr_path = self.cwd / f"server-{port}.log"
+        self.port = self.port or free_port()
+        self.starts += 1
+        self.stderr_path = self.cwd / f"server-{self.starts}.log"
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen([*self.prefix, sys.executable, str(REPO / "run.py")],
-                                            cwd=self.cwd, env=env, stdout=subprocess.DEVNULL,
-                                            stderr=stderr, preexec_fn=self.preexec_fn)
-        self.url = f"http://127.0.0.1:{port}"
+                                            cwd=self.cwd, env=self.environment,
+                                            stdout=subprocess.DEVNULL, stderr=stderr,
+                                            preexec_fn=self.preexec_fn)
 
     def wait_ready(self) -> None:
         wait_until(self._answers, timeout_s=self.ready_timeout_s,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -18,14 +17,9 @@ from sse_starlette.sse import AppStatus
 from starlette.types import ASGIApp
 
 from harness.settings import Settings
+from tests.support.ports import free_port, listening_socket
 from web.app import create_app
 from web.connections import max_connections_for_this_process, uvicorn_options
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -80,10 +74,13 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
 def serve_in_thread(app: ASGIApp, *, port: int, timeout_s: float = 15, **options: Any
                     ) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve ``app`` with uvicorn on 127.0.0.1:``port`` in a thread of its own; return
-    once it listens (uvicorn sets ``started`` after the lifespan's start-up)."""
+    once it listens (uvicorn sets ``started`` after the lifespan's start-up). The port is
+    bound here and the socket handed to uvicorn, so no other process can take it first."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", **options))
-    thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
+    sockets = [listening_socket(port)]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets},
+                              name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s
     while not server.started:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from events.writer import append_event, append_events
+from events.writer import LogAppender, append_event, append_events
 
 LINES_PER_WRITER = 200
 WRITERS = 6
@@ -75,3 +75,39 @@ def test_an_append_cut_short_by_the_os_is_cut_back_whole(tmp_path: Path) -> None
     assert log.read_bytes() == before  # and nothing of its append stayed
     append_events(log, [{"type": "run_log", "after": True}])
     assert log.read_bytes().endswith(b'{"type":"run_log","after":true}\n')
+
+
+def test_a_kept_descriptor_follows_the_path_after_a_rotation(tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    with LogAppender(log) as appender:
+        appender.append([{"type": "run_log", "n": 1}])
+        log.rename(tmp_path / "runs.1.jsonl")
+        appended = appender.append([{"type": "run_log", "n": 2}])
+        replacement = tmp_path / "replacement.jsonl"
+        replacement.write_bytes(b'{"type":"run_log","n":0}\n')
+        replacement.replace(log)
+        appender.append([{"type": "run_log", "n": 3}])
+
+    def numbers(path: Path) -> list[int]:
+        return [json.loads(line)["n"] for line in path.read_bytes().splitlines()]
+
+    assert numbers(tmp_path / "runs.1.jsonl") == [1]
+    assert numbers(log) == [0, 3]
+    assert appended.end == len(b'{"type":"run_log","n":2}\n')
+
+
+def test_a_kept_descriptor_sees_what_other_writers_did_between_its_appends(
+        tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    with LogAppender(log) as appender:
+        appender.append([{"type": "run_log", "n": 1}])
+        with log.open("ab") as other:  # another writer dies mid-line
+            other.write(b'{"type":"run_log","torn":')
+        appended = appender.append([{"type": "run_log", "n": 2}])
+        log.write_bytes(b'{"type":"run_log","rewritten":true}\n')  # same inode, new head
+        rewritten = appender.append([{"type": "run_log", "n": 3}])
+    assert appended.end == len(b'{"type":"run_log","n":1}\n{"type":"run_log","torn":\n'
+                               b'{"type":"run_log","n":2}\n')
+    assert log.read_bytes().splitlines() == [b'{"type":"run_log","rewritten":true}',
+                                             b'{"type":"run_log","n":3}']
+    assert rewritten.head == log.read_bytes()

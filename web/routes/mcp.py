@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from harness.errors import NotFound
 from harness.mcp_proxy import McpProxy, ToolCall
-from harness.mcp_proxy.proxy import ServerListing, ToolListing, ToolOutcome
+from harness.mcp_proxy.shapes import ServerListing, ToolListing, ToolOutcome
 from web.api import endpoint
 from web.http import json_response, live_state
 

@@ -1,0 +1,51 @@
+"""Loopback ports for test servers, safe when several test processes (pytest-xdist
+workers, or another engineer's run) pick ports at the same time.
+
+A port taken with ``bind(("127.0.0.1", 0))`` and closed again comes from the kernel's
+ephemeral range, the one every outgoing connection also draws its local port from: in
+the moment before the server binds it, a connection of another process may take it, and
+the server then dies with "address already in use". Ports here come from below that
+range, where no connection is ever given one, and at random (from the OS, never from
+``random``, which Hypothesis seeds alike in every process), so that two processes
+seldom try the same one; the one that loses sees a bind error, not a hang.
+"""
+
+from __future__ import annotations
+
+import errno
+import secrets
+import socket
+
+# Below Linux's default ephemeral range (32768-60999) and the registered ports most
+# services listen on.
+LOW, HIGH = 20_000, 32_000
+_handed_out: set[int] = set()  # a restarted server's old port is not handed to another
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now and this process has not handed out."""
+    while True:
+        port = LOW + secrets.randbelow(HIGH - LOW)
+        if port in _handed_out:
+            continue
+        try:
+            listening_socket(port).close()
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                continue
+            raise
+        _handed_out.add(port)
+        return port
+
+
+def listening_socket(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:``port`` (``SO_REUSEADDR``, as uvicorn binds), for a
+    server to be handed so that nothing can take the port before it listens."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
