@@ -25,7 +25,6 @@ from events.log import EventLog
 from harness.snapshots import SnapshotStore
 from projections import snapshot
 from projections.readmodels import ReadModels
-from projections.state import RunRecord
 
 logger = logging.getLogger("harness.snapshots")
 
@@ -61,12 +60,7 @@ async def _pack_finished_runs(models: ReadModels) -> None:
     blobs = await anyio.to_thread.run_sync(pack_all)
     for (record, seen), blob in zip(todo, blobs, strict=True):
         if record.changed_at == seen and record.packed is None and not record.active:
-            _adopt(record, blob)
-
-
-def _adopt(record: RunRecord, blob: bytes) -> None:
-    record.packed = blob
-    record._items = record._item_changed_at = None
+            record.hold_packed(blob)
 
 
 async def keep_snapshots(live: HasModels, store: SnapshotStore, *, every_events: int,

@@ -28,7 +28,7 @@ from projections.readmodels import ReadModels
 from projections.state import Lifecycle, LogEntry, RunInfo, RunRecord, UsageTotals
 
 FORMAT = "harness-read-models"
-FOLD_VERSION = 2
+FOLD_VERSION = 3  # 2: runs' usage totals; 3: a run's packed blob holds its event positions
 
 
 class SnapshotRefused(ValueError):
@@ -156,8 +156,7 @@ def _models(state: _Models, position: Position) -> ReadModels:
     for ordinal, run in enumerate(state.runs):
         record = RunRecord(run.info, run.total, run.config, ordinal)
         record.lifecycle = run.lifecycle
-        record.packed = run.items
-        record._items = record._item_changed_at = None
+        record.hold_packed(run.items)
         record.counts = run.counts
         record.current = run.current
         record.recent = run.recent

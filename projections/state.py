@@ -10,7 +10,8 @@ import functools
 import zlib
 from array import array
 from datetime import datetime
-from typing import Any, Literal
+from itertools import accumulate, pairwise
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -136,10 +137,19 @@ class RunSnapshot(_Model):
 
 
 class PackedItems(_Model, array_like=True):
-    """A run's items and when each last changed, as one compressed blob (``pack``)."""
+    """A run's items, when each last changed, and the log positions of its events, as
+    one compressed blob (``pack``). The positions are kept as steps from the previous
+    one (the first from 0): small numbers, which compress to about a byte an event."""
 
     items: list[Item]
     changed_at: dict[int, int]
+    position_steps: list[int]
+
+
+class _Unpacked(NamedTuple):
+    items: dict[int, Item]
+    changed_at: dict[int, int]
+    positions: array[int]
 
 
 _pack_encoder = msgspec.json.Encoder()
@@ -147,11 +157,12 @@ _pack_decoder = msgspec.json.Decoder(PackedItems)
 
 
 @functools.lru_cache(maxsize=32)
-def _unpacked(blob: bytes) -> tuple[dict[int, Item], dict[int, int]]:
-    """The items of a packed run; the last few are kept, so that paging through one
-    run's items or answering a resume decodes each run once."""
+def _unpacked(blob: bytes) -> _Unpacked:
+    """What a packed run holds; the last few are kept, so that paging through one run's
+    items, answering a resume or stepping through its history decodes each run once."""
     packed = _pack_decoder.decode(zlib.decompress(blob))
-    return {item.sequence: item for item in packed.items}, packed.changed_at
+    return _Unpacked({item.sequence: item for item in packed.items}, packed.changed_at,
+                     array("q", accumulate(packed.position_steps)))
 
 
 class RunRecord:
@@ -165,11 +176,16 @@ class RunRecord:
     instead of thousands of objects, and decoded when a reader asks for them
     (``items`` is then a shared, read-only view). The fold unpacks a run before it
     changes it. The board, the archive and progress never need a run's items.
+
+    ``positions`` are the log offsets just after each event this run applied, in order:
+    time travel reads exactly these back (``EventLog.read_at``) to fold the run at any
+    point. They are packed with the items, so a snapshot keeps them too.
     """
 
     __slots__ = (
         "_item_changed_at",
         "_items",
+        "_positions",
         "changed_at",
         "config",
         "counts",
@@ -179,7 +195,6 @@ class RunRecord:
         "logs",
         "ordinal",
         "packed",
-        "positions",
         "recent",
         "total",
         "usage",
@@ -200,38 +215,49 @@ class RunRecord:
         self.packed: bytes | None = None
         self.ordinal = ordinal
         self.usage = UsageTotals()
-        # The log offset just after each event this run applied, in order: time travel
-        # reads exactly these back (``EventLog.read_at``) to fold the run at any point.
-        self.positions = array("q")
+        self._positions: array[int] | None = array("q")
 
     @property
     def items(self) -> dict[int, Item]:
         items = self._items
-        return items if items is not None else _unpacked(self.packed or b"")[0]
+        return items if items is not None else _unpacked(self.packed or b"").items
 
     @property
     def item_changed_at(self) -> dict[int, int]:
         changed = self._item_changed_at
-        return changed if changed is not None else _unpacked(self.packed or b"")[1]
+        return changed if changed is not None else _unpacked(self.packed or b"").changed_at
+
+    @property
+    def positions(self) -> array[int]:
+        positions = self._positions
+        return positions if positions is not None else _unpacked(self.packed or b"").positions
 
     def pack(self, *, keep: bool = True) -> bytes:
-        """The items as one blob; with ``keep``, held instead of the items from now on."""
+        """The items and positions as one blob; with ``keep``, held instead of them
+        from now on."""
         if self.packed is not None:
             return self.packed
-        state = PackedItems(items=list(self.items.values()), changed_at=self.item_changed_at)
+        positions = self.positions.tolist()  # one copy: this may run in a worker thread
+        state = PackedItems(items=list(self.items.values()), changed_at=self.item_changed_at,
+                            position_steps=[b - a for a, b in pairwise([0, *positions])])
         blob = zlib.compress(_pack_encoder.encode(state), 1)
         if keep:
-            self.packed = blob
-            self._items = self._item_changed_at = None
+            self.hold_packed(blob)
         return blob
+
+    def hold_packed(self, blob: bytes) -> None:
+        """Hold ``blob`` (what ``pack`` made of this run) instead of the objects."""
+        self.packed = blob
+        self._items = self._item_changed_at = self._positions = None
 
     def unpack(self) -> None:
         """Hold the items as objects again, to change them: decoded afresh, never the
-        shared view (two runs may pack to the same bytes)."""
+        shared view (the cache's objects may be in a reader's hands)."""
         if self.packed is not None:
             packed = _pack_decoder.decode(zlib.decompress(self.packed))
             self._items = {item.sequence: item for item in packed.items}
             self._item_changed_at = packed.changed_at
+            self._positions = array("q", accumulate(packed.position_steps))
             self.packed = None
 
     def progress(self) -> Progress:

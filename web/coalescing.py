@@ -6,7 +6,10 @@ the fan-out's bytes. The live stream instead sends a *running* item's state at m
 once per ``window_s`` per item: an update that comes sooner is held, and the item's
 then-current state is sent when its window ends. Every message still carries the
 item's absolute state, so nothing is a delta. An item that leaves ``running`` (answered,
-judged, faulted) is sent at once, and drops whatever was held for it.
+judged, faulted) is sent at once, and drops whatever was held for it. A run's status
+releases the run's held items just before it: a run may end with an item still
+``running`` (a failed run settles nothing), and its last update must not come after the
+final status, where a client that stops at that status would never see it.
 
 A held update may lie before a cursor the client was already given. A resume therefore
 also sends every running item of the active runs (``projections.messages``): a client
@@ -50,6 +53,9 @@ class ItemCoalescer:
         out: list[StreamMessage] = []
         for message in messages:
             if message.sequence is None:
+                if message.event == "run_status" and self._held:
+                    out += self._release([key for key in self._held if key[0] == message.run_id],
+                                         now)
                 out.append(message)
                 continue
             key = (message.run_id or "", message.sequence)
@@ -74,20 +80,23 @@ class ItemCoalescer:
     def due(self) -> list[StreamMessage]:
         """The current state of every held item whose window has ended."""
         now = self._clock()
-        out: list[StreamMessage] = []
-        for key, at in list(self._held.items()):
-            if at > now:
-                continue
-            del self._held[key]
-            message = self._rebuild(*key)
-            if message is not None:
-                self._sent_at[key] = now
-                out.append(message)
+        out = self._release([key for key, at in self._held.items() if at <= now], now)
         # Items that stopped streaming without a final message (a writer that died)
         # are forgotten once their window is over: their next update goes out at once.
         for key, sent in list(self._sent_at.items()):
             if now - sent >= self.window_s and key not in self._held:
                 del self._sent_at[key]
+        return out
+
+    def _release(self, keys: list[ItemKey], now: float) -> list[StreamMessage]:
+        """The current state of the held items ``keys``, no longer held."""
+        out: list[StreamMessage] = []
+        for key in keys:
+            del self._held[key]
+            message = self._rebuild(*key)
+            if message is not None:
+                self._sent_at[key] = now
+                out.append(message)
         return out
 
     def clear(self) -> None:

@@ -101,3 +101,21 @@ async def test_a_resume_from_a_cursor_given_while_an_update_was_held_brings_it(
             again = ClientBoard()
             await fold_until_chunks(resumed, again, "b", 2)
             assert again.runs["b"]["items"][1]["state"] == "running"
+
+
+async def test_a_run_that_ends_with_an_item_still_running_sends_its_held_update_first(
+        server: RunningServer) -> None:
+    async with httpx.AsyncClient() as client:
+        start = await position_after(client, server, 0)
+        async with sse_stream(server.url, after=start) as stream:
+            board = ClientBoard()
+            first = append(server.log_path, *opening("c"), delta("c", 0))
+            await fold_until(stream, board, await position_after(client, server, first))
+            # The second delta is held; the failed run settles nothing.
+            append(server.log_path, delta("c", 1),
+                   ev.RunFinished(run_id="c", status="failed", error="boom", ts=TS))
+            with anyio.fail_after(10):
+                while board.runs["c"]["run"]["status"] != "failed":
+                    board.apply(await stream.next())
+            # A client that stops at the final status already has the item's last state.
+            assert board.runs["c"]["items"][1]["activity"]["chunks"] == 2

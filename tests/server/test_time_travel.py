@@ -3,6 +3,8 @@ up to that cursor, and bad points are 4xx."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import orjson
 import pytest
@@ -10,7 +12,9 @@ import pytest
 from events import schema as ev
 from harness.cli import main as cli_main
 from tests.support.events import append, run_history
+from tests.support.processes import ServerProcess
 from tests.support.servers import RunningServer
+from tests.support.waiting import wait_until
 
 
 def interleaved() -> list[ev.Event]:
@@ -70,3 +74,37 @@ def test_a_time_before_the_run_is_a_404_and_bad_points_are_422(travelled):
         assert response.status_code == 422, bad
         assert response.json()["error"]["details"]["field"] == "at"
     assert httpx.get(f"{url}/history", params={"index": 999}).status_code == 404
+
+
+def _steps(server: ServerProcess, run_id: str) -> list[tuple[object, object]]:
+    """Each step of a run's history and its items as of that step."""
+    url = f"{server.url}/api/runs/{run_id}"
+    count = httpx.get(f"{url}/history", params={"index": 0}, timeout=10).json()["count"]
+    steps = []
+    for index in range(count):
+        step = httpx.get(f"{url}/history", params={"index": index}, timeout=10).json()
+        items = httpx.get(f"{url}/items", params={"at": step["position"], "limit": 1000},
+                          timeout=10)
+        steps.append((step, items.json()))
+    return steps
+
+
+def test_time_travel_after_a_restart_from_a_snapshot_equals_before(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path)
+    server.data_dir.mkdir()
+    append(server.log_path, *interleaved())
+    size = server.log_path.stat().st_size
+    try:
+        server.start()
+        wait_until(lambda: server.health()["position"].endswith(f":{size}"), timeout_s=60,
+                   message="the server read the whole log")
+        before = _steps(server, "mine")
+        server.stop()  # a clean shutdown writes a snapshot, where the next start begins
+        assert list((server.data_dir / "snapshots").glob("*.snapshot"))
+        server.start()
+        wait_until(lambda: server.health()["position"].endswith(f":{size}"), timeout_s=60,
+                   message="the restarted server is at the log's end")
+        assert _steps(server, "mine") == before
+        assert len(before) == 2 + 4 * 4 + 1 + 2
+    finally:
+        server.stop()

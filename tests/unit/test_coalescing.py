@@ -51,3 +51,17 @@ def test_an_item_that_stops_running_is_sent_at_once_and_drops_what_was_held() ->
 def test_a_zero_window_passes_everything_on() -> None:
     held = ItemCoalescer(lambda run_id, sequence: None, window_s=0, clock=Clock())
     assert held.pass_on([item(1), item(1)]) == [item(1), item(1)]
+
+
+def test_a_runs_status_releases_its_held_items_just_before_it() -> None:
+    clock = Clock()
+    current = {("r", 1): item(1), ("s", 1): item(1, run_id="s")}
+    held = coalescer(clock, current)
+    held.pass_on([item(1), item(1, run_id="s")])
+    clock.now += 0.05
+    assert held.pass_on([item(1), item(1, run_id="s")]) == []
+    ended = StreamMessage("run_status", "r", b'{"status":"failed"}')
+    assert held.pass_on([ended]) == [current[("r", 1)], ended]
+    assert held.next_due() == 100.25  # run s's item is still held
+    clock.now = 100.25
+    assert held.due() == [current[("s", 1)]]

@@ -36,12 +36,18 @@ def test_a_snapshot_plus_the_tail_equals_a_cold_replay(lines: list[bytes], cut: 
                 record.pack()
     restored = snapshot.decode(snapshot.encode(before))
     assert dump(restored) == dump(before)
+    assert _positions(restored) == _positions(before)
     assert restored.position == before.position
     resumed = fold_lines(restored, lines[cut:], GENERATION,
                          start=restored.position.offset)
     assert dump(resumed) == dump(cold)
+    assert _positions(resumed) == _positions(cold)  # what time travel reads back
     assert resumed.position == cold.position
     assert resumed.runs.index.by_status == cold.runs.index.by_status
+
+
+def _positions(models: ReadModels) -> dict[str, list[int]]:
+    return {record.info.id: list(record.positions) for record in models.runs.order}
 
 
 def _models(lines: list[bytes]) -> ReadModels:
