@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+WHITE_SPACE = r"\s\x1c-\x1f\x85\ufeff"  # to use inside a character class
+NOT_BLANK = rf"[^{WHITE_SPACE}]"
 _NOT_BLANK = re.compile(NOT_BLANK)
 
 

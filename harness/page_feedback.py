@@ -19,13 +19,14 @@ from msgspec import Meta
 
 from events.decoding import decode_each
 from events.writer import append_events, format_timestamp, now_timestamp
-from harness.blank import is_blank
+from harness.blank import WHITE_SPACE, is_blank
 from harness.errors import Invalid
 
 LOG_FILE = "page-feedback.jsonl"
 
-# One rule for the schema and the store: an http(s) URL with a host, or a file URL.
-PAGE_URL_PATTERN = r"^(https?://[^/?#\s]+|file://)"
+# One rule for the schema and the store: an http(s) URL with a host, or a file URL
+# (white space spelled out, as ECMA and Python read `\s` differently).
+PAGE_URL_PATTERN = rf"^(https?://[^/?#{WHITE_SPACE}]+|file://)"
 PageUrl = Annotated[str, Meta(min_length=1, max_length=2048, pattern=PAGE_URL_PATTERN,
                                description="an http(s) URL with a host, or a file URL")]
 Comment = Annotated[str, Meta(max_length=2000)]

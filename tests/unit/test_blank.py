@@ -11,7 +11,7 @@ import pytest
 from harness.blank import NOT_BLANK, is_blank
 from harness.errors import Invalid
 from harness.memory.entries import NewMemory
-from harness.page_feedback import PageFeedbackStore
+from harness.page_feedback import PageFeedbackStore, check_page_url
 
 # White space to one of the two regex dialects only: Python's \s takes the first four,
 # ECMA-262's (which JSON Schema patterns use) takes U+FEFF.
@@ -41,3 +41,11 @@ def test_a_memory_of_either_dialects_space_is_refused(text: str) -> None:
 
 def test_text_with_a_letter_is_not_blank() -> None:
     assert not is_blank("\ufeff a \x1c")
+
+
+@pytest.mark.parametrize("space", DIALECT_SPACES)
+def test_a_page_url_whose_host_holds_either_dialects_space_is_refused(space: str) -> None:
+    # Schemathesis, reading the schema's pattern by ECMA rules, sent https://U+0085 to
+    # DELETE /api/page-feedback as valid: the server must judge it as the schema does.
+    with pytest.raises(Invalid):
+        check_page_url(f"https://{space}")
