@@ -16,6 +16,7 @@ class RawSSEClient:
         self.arrivals: dict[int, float] = {}  # offset -> monotonic time it arrived
         self.latest = 0
         self.received = 0  # bytes
+        self.ended_at: float | None = None  # monotonic time the server closed the stream
         self._task: asyncio.Task | None = None
         self._moved = asyncio.Event()
 
@@ -35,6 +36,7 @@ class RawSSEClient:
         while True:
             data = await reader.read(1 << 16)
             if not data:
+                self.ended_at = time.monotonic()
                 return
             now = time.monotonic()
             self.received += len(data)

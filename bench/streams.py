@@ -9,10 +9,14 @@ Sections (each prints its figures with their ratio to the target):
   (≤ 25 ms).
 - ``executor``: an SSE client's append→client p99 while the executor runs the
   ``simulated`` provider at zero latency (≤ 25 ms).
+- ``resume``: a client resuming from the start of a 10M-event log (``<generation>:0``)
+  while 10 others follow live at 200 events/s; their append→client p99 meanwhile
+  (≤ 25 ms), how long the resume took to reach the live end, server RSS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import tempfile
 import time
@@ -26,7 +30,8 @@ from bench.bench_executor import write_dataset
 from bench.common import TS, percentile, rss_mb
 from bench.load_clients import ClientPool, latencies_ms
 from bench.logs import cached_log, data_dir_with
-from bench.patient import patient_server
+from bench.patient import patient_server, start_serving, stop, wait_for_a_snapshot
+from bench.sse_client import RawSSEClient
 from events import schema as ev
 from events.writer import append_events
 
@@ -213,12 +218,92 @@ def executor(items: int = 20_000, concurrency: int = 16, samples: int = 200
     return {"p50_ms": p50, "p99_ms": p99}
 
 
+def _resume_from_start(url: str, after: str, delay_s: float, limit_s: float, pid: int,
+                       conn: Connection) -> None:
+    """After ``delay_s``, one SSE client resuming at ``after`` and reading as fast as it
+    can until the first ``id:`` (only the backlog's last chunk carries one: the position
+    it was asked at) or ``limit_s``; send back (monotonic start, end or None, bytes read
+    by then, the server's highest RSS meanwhile, when the server hung up or None)."""
+    async def read() -> tuple[float, float | None, int, float, float | None]:
+        await asyncio.sleep(delay_s)
+        client = RawSSEClient()
+        started = time.monotonic()
+        await client.connect(url, after=after)
+        peak = rss_mb(pid)
+        while (not client.arrivals and client.ended_at is None
+               and time.monotonic() - started < limit_s):
+            await asyncio.sleep(0.1)
+            peak = max(peak, rss_mb(pid))
+        received = client.received
+        client.close()
+        return (started, min(client.arrivals.values(), default=None), received, peak,
+                client.ended_at)
+
+    conn.send(asyncio.run(read()))
+
+
+def resume(events: int = 10_000_000, clients: int = 10, rate: float = 200,
+           seconds: float = 45, delay_s: float = 3) -> dict[str, float]:
+    """``clients`` SSE clients follow a writer live; ``delay_s`` into it, one more resumes
+    from the log's start. The others' append->client latency while it reads its backlog."""
+    source = cached_log(events)
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = data_dir_with(source, Path(folder), writable=True)
+        log = data_dir / "runs.jsonl"
+        _open_run(log, "resume", STREAMING_ITEMS)
+        # A first start replays the whole log and leaves a snapshot when it stops; the
+        # server measured is a restart from it, as after a deploy.
+        _, process, _ = start_serving(data_dir)
+        stop(process)
+        wait_for_a_snapshot(data_dir, timeout_s=0)
+        with patient_server(data_dir) as (url, process):
+            position = _health(url)["position"]
+            generation = position.split(":")[0]
+            address = urlparse(url)
+            with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
+                            clients, processes=min(4, clients)) as pool:
+                _wait_for_clients(url, clients)
+                rss_before = rss_mb(process.pid)
+                mine, theirs = multiprocessing.get_context("spawn").Pipe()
+                resumer = multiprocessing.get_context("spawn").Process(
+                    target=_resume_from_start, daemon=True,
+                    args=(url, f"{generation}:0", delay_s, seconds - delay_s, process.pid,
+                          theirs))
+                resumer.start()
+                appends, _ = drive_writers(log, "resume", rate=rate, writers=1, batch=1,
+                                           seconds=seconds)
+                started, finished, received, rss_peak, hung_up = mine.recv()
+                resumer.join(timeout=10)
+                arrivals = pool.arrivals(max(end for _, end in appends))
+    window_end = finished or hung_up or appends[-1][0]
+    during = [(at, end) for at, end in appends if started <= at <= window_end]
+    quiet = [(at, end) for at, end in appends if not started <= at <= window_end]
+    samples = latencies_ms(during, arrivals)
+    p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+    quiet_p99 = percentile(latencies_ms(quiet, arrivals), 0.99) if quiet else float("nan")
+    took = (finished or window_end) - started
+    reached = (f"reached the live end in {took:.1f} s" if finished else
+               f"was HUNG UP ON by the server after {took:.1f} s" if hung_up else
+               f"did NOT reach the live end within {took:.0f} s")
+    print(f"a client resuming from the start of a {events:,}-event log "
+          f"({source.stat().st_size / 1e9:.2f} GB) while {clients} SSE clients follow "
+          f"{rate:g} events/s: theirs append->client p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+          f"over {len(during)} appends -> {25 / p99:.2f}x the target (p99 <= 25 ms; "
+          f"{quiet_p99:.1f} ms outside the resume)")
+    print(f"  the resume {reached}: {received / 1e6:,.0f} MB read "
+          f"({received / 1e6 / took:,.1f} MB/s); server RSS {rss_before:.0f} MB before, "
+          f"max {rss_peak:.0f} MB during")
+    return {"p50_ms": p50, "p99_ms": p99, "resume_s": took if finished else float("nan"),
+            "resume_mb": received / 1e6, "rss_before_mb": rss_before, "rss_max_mb": rss_peak}
+
+
 def main(quick: bool = False) -> None:
     fanout(clients=200 if quick else 2000, appends=10 if quick else 40)
     ingest(rate=10_000 if quick else 50_000, clients=20 if quick else 100,
            seconds=3 if quick else 10)
     loaded(events=200_000 if quick else 5_000_000)
     executor(items=2_000 if quick else 20_000, samples=50 if quick else 200)
+    resume(events=200_000 if quick else 10_000_000, seconds=10 if quick else 45)
 
 
 if __name__ == "__main__":
