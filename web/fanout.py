@@ -15,8 +15,10 @@ then-current state when each item's window ends, with the last batch's id.
 Slow consumers never slow the reader or anybody else: a client's pending list is
 bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
 has not completed for ``stall_s`` seconds, the client is cut off at once; it resumes
-with ``Last-Event-ID``. One housekeeping task (``run``) sends the pings, cuts off
-stalled clients and ends every stream when the server shuts down.
+with ``Last-Event-ID``. A client still taking its opening (a resume's backlog) is not
+cut off for lagging: its live batches are dropped and it resumes from the opening's end.
+One housekeeping task (``run``) sends the pings, cuts off stalled clients and ends every
+stream when the server shuts down.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ class StreamClient:
     ``run_item`` messages.
     """
 
-    __slots__ = ("board_only", "cancel", "cut_off", "pending", "pending_bytes", "run_ids",
-                 "sending_since", "wake")
+    __slots__ = ("board_only", "cancel", "cut_off", "in_opening", "overran", "pending",
+                 "pending_bytes", "run_ids", "sending_since", "wake")
 
     def __init__(self, *, run_ids: frozenset[str], board_only: bool) -> None:
         self.run_ids = run_ids
@@ -58,6 +60,11 @@ class StreamClient:
         self.cut_off = False
         self.sending_since: float | None = None
         self.cancel: anyio.CancelScope | None = None  # the connection's, to hang up
+        # While its opening (what it missed) is sent, live batches wait behind it; past
+        # the bound they are dropped and ``overran`` says the opening must be followed
+        # by a resume from its own end instead (``web.sse.LiveStream``).
+        self.in_opening = False
+        self.overran = False
 
     def take(self) -> bytes:
         """Everything pending, in one piece, and a fresh wake-up for what comes next."""
@@ -182,8 +189,16 @@ class Fanout:
                 self._hand_out(released, self._cursor, before=released)
 
     def _push(self, client: StreamClient, frames: bytes) -> None:
+        if client.overran:
+            return
         if (len(client.pending) >= self.max_batches
                 or client.pending_bytes + len(frames) > self.max_bytes):
+            if client.in_opening:
+                # A long opening is not a slow consumer: cutting it off would make it
+                # start over from the same cursor, forever, under steady writes.
+                client.overran = True
+                client.take()
+                return
             self._cut_off(client)
             return
         client.push(frames)

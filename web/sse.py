@@ -104,9 +104,10 @@ class LiveStream(Response):
     middle of a send to a socket that no longer drains.
     """
 
-    def __init__(self, fanout: Fanout, client: StreamClient, opening: Iterator[bytes], *,
-                 position: str, counts: StreamCounts) -> None:
+    def __init__(self, live: LiveLog, fanout: Fanout, client: StreamClient,
+                 opening: Iterator[bytes], *, position: str, counts: StreamCounts) -> None:
         super().__init__()  # its headers are its own (no Content-Length: it never ends)
+        self.live = live
         self.fanout = fanout
         self.client = client
         self.opening = opening
@@ -143,20 +144,33 @@ class LiveStream(Response):
 
     async def _pump(self, send: Send) -> None:
         client = self.client
-        for chunk in self.opening:
-            client.sending_since = time.monotonic()
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            client.sending_since = None
-            # A send to a fast socket never suspends: let other requests in between.
-            await anyio.lowlevel.checkpoint()
+        opening, opening_end = self.opening, self.position
+        while True:
+            client.in_opening = True
+            for chunk in opening:
+                await self._send(send, chunk)
+                # A send to a fast socket never suspends: let other requests in between.
+                await anyio.lowlevel.checkpoint()
+            client.in_opening = False
+            if not client.overran:
+                break
+            # Live batches came faster than the opening went out, and were dropped: what
+            # they changed follows as a resume from the opening's end (absolute state, as
+            # every message), begun in this same step so that no batch falls between.
+            client.overran = False
+            opening = opening_frames(self.live, opening_end, client.run_ids,
+                                     items=not client.board_only)
+            opening_end = str(self.live.position)
         while True:
             await client.wake.wait()
             if client.cut_off and not client.pending:
                 return
-            data = client.take()
-            client.sending_since = time.monotonic()
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-            client.sending_since = None
+            await self._send(send, client.take())
+
+    async def _send(self, send: Send, data: bytes) -> None:
+        self.client.sending_since = time.monotonic()
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+        self.client.sending_since = None
 
 
 async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
@@ -188,7 +202,7 @@ async def events(request: Request, query: EventsQuery) -> LiveStream:
         fanout.attach(client)
     cursor = request.headers.get("last-event-id") or query.after
     opening = opening_frames(live, cursor, run_ids, items=not board_only)
-    return LiveStream(fanout, client, opening, position=str(live.position),
+    return LiveStream(live, fanout, client, opening, position=str(live.position),
                       counts=request.app.state.streams)
 
 

@@ -182,6 +182,33 @@ async def test_a_stalled_client_is_cut_off_without_slowing_others(
             assert health["subscribers"]["sse"] == 1
 
 
+async def test_a_resume_whose_opening_outlasts_the_buffer_still_reaches_the_live_end(
+        server_factory, settings) -> None:
+    # Resuming from the log's start, the client reads nothing at first: its opening
+    # (~15 MB) fills the socket while more batches arrive than it may lag. Before, it was
+    # cut off, and, holding no id yet, could only start over from the start, forever.
+    server = server_factory(replace(settings, stream_buffer=4))
+    big_prompt = "Which of these is right? " + "x" * 32_000 + " {}"
+    async with httpx.AsyncClient() as client:
+        generation = (await position_of(client, server)).split(":")[0]
+        for number in range(150):
+            end = append(server.log_path, *run_history(f"old{number}", total=3,
+                                                       prompt=big_prompt))
+        await wait_for_position(client, server, end)
+        async with sse_stream(server.url, after=f"{generation}:0") as stream:
+            for number in range(12):  # each its own batch
+                end = append(server.log_path, *run_history(f"new{number}", total=1,
+                                                           answers=(True,)))
+                position = await wait_for_position(client, server, end)
+            board = ClientBoard()
+            await fold_until(stream, board, position, timeout_s=30)
+            expected, _ = await server_board(client, server.url)
+        assert len(board.runs) == 162
+        assert {run_id: board.runs[run_id] for run_id in expected} == expected
+        health = (await client.get(f"{server.url}/api/health")).json()
+        assert health["subscribers"]["dropped"] == 0
+
+
 async def test_head_requests_leave_no_subscription_behind(server: RunningServer) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(5):
