@@ -117,7 +117,7 @@ def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | N
 
 def messages_since_in_slices(models: ReadModels, offset: int,
                              run_ids: Collection[str] | None = None, *, items: bool = True,
-                             slice_size: int = 256) -> Iterator[list[StreamMessage]]:
+                             slice_size: int = 64) -> Iterator[list[StreamMessage]]:
     """``messages_since`` in lists of at most ``slice_size`` messages, built one at a time
     as they are asked for, so that a resume from the start of a long log neither holds
     every message at once nor builds them in one go.
