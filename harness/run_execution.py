@@ -73,11 +73,13 @@ class RunExecution:
             claims.note_write_failure(run_id, refused)
         finally:
             claims.release(active)
-            active.done.set()
-            self._ended()
             if not active.lost and run_id not in claims.interrupted:
+                # Before ``done``: once a cancel has answered, a retry sent at once must
+                # find the run's lease free, here or on another replica.
                 with anyio.CancelScope(shield=True):
                     await _quietly(claims.leases.release(run_id))
+            active.done.set()
+            self._ended()
 
     async def _run_items(self, active: ActiveRun) -> tuple[FinalStatus, str | None]:
         """Run the run's unfinished items; its final status and error."""
