@@ -7,10 +7,14 @@ history stands (``JetStreamLog.history``): a history other than the reader's is 
 sequence that answer named — never a record published after it, which could belong to
 a history that began in between (a purge, then a publish).
 
-Messages are asked for a batch at a time with ``no_wait`` (the server sends what it
-has at once) and arrive in a raw inbox (``events.nats_frames``): bytes cut out of the
-socket's buffer, never parsed into nats-py messages, whose header parsing was most of a
-replay. Only the payload and the reply subject (the stream sequence) are used.
+Messages are asked for in pull requests with ``no_wait`` (the server sends what it has
+at once), several on their way at a time: up to ``PREFETCH`` messages are asked for or
+waiting ahead of what was handed out, so that nats-server goes on sending while the
+last batch is folded. (With one request at a time it sat idle through every fold and
+the reader then waited for it: most of what a JetStream replay took beyond a file's.)
+They arrive in a raw inbox (``events.nats_frames``): bytes cut out of the socket's
+buffer, never parsed into nats-py messages, whose header parsing was most of a replay.
+Only the payload and the reply subject (the stream sequence) are used.
 The consumer's own delivery counter must go up by one each message; a jump (a message
 lost on the way, a consumer that vanished after a server restart or an idle spell) makes
 the reader drop the consumer and make a new one after the last record it received.
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import nats
@@ -33,7 +39,8 @@ if TYPE_CHECKING:
     from events.jetstream import JetStreamLog
 
 PULL_TIMEOUT_S = 5.0
-PULL_BATCH = 4096  # messages asked for at once: bounds what waits in the inbox
+PULL_BATCH = 8192  # messages asked for in one pull request
+PREFETCH = 32768  # messages asked for or received ahead of the reader: bounds its memory
 CONSUMER_IDLE_S = 300.0  # the server removes a consumer idle this long; we make another
 _END_OF_BATCH = (b"404", b"408")  # no messages (now) / the request expired
 
@@ -54,7 +61,7 @@ class JetStreamReader:
         self._sequences: list[int] = []
         self._payloads: list[bytes] = []
         self._handed = 0
-        self._asked = 0  # messages of a pull request on its way (prefetched), if any
+        self._requests: deque[int] = deque()  # pull requests on their way: messages each still owes
         self._stale: list[tuple[str | None, RawInbox | None]] = []
 
     @property
@@ -86,12 +93,9 @@ class JetStreamReader:
             while len(raws) < max_records and size < max_bytes:
                 if self._handed == len(self._sequences):
                     self._sequences, self._payloads, self._handed = [], [], 0
-                    wanted = min(max_records - len(raws), history.last_seq - self._received_to,
-                                 PULL_BATCH)
-                    if wanted <= 0 or not await self._pull(wanted, ends[-1] if ends else
-                                                           self._offset):
+                    if not await self._fill(history.last_seq,
+                                            ends[-1] if ends else self._offset):
                         break
-                    await self._prefetch(history.last_seq)
                 first = self._handed
                 # Not beyond the history looked at: a later record is the next read's.
                 stop = bisect.bisect_right(self._sequences, history.last_seq, first,
@@ -111,6 +115,8 @@ class JetStreamReader:
                 self._handed = stop
                 if stop < len(self._sequences) and self._sequences[stop] > history.last_seq:
                     break
+            # The next records come in while this batch is folded.
+            await self._ask_ahead(history.last_seq)
         except BaseException:
             # What was taken off the buffer is not handed out: read it again next time.
             self._forget(resume_after=self._offset)
@@ -121,19 +127,15 @@ class JetStreamReader:
         return RecordBatch(self._generation, start, raws, ends, self._offset,
                            _as_lines(raws))
 
-    async def _pull(self, wanted: int, handed_to: int) -> bool:
-        """Receive up to ``wanted`` messages, asking the consumer for them unless a
-        request is on its way already; whether any arrived. ``handed_to`` is the last
-        sequence handed out, where a new consumer starts after."""
+    async def _fill(self, last_seq: int, handed_to: int) -> bool:
+        """Receive more messages, asking for them unless they are on their way; whether
+        any arrived. ``handed_to`` is the last sequence handed out, where a new consumer
+        starts after."""
         for attempt in range(2):
             if self._consumer is None:
                 await self._make_consumer()
-            if self._asked:
-                wanted = self._asked
-            else:
-                await self._ask(wanted)
-            self._asked = 0
-            received = await self._receive(wanted)
+            await self._ask_ahead(last_seq)
+            received = await self._receive()
             if received is not None:
                 return received > 0
             self._forget(resume_after=handed_to)  # lost its way: start after what we have
@@ -141,13 +143,21 @@ class JetStreamReader:
                 raise LogUnavailable(f"cannot read {self._log.name}: its consumer keeps failing")
         return False
 
-    async def _prefetch(self, last_seq: int) -> None:
-        """Ask for the next messages up to ``last_seq`` now, so that they arrive while
-        this batch is handed out and folded (else a replay waits a round trip a pull)."""
-        wanted = min(last_seq - self._received_to, PULL_BATCH)
-        if wanted > 0 and not self._asked and self._consumer is not None:
+    async def _ask_ahead(self, last_seq: int) -> None:
+        """Keep up to ``PREFETCH`` messages asked for or received and not handed out, in
+        requests of ``PULL_BATCH``, none past ``last_seq`` (a later one may be of another
+        history). So nats-server sends while the reader's last batch is folded, and a
+        replay never waits a round trip for a pull."""
+        if self._consumer is None:
+            return
+        asked = sum(self._requests)
+        room = min(PREFETCH - asked - (len(self._sequences) - self._handed),
+                   last_seq - self._received_to - asked)
+        while room > 0:
+            wanted = min(room, PULL_BATCH)
             await self._ask(wanted)
-            self._asked = wanted
+            self._requests.append(wanted)
+            room -= wanted
 
     async def _ask(self, wanted: int) -> None:
         assert self._consumer is not None and self._inbox is not None
@@ -157,40 +167,76 @@ class JetStreamReader:
         await client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._log.stream}.{self._consumer}",
                              request, reply=self._inbox.subscription.subject)
 
-    async def _receive(self, wanted: int) -> int | None:
-        """Take up to ``wanted`` messages off the inbox; how many, or ``None`` if the
-        consumer must be made again."""
+    async def _receive(self) -> int | None:
+        """Take what arrived for the requests on their way, waiting until some messages
+        did (or every request is over); how many, or ``None`` if the consumer must be
+        made again."""
         inbox = self._inbox
         assert inbox is not None
-        sequences, payloads = self._sequences, self._payloads
-        received = 0
-        expected = self._next_delivery
-        try:
-            while received < wanted:
-                if not await inbox.wait(PULL_TIMEOUT_S):
-                    if inbox.connection_closed:
-                        raise LogUnavailable(f"cannot read {self._log.name}: connection closed")
-                    return None
-                for _subject, reply, headers, payload in inbox.take():
-                    if not reply:  # a status: NATS/1.0 404 No Messages, 408, 409 ...
-                        if headers is not None and headers[9:12] in _END_OF_BATCH:
-                            return received
-                        return None  # 409 (consumer deleted…), 503 (no consumer any more)
-                    # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
-                    # or the newer form with a domain and an account hash (two more).
-                    tokens = reply.split(b".")
-                    first = 5 if len(tokens) == 9 else 7
-                    if int(tokens[first + 1]) != expected:
+        while self._requests:
+            if not await inbox.wait(PULL_TIMEOUT_S):
+                if inbox.connection_closed:
+                    raise LogUnavailable(f"cannot read {self._log.name}: connection closed")
+                return None
+            # Columns, not a loop over messages: a replay takes a million of them.
+            _subjects, replies, headers, payloads = zip(*inbox.take(), strict=True)
+            received = start = 0
+            while start < len(replies):
+                try:  # a status: NATS/1.0 404 No Messages, 408, 409 ...
+                    status = replies.index(b"", start)
+                except ValueError:
+                    status = len(replies)
+                if status > start:
+                    if not self._keep(replies[start:status], payloads[start:status]):
                         return None  # a message lost on the way, or another consumer's
-                    expected += 1
-                    sequences.append(int(tokens[first]))
-                    payloads.append(payload)
-                    received += 1
-        finally:
-            self._next_delivery = expected
-            if sequences:
-                self._received_to = sequences[-1]
-        return received
+                    self._answered(status - start)
+                    received += status - start
+                if status < len(replies):
+                    header = headers[status]
+                    if header is None or header[9:12] not in _END_OF_BATCH:
+                        return None  # 409 (consumer deleted…), 503 (no consumer any more)
+                    if self._requests:  # the oldest request ends with fewer than it asked
+                        self._requests.popleft()
+                start = status + 1
+            if received:
+                return received
+        return 0
+
+    def _answered(self, count: int) -> None:
+        """``count`` messages arrived: the requests they answer, oldest first."""
+        requests = self._requests
+        while count and requests:
+            taken = min(count, requests[0])
+            count -= taken
+            if taken == requests[0]:
+                requests.popleft()
+            else:
+                requests[0] -= taken
+
+    def _keep(self, replies: Sequence[bytes], payloads: Sequence[bytes]) -> bool:
+        """Keep delivered messages, unless one is missing among them or before them.
+
+        The consumer numbers its deliveries one by one, in the order it sends them, and
+        sends the stream's messages in sequence order (no redeliveries: nothing is
+        acked): so the first and the last message tell whether every one in between is
+        there, and the stream sequences are a plain range unless messages were deleted
+        from the stream in between — only then is every reply subject read."""
+        try:
+            first_sequence, first_delivery = _numbers(replies[0])
+            last_sequence, last_delivery = _numbers(replies[-1])
+            count = len(replies)
+            if first_delivery != self._next_delivery or last_delivery - first_delivery + 1 != count:
+                return False
+            if last_sequence - first_sequence + 1 == count:
+                self._sequences += range(first_sequence, last_sequence + 1)
+            else:
+                self._sequences += [_numbers(reply)[0] for reply in replies]
+        except (ValueError, IndexError):
+            return False  # not a JetStream delivery's reply subject
+        self._next_delivery = last_delivery + 1
+        self._payloads += payloads
+        self._received_to = self._sequences[-1]
+        return True
 
     async def _make_consumer(self) -> None:
         await self._tidy()
@@ -215,7 +261,8 @@ class JetStreamReader:
         if self._inbox is not None:
             self._inbox.closed = True  # what still arrives for it is dropped
         self._consumer, self._inbox = None, None
-        self._sequences, self._payloads, self._handed, self._asked = [], [], 0, 0
+        self._sequences, self._payloads, self._handed = [], [], 0
+        self._requests.clear()
         self._received_to = resume_after
 
     async def _tidy(self) -> None:
@@ -238,10 +285,21 @@ def _as_lines(raws: list[bytes]) -> bytes | None:
     record would not be exactly one line (empty, blank, or holding a newline: another
     publisher's pretty-printed JSON), which must stay one record, as the live path
     reads it."""
-    for raw in raws:
-        if not raw.strip() or b"\n" in raw:
-            return None
-    return b"\n".join(raws) + b"\n"
+    if not all(raws) or any(map(bytes.isspace, raws)):
+        return None
+    lines = b"\n".join(raws)
+    if lines.count(b"\n") != len(raws) - 1:
+        return None
+    return lines + b"\n"
+
+
+def _numbers(reply: bytes) -> tuple[int, int]:
+    """The stream sequence and the delivery number in a delivery's reply subject:
+    $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>, or the newer
+    form with a domain and an account hash (two tokens more)."""
+    tokens = reply.split(b".")
+    first = 5 if len(tokens) == 9 else 7
+    return int(tokens[first]), int(tokens[first + 1])
 
 
 async def quietly(awaitable: object) -> None:

@@ -163,31 +163,36 @@ class FrameParser(Parser):
         position = 0
         taken: dict[int, list[Frame]] = {}
         inboxes = self.inboxes
-        while position < size:
-            match = _HMSG.match(data, position) or _MSG.match(data, position)
+        match_headed, match_plain = _HMSG.match, _MSG.match
+        sid_text = b""
+        frames: list[Frame] = []
+        # One loop turn a message, a million in a replay: what varies little (the
+        # inbox) is looked up only when it changes.
+        while True:
+            match = match_headed(data, position) or match_plain(data, position)
             if match is None:
                 break
-            subject, sid_text, reply, header_text, size_text = match.groups()
-            sid = int(sid_text)
-            if sid not in inboxes:
-                break
+            subject, this_sid, reply, header_text, size_text = match.groups()
+            if this_sid != sid_text:
+                sid = int(this_sid)
+                if sid not in inboxes:
+                    break
+                sid_text, frames = this_sid, taken.setdefault(sid, [])
             body = match.end()
             end = body + int(size_text)
             if end + 2 > size:
                 break  # the rest of it is still on its way
-            header_size = int(header_text) if header_text else 0  # MSG: none
-            frame = (subject, reply or b"", data[body:body + header_size] if header_size
-                     else None, data[body + header_size:end])
-            frames = taken.get(sid)
-            if frames is None:
-                taken[sid] = [frame]
+            if header_text:  # HMSG; a MSG has none
+                payload = body + int(header_text)
+                frames.append((subject, reply or b"", data[body:payload], data[payload:end]))
             else:
-                frames.append(frame)
+                frames.append((subject, reply or b"", None, data[body:end]))
             position = end + 2
         if position:
             del self.buf[:position]
-        for sid, frames in taken.items():
-            inboxes[sid].deliver(frames)
+        for sid, delivered in taken.items():
+            if delivered:
+                inboxes[sid].deliver(delivered)
 
 
 # What nats-server sends: single spaces, two where a message has no reply subject.

@@ -4,6 +4,7 @@ outside publish, and one-line errors for a log that cannot be used."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,8 +14,10 @@ import msgspec
 import nats
 import pytest
 
+from events import jetstream_reader
 from events import schema as ev
 from events.jetstream import JetStreamLog
+from events.jetstream_reader import JetStreamReader
 from events.log import LogUnavailable, RecordBatch, Rotation
 from events.nats_address import BadAddress, NatsAddress
 from events.position import Position
@@ -74,6 +77,49 @@ async def test_a_reader_resumes_after_any_position_and_in_bounded_batches(
     assert messages(second) == ["line 7", "line 8", "line 9"]
     assert isinstance(second, RecordBatch) and second.start == first.end  # type: ignore[union-attr]
     assert await reader.read() is None
+
+
+async def read_all(reader: JetStreamReader, **limits: int) -> list[RecordBatch]:
+    batches = []
+    while (batch := await reader.read(**limits)) is not None:
+        assert isinstance(batch, RecordBatch), batch
+        batches.append(batch)
+    return batches
+
+
+async def test_many_pulls_ahead_hand_out_every_record_once_in_order(
+        log: JetStreamLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small pulls, several on their way at once, and reads that end within one.
+    monkeypatch.setattr(jetstream_reader, "PULL_BATCH", 16)
+    monkeypatch.setattr(jetstream_reader, "PREFETCH", 40)
+    await log.append([log_line(n) for n in range(300)])
+    reader = log.reader()
+    batches = await read_all(reader, max_records=23)
+    assert [text for batch in batches for text in messages(batch)] == [
+        f"line {n}" for n in range(300)]
+    assert [list(batch.ends) for batch in batches] == [
+        list(range(start + 1, min(start + 23, 300) + 1)) for start in range(0, 300, 23)]
+    assert all(later.start == earlier.end for earlier, later in itertools.pairwise(batches))
+    await log.append([log_line(300)])
+    assert messages(await reader.read()) == ["line 300"]
+    await reader.aclose()
+
+
+async def test_records_after_deleted_messages_keep_their_own_sequences(
+        log: JetStreamLog, nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fewer messages than the stream's sequences count: pulls end early ("404").
+    monkeypatch.setattr(jetstream_reader, "PULL_BATCH", 8)
+    monkeypatch.setattr(jetstream_reader, "PREFETCH", 24)
+    await log.append([log_line(n) for n in range(40)])
+    client = await nats.connect(nats_server.url)
+    for sequence in (5, 6, 17, 24, 40):
+        await client.jetstream().delete_msg("TEST", sequence)
+    await client.close()
+    batches = await read_all(log.reader(), max_records=10)
+    kept = [n for n in range(40) if n + 1 not in (5, 6, 17, 24, 40)]
+    assert [text for batch in batches for text in messages(batch)] == [
+        f"line {n}" for n in kept]
+    assert [end for batch in batches for end in batch.ends] == [n + 1 for n in kept]
 
 
 async def test_an_event_appended_twice_with_one_event_id_is_stored_once(
