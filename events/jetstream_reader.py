@@ -287,10 +287,8 @@ def _as_lines(raws: list[bytes]) -> bytes | None:
     reads it."""
     if not all(raws) or any(map(bytes.isspace, raws)):
         return None
-    lines = b"\n".join(raws)
-    if lines.count(b"\n") != len(raws) - 1:
-        return None
-    return lines + b"\n"
+    lines = b"\n".join([*raws, b""])
+    return lines if lines.count(b"\n") == len(raws) else None
 
 
 def _numbers(reply: bytes) -> tuple[int, int]:

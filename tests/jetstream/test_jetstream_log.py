@@ -122,6 +122,23 @@ async def test_records_after_deleted_messages_keep_their_own_sequences(
     assert [end for batch in batches for end in batch.ends] == [n + 1 for n in kept]
 
 
+async def test_a_record_that_is_not_one_line_stays_one_record(
+        log: JetStreamLog, nats_server: NatsServer) -> None:
+    # Another publisher's pretty-printed JSON, a blank and an empty message: a replay
+    # must not decode them as lines, where they would be two records, or none.
+    await log.append([log_line(0)])
+    odd = [b'{\n "type": "run_log"}', b" \t", b""]
+    client = await nats.connect(nats_server.url)
+    for payload in odd:
+        await client.jetstream().publish(log.subject, payload)
+    await client.close()
+    batch = await log.reader().read()
+    assert isinstance(batch, RecordBatch)
+    assert (list(batch.raws[1:]), list(batch.ends), batch.lines) == (odd, [1, 2, 3, 4], None)
+    first = await log.reader().read(max_records=1)
+    assert isinstance(first, RecordBatch) and first.lines == batch.raws[0] + b"\n"
+
+
 async def test_an_event_appended_twice_with_one_event_id_is_stored_once(
         log: JetStreamLog) -> None:
     first = await log.append([log_line(0, event_id="e-1")])
