@@ -2,11 +2,16 @@
 
 The fan-out listens to the bus *synchronously*: when the live log publishes a batch,
 ``publish`` encodes its frames once per kind of client (everything; the board only;
-a run filter) and appends those bytes to each client's pending list, waking the
-client's connection only if it was idle. The connection's own coroutine — the ASGI
-call uvicorn already runs — joins what is pending and sends it in one write. There
-is no per-client memory stream, timeout scope or send wrapper; a client costs a
-small ``StreamClient`` and one parked task that waits for the disconnect.
+a run filter) and hands those bytes to each client. A client whose connection is
+idle in its live loop, with nothing pending and a socket that takes more, gets them
+written to its socket there and then (``StreamClient.write_now``, our HTTP protocol's
+direct body writer): one ``transport.write``, no task woken. Otherwise they go to the
+client's pending list, waking its connection if it was idle; the connection's own
+coroutine — the ASGI call uvicorn already runs — joins what is pending and sends it
+in one write, through ASGI. As the direct write is taken only while nothing is
+pending and no send is under way, the two paths never reorder a client's frames.
+A client costs a small ``StreamClient`` and one parked task that waits for the
+disconnect.
 
 Before the frames are encoded, ``coalescer`` (``web.coalescing``) holds back the
 updates of running items sent within the last quarter second; ``run`` sends their
@@ -49,7 +54,7 @@ class StreamClient:
     """
 
     __slots__ = ("board_only", "cancel", "cut_off", "in_opening", "overran", "pending",
-                 "pending_bytes", "run_ids", "sending_since", "wake")
+                 "pending_bytes", "run_ids", "sending_since", "wake", "write_now")
 
     def __init__(self, *, run_ids: frozenset[str], board_only: bool) -> None:
         self.run_ids = run_ids
@@ -65,6 +70,9 @@ class StreamClient:
         # by a resume from its own end instead (``web.sse.LiveStream``).
         self.in_opening = False
         self.overran = False
+        # Set while the connection waits in its live loop, if the server offers it:
+        # writes a body chunk to the socket now, or says it cannot without waiting.
+        self.write_now: Callable[[bytes], bool] | None = None
 
     def take(self) -> bytes:
         """Everything pending, in one piece, and a fresh wake-up for what comes next."""
@@ -191,6 +199,9 @@ class Fanout:
     def _push(self, client: StreamClient, frames: bytes) -> None:
         if client.overran:
             return
+        if (client.write_now is not None and not client.pending
+                and client.sending_since is None and client.write_now(frames)):
+            return  # behind everything sent before it: nothing waits, nothing is sending
         if (len(client.pending) >= self.max_batches
                 or client.pending_bytes + len(frames) > self.max_bytes):
             if client.in_opening:

@@ -14,7 +14,7 @@ the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 import anyio
@@ -37,6 +37,7 @@ from projections.messages import (
     messages_since_in_slices,
 )
 from web.api import endpoint
+from web.connections import BODY_WRITER_EXTENSION
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
 
@@ -97,7 +98,9 @@ def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterat
 
 class LiveStream(Response):
     """The ``text/event-stream`` response of one client: what it missed, then whatever
-    the fan-out hands it, each piece in one write.
+    the fan-out hands it, each piece in one write — written by the fan-out itself while
+    this response waits in its live loop and the server offers ``BODY_WRITER_EXTENSION``
+    (``web.connections``), else sent here through ASGI.
 
     Its only other task waits for the client to go away. A client cut off for falling
     behind is hung up on at once (the fan-out cancels ``client.cancel``), even in the
@@ -132,7 +135,8 @@ class LiveStream(Response):
                 async with anyio.create_task_group() as tasks:
                     client.cancel = tasks.cancel_scope
                     tasks.start_soon(_hang_up_on_disconnect, receive, tasks.cancel_scope)
-                    await self._pump(send)
+                    await self._pump(send, scope.get("extensions", {}).get(
+                        BODY_WRITER_EXTENSION))
                     ended = True
                     tasks.cancel_scope.cancel()
             finally:
@@ -142,7 +146,7 @@ class LiveStream(Response):
         finally:
             self.fanout.detach(client)
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self, send: Send, write_now: Callable[[bytes], bool] | None) -> None:
         client = self.client
         opening, opening_end = self.opening, self.position
         while True:
@@ -161,11 +165,15 @@ class LiveStream(Response):
             opening = opening_frames(self.live, opening_end, client.run_ids,
                                      items=not client.board_only)
             opening_end = str(self.live.position)
-        while True:
-            await client.wake.wait()
-            if client.cut_off and not client.pending:
-                return
-            await self._send(send, client.take())
+        client.write_now = write_now
+        try:
+            while True:
+                await client.wake.wait()
+                if client.cut_off and not client.pending:
+                    return
+                await self._send(send, client.take())
+        finally:
+            client.write_now = None
 
     async def _send(self, send: Send, data: bytes) -> None:
         self.client.sending_since = time.monotonic()
