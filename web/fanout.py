@@ -123,6 +123,9 @@ class Fanout:
         self.clients: dict[StreamClient, None] = {}
         self.dropped = 0
         self.closed = False
+        # Frames handed to clients: written to the socket at once, or left pending.
+        self.written_at_once = 0
+        self.left_pending = 0
 
     def attach(self, client: StreamClient) -> None:
         """Feed ``client`` from the next batch on. The bus is listened to only while
@@ -201,7 +204,8 @@ class Fanout:
             return
         if (client.write_now is not None and not client.pending
                 and client.sending_since is None and client.write_now(frames)):
-            return  # behind everything sent before it: nothing waits, nothing is sending
+            self.written_at_once += 1  # after all sent before: none waits or is sending
+            return
         if (len(client.pending) >= self.max_batches
                 or client.pending_bytes + len(frames) > self.max_bytes):
             if client.in_opening:
@@ -212,6 +216,7 @@ class Fanout:
                 return
             self._cut_off(client)
             return
+        self.left_pending += 1
         client.push(frames)
 
     def _cut_off(self, client: StreamClient) -> None:
