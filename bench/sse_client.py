@@ -8,7 +8,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
-ID_LINE = re.compile(rb"(?:^|\n)id: [0-9a-f]+:([0-9]+)\n")
+_ID = re.compile(rb"(?:^|\n)id: [0-9a-f]+:([0-9]+)\n")
 
 
 class RawSSEClient:
@@ -41,7 +41,7 @@ class RawSSEClient:
             now = time.monotonic()
             self.received += len(data)
             buffer = tail + data
-            for match in ID_LINE.finditer(buffer):
+            for match in _ID.finditer(buffer):
                 offset = int(match.group(1))
                 if offset > self.latest:
                     self.latest = offset
