@@ -4,23 +4,25 @@ While an item streams, the only thing of it that changes is its ``activity``: th
 ``PREVIEW_CHARS`` characters streamed (``preview``), how many there are in all
 (``chars``), ``chunks`` and ``lastChunkAt``. A ``run_item`` re-sends the whole item
 (prompt, choices, the preview) for each of those changes; to a client that asks for it
-(``?delta=text``), the fan-out sends a ``run_item_delta`` instead when the item's last
-``run_item`` or delta it sent was of the same attempt and the new text lies within the
-preview:
+(``?delta=text``), the fan-out sends a ``run_item_delta`` instead when what it last sent
+of the item was of the same attempt:
 
     {"runId", "sequence", "attempts", "offset", "text", "chunks", "lastChunkAt"}
 
-"``text`` was streamed after the first ``offset`` characters". Offsets and lengths count
-Unicode code points (Python's ``len``; in JavaScript, ``Array.from(s).length``).
+"``text`` was streamed after the first ``offset`` characters": what was appended since,
+or, when more than the preview holds was appended, the whole preview (then ``text`` is
+``PREVIEW_CHARS`` long and needs nothing before it). Offsets and lengths count Unicode
+code points (Python's ``len``; in JavaScript, ``Array.from(s).length``).
 
 A client applies it (``apply_text_delta``) to an item it holds of the same ``attempts``,
-still ``running``, with ``offset <= activity.chars <= offset + len(text)``: the preview
-becomes the last ``PREVIEW_CHARS`` of (what it holds up to ``offset``) + ``text``,
-``chars`` becomes ``offset + len(text)``. Any other client ignores it: it either holds
-newer state (a resume's opening may be newer than what follows it) or lacks the base (it
-never had the item); the item's next absolute ``run_item`` — always sent when it stops
-running, and for every new attempt — brings it up to date. Applying a delta twice gives
-the same state as once. Openings, resumes, resets and final states stay absolute.
+still ``running``, with ``activity.chars <= offset + len(text)`` and either
+``offset <= activity.chars`` or ``len(text) >= PREVIEW_CHARS``: the preview becomes the
+last ``PREVIEW_CHARS`` of (what it holds up to ``offset``) + ``text``, ``chars`` becomes
+``offset + len(text)``. Any other client ignores it: it either holds newer state (a
+resume's opening may be newer than what follows it) or lacks the base (it never had the
+item); the item's next absolute ``run_item`` — always sent when it stops running, and
+for every new attempt — brings it up to date. Applying a delta twice gives the same
+state as once. Openings, resumes, resets and final states stay absolute.
 """
 
 from __future__ import annotations
@@ -130,11 +132,12 @@ class TextBases:
 def _delta(message: StreamMessage, text: StreamedText,
            base: tuple[int, int]) -> StreamMessage | None:
     attempts, chars = base
-    appended = text.chars - chars
-    # Another attempt, or text beyond what the preview still holds: sent whole.
-    if attempts != text.attempts or not 0 <= appended <= len(text.preview):
+    if attempts != text.attempts or text.chars < chars:  # another attempt: sent whole
         return None
-    body = RunItemDeltaMessage(message.run_id or "", message.sequence or 0, attempts, chars,
+    # What was appended, or the whole preview if more than it holds was.
+    appended = min(text.chars - chars, len(text.preview))
+    body = RunItemDeltaMessage(message.run_id or "", message.sequence or 0, attempts,
+                               text.chars - appended,
                                text.preview[len(text.preview) - appended:], text.chunks,
                                text.last_chunk_at)
     return message._replace(event="run_item_delta", data=_encode(body), text=None)
@@ -145,8 +148,9 @@ def apply_text_delta(item: Item, delta: RunItemDeltaMessage) -> Item | None:
     module's docstring: the client holds newer state, or lacks the base)."""
     activity = item.activity or Activity()
     end = delta.offset + len(delta.text)
+    has_base = delta.offset <= activity.chars or len(delta.text) >= PREVIEW_CHARS
     if (item.attempts != delta.attempts or item.state != "running"
-            or not delta.offset <= activity.chars <= end):
+            or activity.chars > end or not has_base):
         return None
     start = activity.chars - len(activity.preview)  # where the held preview begins
     kept = activity.preview[:max(0, delta.offset - start)]

@@ -196,14 +196,16 @@ async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> 
               "?delta=text: a running item's update may instead be a run_item_delta "
               "{runId, sequence, attempts, offset, text, chunks, lastChunkAt}: text was "
               "streamed after the first offset characters (code points) of attempt "
-              "attempts. Apply it to an item of the same attempts, still running, whose "
-              "activity.chars is between offset and offset + len(text): its preview "
-              "becomes the last 280 characters of (its text up to offset) + text, its "
-              "chars offset + len(text). Ignore it otherwise (you hold newer state, or "
-              "not the item): the item's next run_item, sent whole when it stops running "
-              "and for every new attempt, brings you up to date. Openings, resumes, "
-              "resets and final states stay absolute; applying a delta twice is "
-              "harmless."))
+              "attempts (when more was appended than the preview holds, text is the "
+              "whole 280-character preview). Apply it to an item of the same attempts, "
+              "still running, with activity.chars <= offset + len(text) and either "
+              "activity.chars >= offset or len(text) >= 280: its preview becomes the "
+              "last 280 characters of (its text up to offset) + text, its chars offset "
+              "+ len(text), its chunks and lastChunkAt the delta's. Ignore it otherwise "
+              "(you hold newer state, or not the item): the item's next run_item, sent "
+              "whole when it stops running and for every new attempt, brings you up to "
+              "date. Openings, resumes, resets and final states stay absolute; applying "
+              "a delta twice is harmless."))
 async def events(request: Request, query: EventsQuery) -> LiveStream:
     live: LiveLog = request.app.state.live
     fanout: Fanout = request.app.state.fanout

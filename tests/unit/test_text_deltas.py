@@ -91,13 +91,19 @@ def test_a_delta_carries_only_the_appended_text_and_the_counters() -> None:
     assert len(compacted[2].data) < len(sent[2].data) / 2
 
 
-def test_text_beyond_the_preview_or_a_new_attempt_goes_out_whole() -> None:
-    long = "x" * (PREVIEW_CHARS + 1)
+def test_text_beyond_the_preview_is_the_preview_and_a_new_attempt_goes_out_whole() -> None:
+    long = "x" * PREVIEW_CHARS + "yz"
     sent = streamed([("send", ""), ("delta", long), ("send", ""), ("restart", ""),
                      ("delta", "y"), ("send", "")])
-    events = [m.event for m in TextBases().compact(sent)]
-    # started, nothing new yet (a delta of ""), too long, another attempt, the final
-    assert events == ["run_item", "run_item_delta", "run_item", "run_item", "run_item"]
+    compacted = TextBases().compact(sent)
+    # started, nothing new yet (a delta of ""), past the preview, another attempt, the end
+    assert [m.event for m in compacted] == ["run_item", "run_item_delta", "run_item_delta",
+                                            "run_item", "run_item"]
+    delta = decode_delta(compacted[2].data)
+    assert (delta.offset, delta.text) == (2, long[2:])
+    # A client that never saw the start of this text can still take it: it is all of it.
+    held = decode_item(sent[0].data).item
+    assert apply_text_delta(held, delta) == decode_item(sent[2].data).item
 
 
 def test_a_delta_applied_twice_changes_nothing() -> None:

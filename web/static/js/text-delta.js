@@ -1,5 +1,6 @@
 // `run_item_delta` (README, "Text deltas"): a running item's streamed text as what it
-// appended after the first `offset` characters, instead of the whole item. Offsets count
+// appended after the first `offset` characters (or, when more was appended than the
+// preview holds, the whole preview), instead of the whole item. Offsets count
 // code points, as the server's Python does: `Array.from`, never `.length` or `.slice`
 // of the string, which count UTF-16 units and would cut an emoji in half.
 export const PREVIEW_CHARS = 280; // activity.preview: the last 280 characters streamed
@@ -15,7 +16,9 @@ export function applyTextDelta(item, delta) {
   const activity = item.activity ?? { preview: "", chunks: 0, chars: 0, lastChunkAt: null };
   const text = Array.from(delta.text);
   const end = delta.offset + text.length;
-  if (activity.chars < delta.offset || activity.chars > end) return null;
+  // A text the preview's length needs nothing before it (more was appended than it holds).
+  const hasBase = delta.offset <= activity.chars || text.length >= PREVIEW_CHARS;
+  if (activity.chars > end || !hasBase) return null;
   const held = Array.from(activity.preview ?? "");
   const start = activity.chars - held.length; // where the held preview begins
   const kept = held.slice(0, Math.max(0, delta.offset - start));
