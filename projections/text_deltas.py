@@ -64,9 +64,10 @@ class StreamedText(NamedTuple):
 
 
 class RunItemDeltaMessage(msgspec.Struct, rename="camel"):
-    """``text`` streamed into item ``sequence`` of ``run_id`` after its first ``offset``
-    characters (code points), in attempt ``attempts``; ``chunks`` and ``last_chunk_at``
-    are the activity's new values."""
+    """The ``run_item_delta`` event (``?delta=text``): ``text`` streamed into item
+    ``sequence`` of ``run_id`` after its first ``offset`` characters (code points), in
+    attempt ``attempts``; ``chunks`` and ``last_chunk_at`` are the activity's new values.
+    How to apply it: ``GET /api/events``' description."""
 
     run_id: str
     sequence: int

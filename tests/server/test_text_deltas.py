@@ -151,6 +151,8 @@ async def test_a_subscriber_folding_text_deltas_ends_where_the_server_and_a_whol
 
 async def test_a_client_that_does_not_ask_for_deltas_never_gets_one_and_a_bad_value_is_422(
         server: RunningServer) -> None:
+    """The option and the message are in the OpenAPI document; asking for something
+    else is a 422; a client that does not ask is sent whole items only."""
     position = server.settle()
     async with sse_stream(server.url, after=position) as plain:
         append(server.log_path,
@@ -170,4 +172,10 @@ async def test_a_client_that_does_not_ask_for_deltas_never_gets_one_and_a_bad_va
         response = await harness.http.get(f"{server.url}/api/events",
                                           params={"delta": "everything"})
         assert response.status_code == 422
-        assert response.json()["error"]["code"]
+        assert response.json()["error"]["details"]["field"] == "delta"
+        document = (await harness.http.get(f"{server.url}/openapi.json")).json()
+        events = document["paths"]["/api/events"]["get"]
+        assert "delta" in [parameter["name"] for parameter in events["parameters"]]
+        assert "run_item_delta" in events["description"]
+        assert "run_item_delta" in document["components"]["schemas"]["RunItemDeltaMessage"][
+            "description"]
