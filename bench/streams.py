@@ -270,7 +270,7 @@ def resume(events: int = 10_000_000, clients: int = 10, rate: float = 200,
             generation = position.split(":")[0]
             address = urlparse(url)
             with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
-                            clients, processes=min(4, clients), params=params) as pool:
+                            clients, processes=min(4, clients)) as pool:
                 _wait_for_clients(url, clients)
                 rss_before = rss_mb(process.pid)
                 mine, theirs = multiprocessing.get_context("spawn").Pipe()
