@@ -1,14 +1,20 @@
 """Streamed text reaches the page as text deltas (``run_item_delta``) and the page shows
 exactly what the server holds: past the preview's 280 characters, with emoji (code
 points, not UTF-16 units), for an item the board keeps and for one only the run page
-holds, and on the board's card."""
+holds, and on the board's card; the page's rule is the server's."""
 
 from __future__ import annotations
+
+import random
+
+import orjson
 
 from events import schema as ev
 from events.writer import append_events
 from projections.state import PREVIEW_CHARS
+from projections.text_deltas import TextBases
 from tests.browser.test_focus import at, judged, started
+from tests.unit.test_text_deltas import streamed
 
 RUN = "run-deltas"
 # Counts the stream's events by name before the page's scripts run.
@@ -68,3 +74,36 @@ def test_streamed_text_comes_as_deltas_and_the_page_shows_exactly_the_servers_te
     texts[9] += " 🎉 end"
     shows(page, f'.card[data-run-id="{RUN}"] .preview', texts[9][-PREVIEW_CHARS:])
     assert not dashboard.errors
+
+
+def test_the_pages_delta_rule_is_the_servers_applied_one_by_one_or_composed(dashboard, server):
+    """``text-delta.js`` against ``projections.text_deltas`` on the same random streams:
+    deltas applied one by one, or composed into one (as a hidden tab's wait for a frame
+    does), end where the server's item is."""
+    rng = random.Random(7)
+    cases = []
+    for _ in range(40):
+        history = [("delta", "".join(rng.choice(("ab", "🌍", "ü", " ", "∑x²", "z" * 90))
+                                     for _ in range(rng.randint(0, 6))))
+                   if rng.random() < 0.8 else ("send", "") for _ in range(rng.randint(1, 30))]
+        sent = streamed(history)
+        compacted = TextBases().compact(sent[:-1])  # up to the last running state
+        joined = rng.randrange(len(sent) - 1)
+        cases.append({"item": orjson.loads(sent[joined].data)["item"],
+                      "deltas": [orjson.loads(m.data) for m in compacted[joined + 1:]
+                                 if m.event == "run_item_delta"],
+                      "expected": orjson.loads(sent[-2].data)["item"]})
+    page = dashboard.open("#/")
+    results = page.evaluate("""async (cases) => {
+      const { applyTextDelta, composeTextDeltas } = await import("/static/js/text-delta.js");
+      return cases.map(({ item, deltas }) => {
+        const oneByOne = deltas.reduce((held, delta) => applyTextDelta(held, delta) ?? held, item);
+        const one = deltas.length ? deltas.reduce(composeTextDeltas) : null;
+        const composed = one ? applyTextDelta(item, one) ?? item : item;
+        return [oneByOne.activity, composed.activity, one ? Array.from(one.text).length : 0];
+      });
+    }""", cases)
+    for case, (one_by_one, composed, composed_chars) in zip(cases, results, strict=True):
+        assert one_by_one == case["expected"]["activity"]
+        assert composed == case["expected"]["activity"]
+        assert composed_chars <= PREVIEW_CHARS  # however many it stands for

@@ -1,9 +1,10 @@
 // The board's state: a few dozen run snapshots and the queue, folded from the bootstrap
 // and then from SSE messages. Every message carries absolute state, or a streaming
-// item's appended text (`run_item_delta`), so applying one twice is harmless. Changes are collected and handed to views once per animation
-// frame, so a burst of hundreds of events costs one render.
+// item's appended text (`run_item_delta`), so applying one twice is harmless. Changes
+// are collected and handed to views once per animation frame, so a burst of hundreds
+// of events costs one render.
 import { parseTime } from "./format.js";
-import { applyTextDelta } from "./text-delta.js";
+import { applyTextDelta, composeTextDeltas } from "./text-delta.js";
 
 export const BOARD_LIMIT = 24;
 const RECENT_ITEMS = 5;
@@ -147,7 +148,7 @@ export class RunStore {
           entry.items.set(data.sequence, applied);
           this._touch(data.runId);
         }
-        this._itemNew(data.runId, data.sequence, applied, applied ? null : data);
+        this._itemNew(data.runId, data.sequence, applied ?? data);
         if (!applied && this._itemWatchers.has(data.runId)) this._schedule();
         break;
       }
@@ -179,9 +180,10 @@ export class RunStore {
 
   /**
    * Every item message of one run (the board keeps only a few): `listener(updates)`
-   * once per frame, in order, with the latest state of each item that changed, or the
-   * text deltas of an item the board does not hold, for the watcher to apply
-   * (`applyTextDelta`) to its own copy. An update with an `offset` is a delta.
+   * once per frame with the latest state of each item that changed, or, for an item
+   * the board does not hold, the text delta (all of the frame's in one) for the
+   * watcher to apply (`applyTextDelta`) to its own copy. An update with an `offset` is
+   * a delta.
    */
   watchItems(runId, listener) {
     if (!this._itemWatchers.has(runId)) this._itemWatchers.set(runId, new Set());
@@ -193,13 +195,16 @@ export class RunStore {
     };
   }
 
-  /** Note for `runId`'s watchers the item's new state, or a delta it could not apply. */
-  _itemNew(runId, sequence, item, delta = null) {
+  /** Note for `runId`'s watchers an item's new state, or a delta the board could not
+   * apply: one update per item, however many messages a frame (or a hidden tab) holds. */
+  _itemNew(runId, sequence, update) {
     if (!this._itemWatchers.has(runId)) return;
     if (!this._itemNews.has(runId)) this._itemNews.set(runId, new Map());
     const news = this._itemNews.get(runId);
-    if (item) news.set(sequence, [item]);
-    else news.set(sequence, [...(news.get(sequence) ?? []), delta]);
+    const before = news.get(sequence);
+    if (update.offset === undefined || !before) news.set(sequence, update);
+    else if (before.offset === undefined) news.set(sequence, applyTextDelta(before, update) ?? before);
+    else news.set(sequence, composeTextDeltas(before, update));
   }
 
   _entry(runId) {
@@ -239,7 +244,7 @@ export class RunStore {
     const news = this._itemNews;
     this._itemNews = new Map();
     for (const [runId, items] of news) {
-      const updates = [...items.values()].flat();
+      const updates = [...items.values()];
       for (const listener of this._itemWatchers.get(runId) ?? []) listener(updates);
     }
   }

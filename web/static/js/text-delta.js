@@ -28,3 +28,19 @@ export function applyTextDelta(item, delta) {
     activity: { ...activity, preview, chars: end, chunks: delta.chunks, lastChunkAt: delta.lastChunkAt },
   };
 }
+
+/**
+ * One delta that does what `first` then `second` do, to any item either applies to, so
+ * that deltas waiting for a frame (or a hidden tab) take one slot, not one each. Past
+ * the preview's length only its end is kept: then it needs no text before it.
+ */
+export function composeTextDeltas(first, second) {
+  const text = Array.from(first.text);
+  const end = first.offset + text.length;
+  if (first.attempts !== second.attempts || second.offset < first.offset || second.offset > end) {
+    return second; // another attempt (or a gap): what came before no longer matters
+  }
+  const joined = text.slice(0, second.offset - first.offset).concat(Array.from(second.text));
+  const cut = Math.max(0, joined.length - PREVIEW_CHARS);
+  return { ...second, offset: first.offset + cut, text: joined.slice(cut).join("") };
+}
