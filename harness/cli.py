@@ -26,6 +26,7 @@ from events.position import CursorRefused, Position, judge_cursor
 from harness import export, ship
 from harness.errors import Invalid
 from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
+from harness.readback import HistoryChanged, RunDetails, fold_batch
 from harness.settings import Settings
 from harness.snapshots import FOLDER as SNAPSHOTS_FOLDER
 from harness.snapshots import SnapshotStore
@@ -47,7 +48,16 @@ def fold(log: EventLog, *, until: Position | None = None, at: datetime | None = 
 
 async def _fold(log: EventLog, until: Position | None, at: datetime | None,
                 snapshots: SnapshotStore | None) -> ReadModels:
+    try:
+        return await _fold_from(log, until, at, snapshots)
+    except HistoryChanged:  # the snapshot outlived the history it was taken of
+        return await _fold_from(log, until, at, None)
+
+
+async def _fold_from(log: EventLog, until: Position | None, at: datetime | None,
+                     snapshots: SnapshotStore | None) -> ReadModels:
     models = ReadModels()
+    details = RunDetails(log)  # a snapshot's finished runs that change again
     if snapshots is not None and until is None and at is None:
         end = await log.current()
 
@@ -69,9 +79,9 @@ async def _fold(log: EventLog, until: Position | None, at: datetime | None,
                 if at is not None:
                     keep = min(keep, _first_after(batch, at))
                 if (until is not None and batch.end > until.offset) or keep < len(batch.raws):
-                    models.apply_batch(batch.head(keep), keep_records=False)
+                    await fold_batch(models, batch.head(keep), details, keep_records=False)
                     break
-            models.apply_batch(batch, keep_records=False)
+            await fold_batch(models, batch, details, keep_records=False)
     await reader.aclose()
     return models
 
@@ -169,6 +179,11 @@ def _replay(args: argparse.Namespace, log: EventLog) -> int:
         record = models.runs.runs.get(args.run)
         if record is None:
             return _fail(f"no run {args.run!r} in {log.name} at {models.position}")
+        try:  # a finished run's details are read back from the log
+            record = anyio.run(functools.partial(
+                RunDetails(log).of, record, generation=models.position.generation))
+        except HistoryChanged as error:
+            return _fail(error.message)
         if args.timeline:
             timeline = log_page(record, limit=len(record.logs) or 1)
             _print(args.json, timeline, lambda: _timeline_text(timeline.entries))

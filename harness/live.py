@@ -34,11 +34,12 @@ import anyio.to_thread
 
 from events.bus import Broadcast
 from events.decoding import Record
-from events.log import EventLog, LogGap, LogReader, RecordBatch, Rotation
+from events.log import EventLog, LogGap, LogReader, Rotation
 from events.position import Position
 from events.schema import Event
 from harness.errors import LogUnavailable
 from harness.heap import freeze_long_lived
+from harness.readback import HistoryChanged, RunDetails, fold_batch
 from harness.snapshots import SnapshotStore
 from projections.messages import StreamMessage, messages_for
 from projections.problems import ProblemReport
@@ -86,9 +87,11 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadModels:
+async def replay(reader: LogReader, models: ReadModels | None = None, *,
+                 details: RunDetails | None = None) -> ReadModels:
     """Fold everything ``reader`` has not read yet into ``models`` (new ones by default),
-    off the event loop. A rotation met on the way starts the models over."""
+    off the event loop; a shed run of ``models`` that changes again is read back by
+    ``details`` first. A rotation met on the way starts the models over."""
     models = models or ReadModels()
     with cyclic_gc_paused():
         while True:
@@ -98,11 +101,9 @@ async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadMod
             if isinstance(batch, Rotation):
                 models = ReadModels()
                 continue
-            await anyio.to_thread.run_sync(_fold_quietly, models, batch)
-
-
-def _fold_quietly(models: ReadModels, batch: RecordBatch) -> None:
-    log_problems(models.apply_batch(batch, keep_records=False).problems)
+            for applied in await fold_batch(models, batch, details, keep_records=False,
+                                            in_thread=True):
+                log_problems(applied.problems)
 
 
 def log_problems(problems: Iterable[ProblemReport]) -> None:
@@ -127,6 +128,7 @@ class LiveLog:
         self.append_deadline_s = append_deadline_s
         self.reader = log.reader()
         self.models = ReadModels()
+        self.details = RunDetails(log)  # finished runs' details, read back from the log
         self.resets = 0
         self.events_in_snapshot = 0  # events of the snapshot start-up loaded, if any
         self.reader_errors = 0  # OS errors met while reading, each retried
@@ -155,7 +157,13 @@ class LiveLog:
                             loaded.path.name, loaded.models.position, self.log.name)
                 await self.reader.aclose()
                 self.reader = self.log.reader(after=loaded.models.position)
-                self.models = await replay(self.reader, loaded.models)
+                try:
+                    self.models = await replay(self.reader, loaded.models, details=self.details)
+                except HistoryChanged as error:  # the snapshot outlived its history
+                    logger.warning("%s; replaying the whole log instead", error.message)
+                    await self.reader.aclose()
+                    self.reader = self.log.reader()
+                    self.models = await replay(self.reader)
             else:
                 self.models = await replay(self.reader)
         except OSError as error:
@@ -199,17 +207,18 @@ class LiveLog:
                 await self._rebuild(batch.reason)
                 break
             try:
-                applied = self.models.apply_batch(batch)
-            except LogGap as gap:  # records lost (or a replay cut short): start over
-                logger.error("log %s: %s", self.log.name, gap)
+                parts = await fold_batch(self.models, batch, self.details)
+            except (LogGap, HistoryChanged) as lost:  # records lost, a history rewritten
+                logger.error("log %s: %s", self.log.name, lost)
                 await self.reader.aclose()
                 self.reader = self.log.reader()
-                await self._rebuild("gap")
+                await self._rebuild("gap" if isinstance(lost, LogGap) else "history changed")
                 break
-            log_problems(applied.problems)
-            if applied.changes is not None and self.bus.statistics().subscribers:
-                self.bus.publish(LogBatch(applied.position, applied.records,
-                                          messages_for(self.models, applied.changes)))
+            for applied in parts:
+                log_problems(applied.problems)
+                if applied.changes is not None and self.bus.statistics().subscribers:
+                    self.bus.publish(LogBatch(applied.position, applied.records,
+                                              messages_for(self.models, applied.changes)))
         self._polls_finished = number
         self._wake_waiters()
 

@@ -31,7 +31,6 @@ from projections.archive import (
     archive_facets,
     archive_page,
 )
-from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
 from projections.item_table import ColumnFilter, ItemTable, item_table
 from projections.items import (
@@ -45,6 +44,7 @@ from projections.items import (
 from projections.run_stats import RunStats, run_stats
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.details import board, with_details
 from web.http import read_model
 from web.routes.replay import current_record, live_of, record_at
 
@@ -74,8 +74,7 @@ def attachment(filename: str) -> str:
           query=ActiveQuery, response=list[RunSnapshot], cacheable=True, per_position=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
     live = live_of(request)
-    return read_model(request, active_board(live.models, limit=query.limit),
-                      position=live.position)
+    return read_model(request, await board(live, limit=query.limit), position=live.position)
 
 
 @endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
@@ -193,6 +192,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if query.baseline is not None and query.baseline not in query.ids:
         raise Invalid(f"baseline {query.baseline!r} is not one of the compared runs",
                       details={"in": "query", "field": "baseline"})
+    records = await with_details(live, records)
     try:
         comparison = compare(records, baseline=query.baseline)
     except DatasetsDiffer as differ:
