@@ -43,7 +43,7 @@ from harness.readback import HistoryChanged, RunDetails, fold_batch
 from harness.snapshots import SnapshotStore
 from projections.messages import StreamMessage, messages_for
 from projections.problems import ProblemReport
-from projections.readmodels import ReadModels
+from projections.readmodels import Applied, ReadModels
 
 logger = logging.getLogger("harness.live")
 
@@ -101,9 +101,8 @@ async def replay(reader: LogReader, models: ReadModels | None = None, *,
             if isinstance(batch, Rotation):
                 models = ReadModels()
                 continue
-            for applied in await fold_batch(models, batch, details, keep_records=False,
-                                            in_thread=True):
-                log_problems(applied.problems)
+            await fold_batch(models, batch, details, keep_records=False, in_thread=True,
+                             each=lambda applied: log_problems(applied.problems))
 
 
 def log_problems(problems: Iterable[ProblemReport]) -> None:
@@ -207,20 +206,21 @@ class LiveLog:
                 await self._rebuild(batch.reason)
                 break
             try:
-                parts = await fold_batch(self.models, batch, self.details)
+                await fold_batch(self.models, batch, self.details, each=self._publish)
             except (LogGap, HistoryChanged) as lost:  # records lost, a history rewritten
                 logger.error("log %s: %s", self.log.name, lost)
                 await self.reader.aclose()
                 self.reader = self.log.reader()
                 await self._rebuild("gap" if isinstance(lost, LogGap) else "history changed")
                 break
-            for applied in parts:
-                log_problems(applied.problems)
-                if applied.changes is not None and self.bus.statistics().subscribers:
-                    self.bus.publish(LogBatch(applied.position, applied.records,
-                                              messages_for(self.models, applied.changes)))
         self._polls_finished = number
         self._wake_waiters()
+
+    def _publish(self, applied: Applied) -> None:
+        log_problems(applied.problems)
+        if applied.changes is not None and self.bus.statistics().subscribers:
+            self.bus.publish(LogBatch(applied.position, applied.records,
+                                      messages_for(self.models, applied.changes)))
 
     async def append_nowait(self, events: Sequence[Event | dict[str, Any]]) -> Position:
         """Append ``events`` at once and wake the reader; the position after them."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 import anyio
 import anyio.to_thread
@@ -127,17 +128,19 @@ async def read_back(log: EventLog, record: RunRecord, *, generation: str) -> Run
 
 
 async def fold_batch(models: ReadModels, batch: RecordBatch, details: RunDetails | None, *,
-                     keep_records: bool = True, in_thread: bool = False) -> list[Applied]:
+                     keep_records: bool = True, in_thread: bool = False,
+                     each: Callable[[Applied], None] = lambda applied: None) -> None:
     """Apply all of ``batch`` to ``models``, reading back the details of each shed run
-    it reaches before its event is applied (``Applied.needs``); each part applied, in
-    order. ``in_thread`` folds in a worker thread (a replay, off the event loop)."""
+    it reaches before its event is applied (``Applied.needs``). ``each`` is called with
+    every part applied, in order, at once (before anything else may change or shed the
+    runs it changed). ``in_thread`` folds in a worker thread (a replay, off the event
+    loop, of models nothing else sees yet)."""
     fold = functools.partial(models.apply_batch, batch, keep_records=keep_records)
-    parts: list[Applied] = []
     while True:
         applied = await anyio.to_thread.run_sync(fold) if in_thread else fold()
-        parts.append(applied)
+        each(applied)
         if applied.needs is None:
-            return parts
+            return
         if details is None:
             raise RuntimeError(f"run {applied.needs.info.id} shed its details and changes "
                                "again: folding it needs the log to read them back from")

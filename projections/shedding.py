@@ -23,8 +23,11 @@ ShedForm = tuple[RunRecord, int, bytes]  # the run, its ``changed_at`` then, its
 
 
 def sheddable(models: ReadModels) -> list[RunRecord]:
-    """The finished runs still holding their details."""
-    return [record for record in models.runs.order if not record.shed and not record.active]
+    """The finished runs still holding their details, but for one left with an item
+    running (a writer that ended it mid-item): a live stream may still owe its
+    subscribers that item's latest text, which it reads off the run."""
+    return [record for record in models.runs.order
+            if not record.shed and not record.active and not record.counts["running"]]
 
 
 def shed_forms(records: list[RunRecord]) -> list[ShedForm]:
@@ -39,7 +42,8 @@ def shed(models: ReadModels, forms: list[ShedForm]) -> int:
                                                  BOARD_KEPT)}
     count = 0
     for record, seen, positions in forms:
-        if record.changed_at == seen and not record.shed and not record.active:
+        if record.changed_at == seen and not record.shed and not record.active \
+                and not record.counts["running"]:
             record.shed_details(positions, keep_board=record.ordinal in board)
             count += 1
     for record in models.runs.order:
