@@ -7,7 +7,7 @@ Payloads are encoded to JSON once, here, and shared by every subscriber.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from typing import NamedTuple
 
 import msgspec
@@ -133,17 +133,10 @@ def messages_since_in_slices(models: ReadModels, offset: int,
     records, queue_changed = _resumed_runs(models, offset, run_ids, items)
 
     def slices() -> Iterator[list[StreamMessage]]:
-        out: list[StreamMessage] = []
+        slicer = _Slicer(slice_size)
         for record in records:
-            for message in _run_since(record, offset, items):
-                out.append(message)
-                if len(out) >= slice_size:
-                    yield out
-                    out = []
-        if queue_changed:
-            out.append(queue(models))
-        if out:
-            yield out
+            yield from slicer.add(_run_since(record, offset, items))
+        yield from slicer.end(queue(models) if queue_changed else None)
 
     return slices()
 
@@ -157,20 +150,36 @@ def resume_slices(models: ReadModels, offset: int, run_ids: Collection[str] | No
     records, queue_changed = _resumed_runs(models, offset, run_ids, items)
 
     async def slices() -> AsyncIterator[list[StreamMessage]]:
-        out: list[StreamMessage] = []
+        slicer = _Slicer(slice_size)
         for record in records:
             held = await details(record) if items and record.shed else record
-            for message in _run_since(held, offset, items):
-                out.append(message)
-                if len(out) >= slice_size:
-                    yield out
-                    out = []
-        if queue_changed:
-            out.append(queue(models))
-        if out:
-            yield out
+            for part in slicer.add(_run_since(held, offset, items)):
+                yield part
+        for part in slicer.end(queue(models) if queue_changed else None):
+            yield part
 
     return slices()
+
+
+class _Slicer:
+    """Messages into lists of ``size``, as they come."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.out: list[StreamMessage] = []
+
+    def add(self, messages: Iterable[StreamMessage]) -> Iterator[list[StreamMessage]]:
+        for message in messages:
+            self.out.append(message)
+            if len(self.out) >= self.size:
+                yield self.out
+                self.out = []
+
+    def end(self, last: StreamMessage | None) -> Iterator[list[StreamMessage]]:
+        if last is not None:
+            self.out.append(last)
+        if self.out:
+            yield self.out
 
 
 def _resumed_runs(models: ReadModels, offset: int, run_ids: Collection[str] | None,
