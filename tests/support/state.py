@@ -13,11 +13,22 @@ from projections.state import RunRecord
 
 def dump(models: ReadModels, *, details: RunDetails | None = None) -> dict:
     """Every run (snapshot, items, logs, config), the queue and the problem counts; a
-    run that shed its details is read back by ``details`` (from outside an event loop)."""
-    runs = {record.info.id: run_state(_held(record, models, details))
-            for record in models.runs.order}
+    run that shed its details is read back by ``details`` (from outside an event loop;
+    within one, ``dump_read_back``)."""
+    return _dump(models, {record.info.id: _held(record, models, details)
+                          for record in models.runs.order})
+
+
+async def dump_read_back(models: ReadModels, details: RunDetails) -> dict:
+    """``dump`` from within an event loop."""
+    generation = models.position.generation
+    return _dump(models, {record.info.id: await details.of(record, generation=generation)
+                          for record in models.runs.order})
+
+
+def _dump(models: ReadModels, held: dict[str, RunRecord]) -> dict:
     return msgspec.json.decode(msgspec.json.encode({
-        "runs": runs,
+        "runs": {run_id: run_state(record) for run_id, record in held.items()},
         "queue": models.queue.items(),
         "problems": dict(models.problems.counts),
         "applied": models.events_applied,
