@@ -25,7 +25,7 @@ from events.log import EventLog, RecordBatch, Rotation, UnknownLog, open_log
 from events.position import CursorRefused, Position, judge_cursor
 from harness import export, ship
 from harness.errors import Invalid
-from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
+from harness.live import REPLAY_BATCH_RECORDS, SHED_EVERY_EVENTS, cyclic_gc_paused
 from harness.readback import HistoryChanged, RunDetails, fold_batch
 from harness.settings import Settings
 from harness.snapshots import FOLDER as SNAPSHOTS_FOLDER
@@ -33,6 +33,7 @@ from harness.snapshots import SnapshotStore
 from projections.archive import summarize
 from projections.items import items_page, log_page
 from projections.readmodels import ReadModels
+from projections.shedding import shed_finished
 from projections.state import RunRecord
 
 BAR_WIDTH = 20
@@ -69,11 +70,15 @@ async def _fold_from(log: EventLog, until: Position | None, at: datetime | None,
         if loaded is not None:
             models = loaded.models
     reader = log.reader(after=models.position if models.position.offset else None)
+    next_shed = models.events_applied + SHED_EVERY_EVENTS
     with cyclic_gc_paused():
         while (batch := await reader.read(max_records=REPLAY_BATCH_RECORDS)) is not None:
             if isinstance(batch, Rotation):  # the log changed under us: the new one
-                models = ReadModels()
+                models, next_shed = ReadModels(), SHED_EVERY_EVENTS
                 continue
+            if models.events_applied >= next_shed:  # as the server's replay does
+                shed_finished(models)
+                next_shed = models.events_applied + SHED_EVERY_EVENTS
             if until is not None or at is not None:
                 keep = len(batch.raws) if until is None else bisect_right(batch.ends, until.offset)
                 if at is not None:

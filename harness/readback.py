@@ -27,6 +27,7 @@ import anyio.to_thread
 from events.log import EventLog, RecordBatch
 from harness.errors import LogUnavailable
 from harness.time_travel import RecordGone, events_at
+from projections import shedding
 from projections.readmodels import Applied, ReadModels
 from projections.state import RunRecord
 from projections.time_travel import fold_run
@@ -147,3 +148,12 @@ async def fold_batch(models: ReadModels, batch: RecordBatch, details: RunDetails
         logger.info("run %s changes again: its details are read back from the log",
                     applied.needs.info.id)
         await details.restore(applied.needs, generation=batch.generation)
+
+
+async def shed_finished_runs(models: ReadModels) -> int:
+    """Let the log hold the details of every finished run of the live ``models``
+    (``projections.shedding``): their shed forms are made in a worker thread and
+    adopted back on the event loop; how many runs were shed."""
+    todo = shedding.sheddable(models)
+    forms = await anyio.to_thread.run_sync(shedding.shed_forms, todo) if todo else []
+    return shedding.shed(models, forms)

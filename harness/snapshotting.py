@@ -23,8 +23,9 @@ import anyio
 import anyio.to_thread
 
 from events.log import EventLog
+from harness.readback import shed_finished_runs
 from harness.snapshots import SnapshotStore
-from projections import shedding, snapshot
+from projections import snapshot
 from projections.readmodels import ReadModels
 
 logger = logging.getLogger("harness.snapshots")
@@ -48,14 +49,6 @@ async def take_snapshot(live: HasModels, store: SnapshotStore) -> None:
     [last_record] = await live.log.read_at([position]) if position.offset else [None]
     data = snapshot.assemble(body, position, applied, last_record=last_record)
     await anyio.to_thread.run_sync(store.write, data, position)
-
-
-async def shed_finished_runs(models: ReadModels) -> int:
-    """Let the log hold the details of every finished run (``projections.shedding``):
-    their shed forms are made in a worker thread, adopted back on the event loop."""
-    todo = shedding.sheddable(models)
-    forms = await anyio.to_thread.run_sync(shedding.shed_forms, todo) if todo else []
-    return shedding.shed(models, forms)
 
 
 async def keep_snapshots(live: HasModels, store: SnapshotStore, *, every_events: int,

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events.filelog import FileLog
+from events.log import LogReader, RecordBatch, Rotation
 from events.writer import encode_line
 from harness.live import replay
 from harness.readback import HistoryChanged, RunDetails
@@ -21,7 +22,7 @@ from projections.shedding import shed_finished
 from projections.state import DetailsNotHeld
 from tests.support.events import run_history
 from tests.support.folding import fold_lines
-from tests.support.state import run_state
+from tests.support.state import dump, dump_read_back, run_state
 from tests.unit.test_properties import line_strategy
 
 
@@ -143,3 +144,31 @@ async def test_a_replay_reads_back_a_shed_run_that_its_tail_changes(tmp_path: Pa
     assert resumed.position == cold.position
     assert not resumed.runs.runs["r1"].shed and resumed.runs.runs["r2"].shed
     assert run_state(resumed.runs.runs["r1"]) == run_state(cold.runs.runs["r1"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(line_strategy, max_size=80), st.integers(1, 8), st.integers(1, 400))
+def test_a_replay_that_sheds_as_it_goes_shows_what_one_that_does_not_shows(
+        lines: list[bytes], shed_every: int, read_bytes: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        log, _ = _log(folder, lines)
+
+        async def both() -> tuple[dict, dict]:
+            whole = await replay(log.reader())
+            details = RunDetails(log)
+            shedding = await replay(_Small(log.reader(), read_bytes), details=details,
+                                    shed_every_events=shed_every)
+            return dump(whole), await dump_read_back(shedding, details)
+
+        whole, shed = anyio.run(both)
+        assert shed == whole
+
+
+class _Small:
+    """A reader handing out small batches, so that a replay sheds between them."""
+
+    def __init__(self, reader: LogReader, max_bytes: int) -> None:
+        self.reader, self.max_bytes = reader, max_bytes
+
+    async def read(self, **_: object) -> RecordBatch | Rotation | None:
+        return await self.reader.read(max_bytes=self.max_bytes)
