@@ -93,3 +93,31 @@ def test_shed_runs_read_back_from_the_log_show_what_a_full_fold_shows(tmp_path: 
         server.stop()
     assert live == truth
     assert restarted == truth
+
+
+def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
+    server.data_dir.mkdir()
+    for number in range(3):
+        append(server.log_path, *run_history(f"run-{number}", total=3,
+                                             answers=(True, True, True)))
+    snapshots = server.data_dir / "snapshots"
+    try:
+        server.start()
+        wait_until(lambda: snapshots.is_dir() and any(snapshots.glob("*.snapshot")),
+                   timeout_s=60, message="a snapshot (finished runs shed)")
+        before = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10).json()
+        # Rewritten in place, the same length and first line: every verdict of run-1
+        # and run-2 turned, which a reader watching sizes and first lines cannot see.
+        data = server.log_path.read_bytes()
+        first = data.index(b'"runId":"run-1"')
+        turned = data[:first] + data[first:].replace(b'"correct":true', b'"correct":fals')
+        with server.log_path.open("r+b") as file:
+            file.write(turned)
+        response = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10)
+        if response.status_code == 503:
+            assert response.json()["error"]["code"] == "history_changed"
+        else:  # the server saw the rewrite and folded the log as it is now
+            assert response.status_code == 200 and response.json() != before
+    finally:
+        server.stop()
