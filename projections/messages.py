@@ -1,7 +1,9 @@
 """The live-stream messages (SPEC §5) that a change to the read models produces.
 
-Every message carries the absolute state of what it names, never a delta, so a client
-may apply one twice, and a resuming client may be sent a superset of what it missed.
+Every message carries the absolute state of what it names, so a client may apply one
+twice, and a resuming client may be sent a superset of what it missed. (A client that
+asks for them may be sent ``run_item_delta`` in the live stream instead of a running
+item's ``run_item``: ``projections.text_deltas``.)
 Payloads are encoded to JSON once, here, and shared by every subscriber.
 """
 
@@ -16,6 +18,7 @@ from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
 from projections.runs import RECENT_ITEMS, Changes
 from projections.state import ACTIVE_STATUSES, Item, Lifecycle, Progress, RunInfo, RunRecord
+from projections.text_deltas import StreamedText
 
 _encode = msgspec.json.Encoder().encode
 
@@ -50,13 +53,16 @@ class QueueMessage(msgspec.Struct, rename="camel"):
 class StreamMessage(NamedTuple):
     """One message of the stream: its SSE event name, the run it is about, its JSON;
     for a ``run_item``, the item's sequence and whether it is ``streaming`` (running:
-    more text may follow, so the fan-out may coalesce its updates)."""
+    more text may follow, so the fan-out may coalesce its updates), and then its
+    streamed ``text``, from which the fan-out may make a ``run_item_delta``
+    (``projections.text_deltas``)."""
 
     event: str
     run_id: str | None
     data: bytes
     sequence: int | None = None
     streaming: bool = False
+    text: StreamedText | None = None
 
 
 def run_status(record: RunRecord) -> StreamMessage:
@@ -75,8 +81,9 @@ def run_item(record: RunRecord, sequence: int) -> StreamMessage:
 
 
 def item_message(run_id: str, item: Item) -> StreamMessage:
+    running = item.state == "running"
     return StreamMessage("run_item", run_id, _encode(RunItemMessage(run_id, item)),
-                         item.sequence, item.state == "running")
+                         item.sequence, running, StreamedText.of(item) if running else None)
 
 
 def queue(models: ReadModels) -> StreamMessage:

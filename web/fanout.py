@@ -10,7 +10,9 @@ small ``StreamClient`` and one parked task that waits for the disconnect.
 
 Before the frames are encoded, ``coalescer`` (``web.coalescing``) holds back the
 updates of running items sent within the last quarter second; ``run`` sends their
-then-current state when each item's window ends, with the last batch's id.
+then-current state when each item's window ends, with the last batch's id. Clients that
+asked for text deltas get a running item's update as a ``run_item_delta`` where one can
+be made against what was last sent of it (``projections.text_deltas``).
 
 Slow consumers never slow the reader or anybody else: a client's pending list is
 bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
@@ -32,6 +34,7 @@ from sse_starlette.sse import AppStatus
 from events.bus import Broadcast
 from harness.live import LogBatch, LogReset
 from projections.messages import StreamMessage
+from projections.text_deltas import TextBases
 from web.coalescing import ItemCoalescer
 
 # A comment for proxies, and a named event a page can run a watchdog on.
@@ -45,15 +48,18 @@ class StreamClient:
     """One SSE connection's share of the fan-out.
 
     ``run_ids`` filters to some runs (empty: all); ``board_only`` leaves out
-    ``run_item`` messages.
+    ``run_item`` messages; ``text_deltas`` takes ``run_item_delta`` messages for running
+    items where they can be made (``projections.text_deltas``).
     """
 
     __slots__ = ("board_only", "cancel", "cut_off", "in_opening", "overran", "pending",
-                 "pending_bytes", "run_ids", "sending_since", "wake")
+                 "pending_bytes", "run_ids", "sending_since", "text_deltas", "wake")
 
-    def __init__(self, *, run_ids: frozenset[str], board_only: bool) -> None:
+    def __init__(self, *, run_ids: frozenset[str], board_only: bool,
+                 text_deltas: bool = False) -> None:
         self.run_ids = run_ids
         self.board_only = board_only
+        self.text_deltas = text_deltas and not board_only
         self.pending: list[bytes] = []
         self.pending_bytes = 0
         self.wake = anyio.Event()
@@ -106,6 +112,7 @@ class Fanout:
         self._encode = encode
         self._reset = reset
         self.coalescer = coalescer
+        self.text_bases = TextBases()  # what running items' deltas are made against
         self._cursor: str | None = None  # the last batch's, for held updates sent later
         self._holding = anyio.Event()  # set when the coalescer starts holding updates
         self.max_batches = max_batches
@@ -132,6 +139,7 @@ class Fanout:
         if isinstance(message, LogReset):
             if self.coalescer is not None:
                 self.coalescer.clear()
+            self.text_bases.clear()
             frame = self._reset(message)
             for client in list(self.clients):
                 self._push(client, frame)
@@ -149,24 +157,38 @@ class Fanout:
                   before: list[StreamMessage]) -> None:
         """Push ``messages``' frames to every client that wants any of them. A client
         that wanted some of ``before`` (the batch before coalescing) but gets none of
-        ``messages`` is still sent the cursor, so it knows how far it is."""
+        ``messages`` is still sent the cursor, so it knows how far it is. Clients that
+        take text deltas get ``compacted``, made once for all of them."""
         everything: bytes | None = None
+        everything_compacted: bytes | None = None
         board: bytes | None = None
+        compacted: list[StreamMessage] | None = None
         for client in list(self.clients):
+            sent = messages
+            if client.text_deltas:
+                if compacted is None:
+                    compacted = self.text_bases.compact(messages)
+                sent = compacted
             if client.run_ids:
-                frames = self._frames(_chosen(messages, client), cursor,
+                frames = self._frames(_chosen(sent, client), cursor,
                                       wanted=bool(_chosen(before, client)))
             elif client.board_only:
                 if board is None:
                     chosen = _chosen(messages, client)
                     board = self._frames(chosen, cursor, wanted=bool(chosen))
                 frames = board
+            elif client.text_deltas:
+                if everything_compacted is None:
+                    everything_compacted = self._frames(sent, cursor, wanted=bool(before))
+                frames = everything_compacted
             else:
                 if everything is None:
                     everything = self._frames(messages, cursor, wanted=bool(before))
                 frames = everything
             if frames:
                 self._push(client, frames)
+        if compacted is None:
+            self.text_bases.note(messages)
 
     def _frames(self, messages: list[StreamMessage], cursor: str, *, wanted: bool) -> bytes:
         if messages:
@@ -247,4 +269,4 @@ class Fanout:
 def _chosen(messages: list[StreamMessage], client: StreamClient) -> list[StreamMessage]:
     return [m for m in messages
             if (not client.run_ids or m.run_id in client.run_ids)
-            and not (client.board_only and m.event == "run_item")]
+            and not (client.board_only and m.sequence is not None)]

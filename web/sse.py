@@ -8,7 +8,8 @@ fall between the two: the client ends in the same state as one that never left.
 A cursor the log cannot honour is answered with ``reset``.
 
 Frames are encoded once per batch and kind of client and handed to every client by
-the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages.
+the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages, and
+``?delta=text`` opts in to ``run_item_delta`` (``projections.text_deltas``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ from projections.messages import (
     StreamMessage,
     resume_slices,
 )
+from projections.text_deltas import RunItemDeltaMessage
 from web.api import endpoint
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
 
-STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,
-                   ResetMessage)
+STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, RunItemDeltaMessage,
+                   QueueMessage, ResetMessage)
 
 
 class EventsQuery(msgspec.Struct, rename="camel"):
@@ -51,6 +53,9 @@ class EventsQuery(msgspec.Struct, rename="camel"):
     # "board": run_status, run_progress, queue and reset only — what a board of cards
     # needs, without the run_item message of every item change.
     view: Literal["all", "board"] = "all"
+    # "text": a running item's update may come as run_item_delta, the text it appended
+    # (projections.text_deltas); without it, a client never sees a kind it does not know.
+    delta: Literal["text"] | None = None
 
 
 def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> bytes:
@@ -196,13 +201,27 @@ async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> 
               "A running item's run_item is coalesced to at most one per 0.25 s while "
               "it streams (still its absolute state; its final state at once); a group "
               "whose messages were all held is its id line alone. "
-              "?view=board sends no run_item (the board's cards only)."))
+              "?view=board sends no run_item (the board's cards only). "
+              "?delta=text: a running item's update may instead be a run_item_delta "
+              "{runId, sequence, attempts, offset, text, chunks, lastChunkAt}: text was "
+              "streamed after the first offset characters (code points) of attempt "
+              "attempts (when more was appended than the preview holds, text is the "
+              "whole 280-character preview). Apply it to an item of the same attempts, "
+              "still running, with activity.chars <= offset + len(text) and either "
+              "activity.chars >= offset or len(text) >= 280: its preview becomes the "
+              "last 280 characters of (its text up to offset) + text, its chars offset "
+              "+ len(text), its chunks and lastChunkAt the delta's. Ignore it otherwise "
+              "(you hold newer state, or not the item): the item's next run_item, sent "
+              "whole when it stops running and for every new attempt, brings you up to "
+              "date. Openings, resumes, resets and final states stay absolute; applying "
+              "a delta twice is harmless."))
 async def events(request: Request, query: EventsQuery) -> LiveStream:
     live: LiveLog = request.app.state.live
     fanout: Fanout = request.app.state.fanout
     run_ids = frozenset(query.run_id)
     board_only = query.view == "board"
-    client = StreamClient(run_ids=run_ids, board_only=board_only)
+    client = StreamClient(run_ids=run_ids, board_only=board_only,
+                          text_deltas=query.delta == "text")
     # Attach and take the opening in one step (no await between): no batch can fall
     # between what the client missed and what the fan-out hands it next.
     if fanout.closed:
