@@ -33,6 +33,7 @@ from events.writer import LogAppender
 
 READ_BACK_BYTES = 1 << 16
 ON_LOOP_BYTES = 1 << 16  # a read of at most this much runs on the event loop
+RECORD_WINDOW = 1 << 10  # bytes read to find one record's beginning: most lines fit
 
 
 class FileLogReader:
@@ -144,11 +145,21 @@ class FileLog:
             os.close(fd)
 
     def _record_ending_at(self, fd: int, offset: int) -> bytes | None:
-        """The line that ends just before ``offset``, if one does and it is not blank."""
-        if os.pread(fd, 1, offset - 1) != b"\n":
+        """The line that ends just before ``offset``, if one does and it is not blank.
+
+        One read of the ``RECORD_WINDOW`` bytes before ``offset`` holds a whole line of
+        the usual length (a run read back is hundreds of these); a longer one is looked
+        for further back."""
+        length = min(offset, RECORD_WINDOW)
+        window = os.pread(fd, length, offset - length)
+        if len(window) != length or not window.endswith(b"\n"):
             return None
-        start = self._line_end_before(fd, offset - 1)
-        raw = os.pread(fd, offset - 1 - start, start)
+        newline = window.rfind(b"\n", 0, length - 1)
+        if newline >= 0 or length == offset:  # the line begins inside the window
+            raw = window[newline + 1:-1]
+        else:
+            start = self._line_end_before(fd, offset - length)
+            raw = os.pread(fd, offset - 1 - start, start)
         return raw if raw.strip() else None
 
     @staticmethod

@@ -14,8 +14,9 @@ the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages, 
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Literal
 
 import anyio
@@ -35,7 +36,7 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
     StreamMessage,
-    messages_since_in_slices,
+    resume_slices,
 )
 from projections.text_deltas import RunItemDeltaMessage
 from web.api import endpoint
@@ -73,27 +74,34 @@ def reset_frame(position: Position) -> bytes:
 
 
 def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str], *,
-                   items: bool = True) -> Iterator[bytes]:
+                   items: bool = True) -> AsyncIterator[bytes]:
     """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is
     unknowable, as bounded chunks built one by one as the client takes them (a resume
-    from the start of a long log is many of them). Only the last carries the id: a
-    client that leaves halfway resumes from where it came. ``items=False`` leaves out
-    ``run_item`` messages."""
+    from the start of a long log is many of them; a finished run's items are read back
+    from the log). Only the last carries the id: a client that leaves halfway resumes
+    from where it came. ``items=False`` leaves out ``run_item`` messages. What changed
+    is decided now, when this is called."""
     if not cursor_text:
-        return iter(())
+        return _frames(())
     now = live.position
     try:
         cursor = judge_cursor(cursor_text, now)
     except CursorRefused:
-        return iter((reset_frame(now),))
-    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids,
-                                                   items=items),
-                         str(now))
+        return _frames((reset_frame(now),))
+    details = functools.partial(live.details.of, generation=now.generation)
+    return _with_last_id(resume_slices(live.models, cursor.offset, run_ids, items=items,
+                                       details=details), str(now))
 
 
-def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterator[bytes]:
+async def _frames(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def _with_last_id(slices: AsyncIterator[list[StreamMessage]], last_id: str
+                        ) -> AsyncIterator[bytes]:
     previous: list[StreamMessage] | None = None
-    for part in slices:
+    async for part in slices:
         if previous is not None:
             yield encode_frames(previous, None)
         previous = part
@@ -113,7 +121,8 @@ class LiveStream(Response):
     """
 
     def __init__(self, live: LiveLog, fanout: Fanout, client: StreamClient,
-                 opening: Iterator[bytes], *, position: str, counts: StreamCounts) -> None:
+                 opening: AsyncIterator[bytes], *, position: str, counts: StreamCounts
+                 ) -> None:
         super().__init__()  # its headers are its own (no Content-Length: it never ends)
         self.live = live
         self.fanout = fanout
@@ -156,7 +165,7 @@ class LiveStream(Response):
         opening, opening_end = self.opening, self.position
         while True:
             client.in_opening = True
-            for chunk in opening:
+            async for chunk in opening:
                 await self._send(send, chunk)
                 # A send to a fast socket never suspends: let other requests in between.
                 await anyio.lowlevel.checkpoint()
