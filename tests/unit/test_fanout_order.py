@@ -24,7 +24,7 @@ from harness.live import LiveLog, LogBatch, LogReset
 from projections.messages import StreamMessage
 from web.connections import BODY_WRITER_EXTENSION
 from web.fanout import Fanout, StreamClient
-from web.sse import LiveStream
+from web.sse import LiveStream, opening_frames
 from web.streams import StreamCounts
 
 pytestmark = pytest.mark.anyio
@@ -81,8 +81,10 @@ async def test_frames_reach_the_socket_in_order_across_both_ways_of_writing(
                     reset=lambda _reset: b"reset;")
     client = StreamClient(run_ids=frozenset(), board_only=False)
     fanout.attach(client)
-    stream = LiveStream(LiveLog(FileLog(tmp_path / "runs.jsonl")), fanout, client, iter(()),
-                        position="g:0", counts=StreamCounts())
+    live = LiveLog(FileLog(tmp_path / "runs.jsonl"))
+    no_opening = opening_frames(live, None, frozenset())  # a client without a cursor
+    stream = LiveStream(live, fanout, client, no_opening, position="g:0",
+                        counts=StreamCounts())
     wire = Wire()
     disconnected = anyio.Event()
 
