@@ -48,6 +48,7 @@ _encoder = msgspec.json.Encoder()
 
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a writer may retry an append for a day
 API_TIMEOUT_S = 5.0
+READ_AT_IN_FLIGHT = 128  # record reads on their way at once (read_at)
 ACK_TIMEOUT_S = 10.0
 # The doorbell hears a publish as the stream receives it, possibly before the stream has
 # stored it: a reader woken by it may find nothing new yet, so it looks again this soon.
@@ -239,18 +240,28 @@ class JetStreamLog:
     async def read_at(self, positions: Sequence[Position]) -> list[bytes | None]:
         history = await self.history()
         js = await self.jetstream()
-        found: list[bytes | None] = []
-        for position in positions:
+
+        async def record(position: Position) -> bytes | None:
             if position.generation != history.generation or position.offset < 1:
-                found.append(None)
-                continue
+                return None
             try:
                 message = await self.call(js.get_msg(self.stream, position.offset),
                                           "read a record back")
             except nats.js.errors.NotFoundError:
-                found.append(None)
-            else:
-                found.append(message.data)
+                return None
+            return message.data
+
+        # Many requests on their way at once: one by one, a run of 100,000 events read
+        # back (a retry or late feedback on an old run) waited 100,000 round trips.
+        found: list[bytes | None] = []
+        for start in range(0, len(positions), READ_AT_IN_FLIGHT):
+            answers = await asyncio.gather(
+                *(record(p) for p in positions[start:start + READ_AT_IN_FLIGHT]),
+                return_exceptions=True)  # every request ends before any error is raised
+            for answer in answers:
+                if isinstance(answer, BaseException):
+                    raise answer
+                found.append(answer)
         return found
 
     # -- waking readers ----------------------------------------------------------------
