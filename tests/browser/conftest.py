@@ -25,8 +25,10 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                reason="Playwright for Python is not installed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[sync_api.Browser]:
+    """One Chromium per test process (a launch costs about a second); every test
+    still gets a fresh context of its own (``dashboard_on``)."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
