@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from projections.creation_order import created_key
 from projections.readmodels import ReadModels
 from projections.run_names import NameKey
 from projections.state import ACTIVE_STATUSES, Progress, RunInfo, RunRecord
@@ -87,6 +88,9 @@ class ArchiveFilter:
         return self.text is None or self.text.lower() in _haystack(info)
 
 
+EVERY_RUN = ArchiveFilter()
+
+
 def _haystack(info: RunInfo) -> str:
     parts = [info.id, info.model_name, info.dataset_name, info.provider_name,
              *(f"{k}:{v}" for k, v in info.labels.items())]
@@ -116,19 +120,13 @@ def duration_ms(info: RunInfo) -> int | None:
     return max(0, round((info.finished_at - info.started_at).total_seconds() * 1000))
 
 
-def _created(record: RunRecord) -> Any:
-    # A run without a timestamp sorts by its place in the log, among the oldest.
-    created = record.info.created_at
-    return (created.timestamp() if created else float("-inf"), record.ordinal)
-
-
 def _accuracy(record: RunRecord) -> float | None:
     progress = record.progress()
     return progress.correct / progress.completed if progress.completed else None
 
 
 SORTS: dict[str, Callable[[RunRecord], Any]] = {
-    "created": _created,
+    "created": created_key,
     "model": lambda r: r.info.model_name.casefold(),
     "dataset": lambda r: r.info.dataset_name.casefold(),
     "status": lambda r: r.info.status,
@@ -146,6 +144,12 @@ def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
     """Matching runs ordered by ``sort`` (runs without a value last either way, ties
     newest first); ``cursor`` is the ``nextCursor`` of the previous page."""
     runs = models.runs
+    # A cursor past the end (from a log since replaced by a shorter one) gives an empty page.
+    start = _decode_cursor(cursor) if cursor else 0
+    if sort == "created" and where == EVERY_RUN:
+        total = len(runs.order)
+        page = runs.created.page(runs.order, start, limit, newest_first=descending)
+        return _page_of(page, start, limit, total)
     candidates = runs.names.runs_named(runs.order, where.name_keys())
     if candidates is None and where.status and where.status <= ACTIVE_STATUSES:
         candidates = runs.index.active_runs()
@@ -155,16 +159,17 @@ def archive_page(models: ReadModels, where: ArchiveFilter, *, limit: int,
     if sort == "created":
         matched.sort(key=key, reverse=descending)
     else:
-        matched.sort(key=_created, reverse=True)  # ties: newest first
+        matched.sort(key=created_key, reverse=True)  # ties: newest first
         known = [r for r in matched if key(r) is not None]
         known.sort(key=key, reverse=descending)
         matched = known + [r for r in matched if key(r) is None]
-    # A cursor past the end (from a log since replaced by a shorter one) gives an empty page.
-    start = _decode_cursor(cursor) if cursor else 0
-    page = matched[start:start + limit]
-    more = start + limit < len(matched)
+    return _page_of(matched[start:start + limit], start, limit, len(matched))
+
+
+def _page_of(page: list[RunRecord], start: int, limit: int, total: int) -> ArchivePage:
+    more = start + limit < total
     return ArchivePage([summarize(r) for r in page], f"r{start + limit}" if more else None,
-                       len(matched))
+                       total)
 
 
 def archive_facets(models: ReadModels) -> ArchiveFacets:

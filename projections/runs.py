@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from events import schema as ev
+from projections.creation_order import CreationOrder
 from projections.run_index import RunIndex
 from projections.run_names import RunNames
 from projections.state import (
@@ -52,6 +53,7 @@ class RunStore:
         self.runs: dict[str, RunRecord] = {}
         self.order: list[RunRecord] = []
         self.names = RunNames()  # for filtered archive reads; kept up by its readers
+        self.created = CreationOrder()  # for the archive's default page; the same
         self.index = RunIndex()
         # type -> (handler, whether it is about one item); a dict lookup is cheaper than
         # isinstance in the hot loop.
