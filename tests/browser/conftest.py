@@ -25,10 +25,12 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                reason="Playwright for Python is not installed")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    """One Chromium per test process (a launch costs about a second); every test
-    still gets a fresh context of its own (``dashboard_on``)."""
+    """One Chromium per module; every test gets a fresh context of its own
+    (``dashboard_on``). Not one per process: while Playwright's sync API is open, its
+    event loop counts as running in this thread, and every later anyio test in the
+    process fails ("Cannot run the event loop while another loop is running")."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
