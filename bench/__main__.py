@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "restart": ("bench.restart", {"sizes": (1_000_000, 10_000_000)}, {"sizes": (100_000,)}),
     "reads": ("bench.reads", {"events": 1_000_000}, {"events": 100_000, "seconds": 2}),
     "streams": ("bench.streams", {}, {"quick": True}),
+    "readback": ("bench.readback", {"events": 1_000_000}, {"events": 100_000, "runs": 50}),
 }
 
 

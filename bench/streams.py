@@ -5,6 +5,7 @@ Sections (each prints its figures with their ratio to the target):
   delivery p99 (target ≤ 100 ms) and server memory per client (≤ 60 KB).
 - ``ingest``: writer processes append ``item_delta`` batches at 50,000 events/s with 100
   SSE clients attached; achieved rate and append→client p99 (≥ 50k/s, ≤ 100 ms).
+  ``ingest_deltas``: the same with clients that take text deltas (``?delta=text``).
 - ``loaded``: 20,000 events/s into a server holding a 5M-event log; append→client p99
   (≤ 25 ms).
 - ``executor``: an SSE client's append→client p99 while the executor runs the
@@ -27,7 +28,7 @@ from urllib.parse import urlparse
 import httpx
 
 from bench.bench_executor import write_dataset
-from bench.common import TS, percentile, rss_mb
+from bench.common import TS, cpu_s, percentile, rss_mb
 from bench.load_clients import ClientPool, latencies_ms
 from bench.logs import cached_log, data_dir_with
 from bench.patient import patient_server, start_serving, stop, wait_for_a_snapshot
@@ -135,8 +136,10 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
                             clients) as pool:
                 _wait_for_clients(url, clients)
                 loaded_rss = rss_mb(process.pid)
+                server_cpu = cpu_s(process.pid)
                 written = _probe(log, "fan", appends, pause_s=(0.05, 0.1))
                 arrivals = pool.arrivals(written[-1][1])
+                server_cpu = cpu_s(process.pid) - server_cpu
     samples = latencies_ms(written, arrivals)
     p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
     kb = (loaded_rss - idle_rss) * 1024 / clients
@@ -145,12 +148,18 @@ def fanout(clients: int = 2000, appends: int = 40) -> dict[str, float]:
           f"(p99 <= 100 ms)")
     print(f"  server memory {kb:.0f} KB per client ({idle_rss:.0f} -> {loaded_rss:.0f} MB) "
           f"-> {60 / kb:.2f}x the target (<= 60 KB)")
-    return {"clients": clients, "p50_ms": p50, "p99_ms": p99, "kb_per_client": kb}
+    # CPU time does not grow with the machine's load as wall time does: what each side
+    # costs per append, the clients' (4 processes together) against the server's.
+    print(f"  CPU per append: server {server_cpu * 1000 / appends:.1f} ms, "
+          f"clients {pool.cpu_s * 1000 / appends:.1f} ms")
+    return {"clients": clients, "p50_ms": p50, "p99_ms": p99, "kb_per_client": kb,
+            "server_cpu_ms": server_cpu * 1000 / appends,
+            "client_cpu_ms": pool.cpu_s * 1000 / appends}
 
 
 def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writers: int = 4,
            batch: int = 50, preload: int = 0, label: str = "ingest",
-           target_ms: float = 100) -> dict[str, float]:
+           target_ms: float = 100, params: str = "") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
         if preload:
@@ -161,7 +170,7 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
             position = httpx.get(f"{url}/api/data", timeout=30).headers["x-harness-position"]
             address = urlparse(url)
             with ClientPool(address.hostname or "127.0.0.1", address.port or 80, position,
-                            clients, processes=min(4, clients)) as pool:
+                            clients, processes=min(4, clients), params=params) as pool:
                 _wait_for_clients(url, clients)
                 appends, reached = drive_writers(log, "ingest", rate=rate, writers=writers,
                                                  batch=batch, seconds=seconds)
@@ -180,6 +189,14 @@ def ingest(rate: float = 50_000, clients: int = 100, seconds: float = 10, writer
           f"{per_client / events:.1f} bytes per event per client")
     return {"rate": reached, "p50_ms": p50, "p99_ms": p99, "rss_mb": rss,
             "bytes_per_event_per_client": per_client / events}
+
+
+def ingest_deltas(rate: float = 50_000, clients: int = 100, seconds: float = 10
+                  ) -> dict[str, float]:
+    """``ingest`` with clients that take text deltas (``?delta=text``): compare its bytes
+    per event per client with the line above."""
+    return ingest(rate=rate, clients=clients, seconds=seconds, params="&delta=text",
+                  label="ingest, clients with ?delta=text")
 
 
 def loaded(events: int = 5_000_000, rate: float = 20_000) -> dict[str, float]:
@@ -301,6 +318,8 @@ def main(quick: bool = False) -> None:
     fanout(clients=200 if quick else 2000, appends=10 if quick else 40)
     ingest(rate=10_000 if quick else 50_000, clients=20 if quick else 100,
            seconds=3 if quick else 10)
+    ingest_deltas(rate=10_000 if quick else 50_000, clients=20 if quick else 100,
+                  seconds=3 if quick else 10)
     loaded(events=200_000 if quick else 5_000_000)
     executor(items=2_000 if quick else 20_000, samples=50 if quick else 200)
     resume(events=200_000 if quick else 10_000_000, seconds=10 if quick else 45)

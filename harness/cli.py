@@ -25,13 +25,15 @@ from events.log import EventLog, RecordBatch, Rotation, UnknownLog, open_log
 from events.position import CursorRefused, Position, judge_cursor
 from harness import export, ship
 from harness.errors import Invalid
-from harness.live import REPLAY_BATCH_RECORDS, cyclic_gc_paused
+from harness.live import REPLAY_BATCH_RECORDS, SHED_EVERY_EVENTS, cyclic_gc_paused
+from harness.readback import HistoryChanged, RunDetails, fold_batch
 from harness.settings import Settings
 from harness.snapshots import FOLDER as SNAPSHOTS_FOLDER
 from harness.snapshots import SnapshotStore
 from projections.archive import summarize
 from projections.items import items_page, log_page
 from projections.readmodels import ReadModels
+from projections.shedding import shed_finished
 from projections.state import RunRecord
 
 BAR_WIDTH = 20
@@ -47,7 +49,16 @@ def fold(log: EventLog, *, until: Position | None = None, at: datetime | None = 
 
 async def _fold(log: EventLog, until: Position | None, at: datetime | None,
                 snapshots: SnapshotStore | None) -> ReadModels:
+    try:
+        return await _fold_from(log, until, at, snapshots)
+    except HistoryChanged:  # the snapshot outlived the history it was taken of
+        return await _fold_from(log, until, at, None)
+
+
+async def _fold_from(log: EventLog, until: Position | None, at: datetime | None,
+                     snapshots: SnapshotStore | None) -> ReadModels:
     models = ReadModels()
+    details = RunDetails(log)  # a snapshot's finished runs that change again
     if snapshots is not None and until is None and at is None:
         end = await log.current()
 
@@ -59,19 +70,23 @@ async def _fold(log: EventLog, until: Position | None, at: datetime | None,
         if loaded is not None:
             models = loaded.models
     reader = log.reader(after=models.position if models.position.offset else None)
+    next_shed = models.events_applied + SHED_EVERY_EVENTS
     with cyclic_gc_paused():
         while (batch := await reader.read(max_records=REPLAY_BATCH_RECORDS)) is not None:
             if isinstance(batch, Rotation):  # the log changed under us: the new one
-                models = ReadModels()
+                models, next_shed = ReadModels(), SHED_EVERY_EVENTS
                 continue
+            if models.events_applied >= next_shed:  # as the server's replay does
+                shed_finished(models)
+                next_shed = models.events_applied + SHED_EVERY_EVENTS
             if until is not None or at is not None:
                 keep = len(batch.raws) if until is None else bisect_right(batch.ends, until.offset)
                 if at is not None:
                     keep = min(keep, _first_after(batch, at))
                 if (until is not None and batch.end > until.offset) or keep < len(batch.raws):
-                    models.apply_batch(batch.head(keep), keep_records=False)
+                    await fold_batch(models, batch.head(keep), details, keep_records=False)
                     break
-            models.apply_batch(batch, keep_records=False)
+            await fold_batch(models, batch, details, keep_records=False)
     await reader.aclose()
     return models
 
@@ -169,6 +184,11 @@ def _replay(args: argparse.Namespace, log: EventLog) -> int:
         record = models.runs.runs.get(args.run)
         if record is None:
             return _fail(f"no run {args.run!r} in {log.name} at {models.position}")
+        try:  # a finished run's details are read back from the log
+            record = anyio.run(functools.partial(
+                RunDetails(log).of, record, generation=models.position.generation))
+        except HistoryChanged as error:
+            return _fail(error.message)
         if args.timeline:
             timeline = log_page(record, limit=len(record.logs) or 1)
             _print(args.json, timeline, lambda: _timeline_text(timeline.entries))

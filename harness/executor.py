@@ -200,7 +200,9 @@ class Executor:
         """Run a finished run's faulted and unfinished items again, in the same run."""
         claims = self._claims
         record = find_run(self.live.models, run_id)
-        resumed = plan_retry(record)
+        generation = self.live.position.generation
+        # A finished run's items may be in the log alone: plan from them read back.
+        resumed = plan_retry(await self.live.details.of(record, generation=generation))
         if run_id in claims.active:
             raise Conflict(f"run {run_id} is still finishing", details={"status": "running"})
         if self.executing:

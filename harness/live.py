@@ -30,23 +30,30 @@ from typing import Any
 import anyio
 import anyio.abc
 import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 
 from events.bus import Broadcast
 from events.decoding import Record
-from events.log import EventLog, LogGap, LogReader, RecordBatch, Rotation
+from events.log import EventLog, LogGap, LogReader, Rotation
 from events.position import Position
 from events.schema import Event
 from harness.errors import LogUnavailable
 from harness.heap import freeze_long_lived
+from harness.readback import HistoryChanged, RunDetails, fold_batch, shed_finished_runs
 from harness.snapshots import SnapshotStore
+from projections import shedding
 from projections.messages import StreamMessage, messages_for
 from projections.problems import ProblemReport
-from projections.readmodels import ReadModels
+from projections.readmodels import Applied, ReadModels
 
 logger = logging.getLogger("harness.live")
 
 REPLAY_BATCH_RECORDS = 1 << 30  # a replay is bounded by bytes alone
+SHED_EVERY_EVENTS = 250_000
+"""How often finished runs shed their details (``projections.shedding``), in events
+folded: what a replay or the live models hold of finished runs' items is bounded by
+about this many events' worth (~65 MB), whatever the history."""
 RETRY_FIRST_S = 0.05
 RETRY_MAX_S = 5.0
 
@@ -86,10 +93,16 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadModels:
+async def replay(reader: LogReader, models: ReadModels | None = None, *,
+                 details: RunDetails | None = None,
+                 shed_every_events: int = SHED_EVERY_EVENTS) -> ReadModels:
     """Fold everything ``reader`` has not read yet into ``models`` (new ones by default),
-    off the event loop. A rotation met on the way starts the models over."""
+    off the event loop. With ``details`` (reading ``reader``'s log), finished runs shed
+    their details every ``shed_every_events`` events on the way, so that a replay's
+    memory does not grow with the history's items, and a shed run that changes again is
+    read back first. A rotation met on the way starts the models over."""
     models = models or ReadModels()
+    next_shed = models.events_applied + shed_every_events
     with cyclic_gc_paused():
         while True:
             batch = await reader.read(max_records=REPLAY_BATCH_RECORDS)
@@ -97,12 +110,14 @@ async def replay(reader: LogReader, models: ReadModels | None = None) -> ReadMod
                 return models
             if isinstance(batch, Rotation):
                 models = ReadModels()
+                next_shed = shed_every_events
                 continue
-            await anyio.to_thread.run_sync(_fold_quietly, models, batch)
-
-
-def _fold_quietly(models: ReadModels, batch: RecordBatch) -> None:
-    log_problems(models.apply_batch(batch, keep_records=False).problems)
+            await fold_batch(models, batch, details, keep_records=False, in_thread=True,
+                             each=lambda applied: log_problems(applied.problems))
+            if details is not None and models.events_applied >= next_shed:
+                # The models are this replay's alone until it returns: shed in one go.
+                await anyio.to_thread.run_sync(shedding.shed_finished, models)
+                next_shed = models.events_applied + shed_every_events
 
 
 def log_problems(problems: Iterable[ProblemReport]) -> None:
@@ -127,6 +142,8 @@ class LiveLog:
         self.append_deadline_s = append_deadline_s
         self.reader = log.reader()
         self.models = ReadModels()
+        self.details = RunDetails(log)  # finished runs' details, read back from the log
+        self._next_shed = SHED_EVERY_EVENTS  # once its models have applied this many
         self.resets = 0
         self.events_in_snapshot = 0  # events of the snapshot start-up loaded, if any
         self.reader_errors = 0  # OS errors met while reading, each retried
@@ -155,11 +172,18 @@ class LiveLog:
                             loaded.path.name, loaded.models.position, self.log.name)
                 await self.reader.aclose()
                 self.reader = self.log.reader(after=loaded.models.position)
-                self.models = await replay(self.reader, loaded.models)
+                try:
+                    self.models = await replay(self.reader, loaded.models, details=self.details)
+                except HistoryChanged as error:  # the snapshot outlived its history
+                    logger.warning("%s; replaying the whole log instead", error.message)
+                    await self.reader.aclose()
+                    self.reader = self.log.reader()
+                    self.models = await replay(self.reader, details=self.details)
             else:
-                self.models = await replay(self.reader)
+                self.models = await replay(self.reader, details=self.details)
         except OSError as error:
             self._failed(error)
+        self._next_shed = self.models.events_applied + SHED_EVERY_EVENTS
         freeze_long_lived()
 
     def _record_at(self, position: Position) -> bytes | None:
@@ -191,7 +215,13 @@ class LiveLog:
         """Apply whatever the log gained since the last poll."""
         self._polls_started += 1
         number = self._polls_started
+        first = True
         while True:
+            if not first:
+                # A short read runs on the loop (``events.filelog``): under a steady
+                # stream of appends this loop would not let anything else in.
+                await anyio.lowlevel.checkpoint()
+            first = False
             batch = await self.reader.read()
             if batch is None:
                 break
@@ -199,19 +229,24 @@ class LiveLog:
                 await self._rebuild(batch.reason)
                 break
             try:
-                applied = self.models.apply_batch(batch)
-            except LogGap as gap:  # records lost (or a replay cut short): start over
-                logger.error("log %s: %s", self.log.name, gap)
+                await fold_batch(self.models, batch, self.details, each=self._publish)
+            except (LogGap, HistoryChanged) as lost:  # records lost, a history rewritten
+                logger.error("log %s: %s", self.log.name, lost)
                 await self.reader.aclose()
                 self.reader = self.log.reader()
-                await self._rebuild("gap")
+                await self._rebuild("gap" if isinstance(lost, LogGap) else "history changed")
                 break
-            log_problems(applied.problems)
-            if applied.changes is not None and self.bus.statistics().subscribers:
-                self.bus.publish(LogBatch(applied.position, applied.records,
-                                          messages_for(self.models, applied.changes)))
         self._polls_finished = number
         self._wake_waiters()
+        if self.models.events_applied >= self._next_shed:
+            await shed_finished_runs(self.models)
+            self._next_shed = self.models.events_applied + SHED_EVERY_EVENTS
+
+    def _publish(self, applied: Applied) -> None:
+        log_problems(applied.problems)
+        if applied.changes is not None and self.bus.statistics().subscribers:
+            self.bus.publish(LogBatch(applied.position, applied.records,
+                                      messages_for(self.models, applied.changes)))
 
     async def append_nowait(self, events: Sequence[Event | dict[str, Any]]) -> Position:
         """Append ``events`` at once and wake the reader; the position after them."""
@@ -228,10 +263,11 @@ class LiveLog:
         """
         await self.append_nowait(events)
         needed = self._polls_started + 1
-        with anyio.move_on_after(self.append_deadline_s):
-            while self._polls_finished < needed:
-                await self._caught_up.wait()
-            return self.models.position
+        if self.append_deadline_s > 0:  # zero: not at all (a poll may end in this tick)
+            with anyio.move_on_after(self.append_deadline_s):
+                while self._polls_finished < needed:
+                    await self._caught_up.wait()
+                return self.models.position
         raise LogUnavailable(
             f"the log reader did not catch up within {self.append_deadline_s:g} s; the "
             "command was written and will show once it does",
@@ -250,7 +286,8 @@ class LiveLog:
     async def _rebuild(self, reason: str) -> None:
         """Fold the history the reader has started over at, and swap it in whole."""
         logger.warning("log %s: %s; rebuilding every read model", self.log.name, reason)
-        self.models = await replay(self.reader)
+        self.models = await replay(self.reader, details=self.details)
+        self._next_shed = self.models.events_applied + SHED_EVERY_EVENTS
         freeze_long_lived()
         self.resets += 1
         self.bus.publish(LogReset(self.models.position, reason))

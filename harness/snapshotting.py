@@ -3,9 +3,10 @@
 Every ``every_events`` events or ``every_s`` seconds (whichever comes first, and only
 if the log moved), and once more at a clean shutdown. Taking one has three steps:
 
-1. finished runs not yet packed are packed in a worker thread (each run's items are
-   encoded in one C call, so the blob is a consistent picture of that run); back on
-   the event loop a blob is adopted only if its run has not changed meanwhile;
+1. finished runs still holding their details shed them (``projections.shedding``):
+   their positions are packed in a worker thread; back on the event loop a run is
+   shed only if it has not changed meanwhile (its details are then read back from the
+   log when asked for, ``harness.readback``);
 2. the models are encoded on the event loop, in one step with nothing in between, so
    the snapshot is exactly the state at one position (this is the only part the
    reader waits for: about 25–65 ms per million events of history, measured);
@@ -22,6 +23,7 @@ import anyio
 import anyio.to_thread
 
 from events.log import EventLog
+from harness.readback import shed_finished_runs
 from harness.snapshots import SnapshotStore
 from projections import snapshot
 from projections.readmodels import ReadModels
@@ -38,29 +40,15 @@ class HasModels(Protocol):
 
 
 async def take_snapshot(live: HasModels, store: SnapshotStore) -> None:
-    """Write one snapshot of ``live.models`` as they are once their runs are packed."""
-    await _pack_finished_runs(live.models)
+    """Write one snapshot of ``live.models`` as they are once their finished runs are
+    shed."""
+    await shed_finished_runs(live.models)
     models = live.models
     body = snapshot.encode_body(models)  # the models at one position, nothing in between
     position, applied = models.position, models.events_applied
     [last_record] = await live.log.read_at([position]) if position.offset else [None]
     data = snapshot.assemble(body, position, applied, last_record=last_record)
     await anyio.to_thread.run_sync(store.write, data, position)
-
-
-async def _pack_finished_runs(models: ReadModels) -> None:
-    todo = [(record, record.changed_at) for record in models.runs.order
-            if record.packed is None and not record.active]
-    if not todo:
-        return
-
-    def pack_all() -> list[bytes]:
-        return [record.pack(keep=False) for record, _ in todo]
-
-    blobs = await anyio.to_thread.run_sync(pack_all)
-    for (record, seen), blob in zip(todo, blobs, strict=True):
-        if record.changed_at == seen and record.packed is None and not record.active:
-            record.hold_packed(blob)
 
 
 async def keep_snapshots(live: HasModels, store: SnapshotStore, *, every_events: int,

@@ -24,11 +24,17 @@ class Totals(msgspec.Struct, rename="camel"):
 
 
 def active_board(models: ReadModels, *, limit: int) -> list[RunSnapshot]:
-    """Active runs (pending, running), newest first; then the most recently finished."""
+    """Active runs (pending, running), newest first; then the most recently finished.
+    Each must hold its snapshot (``RunRecord.holds_snapshot``)."""
+    return [record.snapshot() for record in board_runs(models, limit=limit)]
+
+
+def board_runs(models: ReadModels, *, limit: int) -> list[RunRecord]:
+    """The runs ``active_board`` shows, in its order."""
     index = models.runs.index
     shown = index.newest_active(limit)
     shown.extend(islice(index.latest_finished(), limit - len(shown)))
-    return [record.snapshot() for record in shown]
+    return shown
 
 
 def totals(models: ReadModels) -> Totals:

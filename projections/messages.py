@@ -1,13 +1,15 @@
 """The live-stream messages (SPEC §5) that a change to the read models produces.
 
-Every message carries the absolute state of what it names, never a delta, so a client
-may apply one twice, and a resuming client may be sent a superset of what it missed.
+Every message carries the absolute state of what it names, so a client may apply one
+twice, and a resuming client may be sent a superset of what it missed. (A client that
+asks for them may be sent ``run_item_delta`` in the live stream instead of a running
+item's ``run_item``: ``projections.text_deltas``.)
 Payloads are encoded to JSON once, here, and shared by every subscriber.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from typing import NamedTuple
 
 import msgspec
@@ -16,6 +18,7 @@ from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
 from projections.runs import RECENT_ITEMS, Changes
 from projections.state import ACTIVE_STATUSES, Item, Lifecycle, Progress, RunInfo, RunRecord
+from projections.text_deltas import StreamedText
 
 _encode = msgspec.json.Encoder().encode
 
@@ -50,13 +53,16 @@ class QueueMessage(msgspec.Struct, rename="camel"):
 class StreamMessage(NamedTuple):
     """One message of the stream: its SSE event name, the run it is about, its JSON;
     for a ``run_item``, the item's sequence and whether it is ``streaming`` (running:
-    more text may follow, so the fan-out may coalesce its updates)."""
+    more text may follow, so the fan-out may coalesce its updates), and then its
+    streamed ``text``, from which the fan-out may make a ``run_item_delta``
+    (``projections.text_deltas``)."""
 
     event: str
     run_id: str | None
     data: bytes
     sequence: int | None = None
     streaming: bool = False
+    text: StreamedText | None = None
 
 
 def run_status(record: RunRecord) -> StreamMessage:
@@ -71,10 +77,13 @@ def run_progress(record: RunRecord) -> StreamMessage:
 
 
 def run_item(record: RunRecord, sequence: int) -> StreamMessage:
-    item = record.item(sequence)
-    body = RunItemMessage(record.info.id, item)
-    return StreamMessage("run_item", record.info.id, _encode(body), sequence,
-                         item.state == "running")
+    return item_message(record.info.id, record.item(sequence))
+
+
+def item_message(run_id: str, item: Item) -> StreamMessage:
+    running = item.state == "running"
+    return StreamMessage("run_item", run_id, _encode(RunItemMessage(run_id, item)),
+                         item.sequence, running, StreamedText.of(item) if running else None)
 
 
 def queue(models: ReadModels) -> StreamMessage:
@@ -120,13 +129,69 @@ def messages_since_in_slices(models: ReadModels, offset: int,
                              slice_size: int = 64) -> Iterator[list[StreamMessage]]:
     """``messages_since`` in lists of at most ``slice_size`` messages, built one at a time
     as they are asked for, so that a resume from the start of a long log neither holds
-    every message at once nor builds them in one go.
+    every message at once nor builds them in one go. Every run must hold its details
+    (``resume_slices`` reads shed runs' back).
 
     Which runs changed is decided now, when this is called; each slice is built from the
     read models as they are when it is asked for. The models may have moved on by then,
     which sends a client newer absolute state than it missed, never less; the live
     stream that follows brings it the rest in order.
     """
+    records, queue_changed = _resumed_runs(models, offset, run_ids, items)
+
+    def slices() -> Iterator[list[StreamMessage]]:
+        slicer = _Slicer(slice_size)
+        for record in records:
+            yield from slicer.add(_run_since(record, offset, items))
+        yield from slicer.end(queue(models) if queue_changed else None)
+
+    return slices()
+
+
+def resume_slices(models: ReadModels, offset: int, run_ids: Collection[str] | None, *,
+                  items: bool, details: Callable[[RunRecord], Awaitable[RunRecord]],
+                  slice_size: int = 64) -> AsyncIterator[list[StreamMessage]]:
+    """``messages_since_in_slices`` where finished runs may have shed their details:
+    ``details`` gives a shed run's (read back from the log) when its items are due.
+    Which runs changed is decided now, as there."""
+    records, queue_changed = _resumed_runs(models, offset, run_ids, items)
+
+    async def slices() -> AsyncIterator[list[StreamMessage]]:
+        slicer = _Slicer(slice_size)
+        for record in records:
+            held = await details(record) if items and record.shed else record
+            for part in slicer.add(_run_since(held, offset, items)):
+                yield part
+        for part in slicer.end(queue(models) if queue_changed else None):
+            yield part
+
+    return slices()
+
+
+class _Slicer:
+    """Messages into lists of ``size``, as they come."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.out: list[StreamMessage] = []
+
+    def add(self, messages: Iterable[StreamMessage]) -> Iterator[list[StreamMessage]]:
+        for message in messages:
+            self.out.append(message)
+            if len(self.out) >= self.size:
+                yield self.out
+                self.out = []
+
+    def end(self, last: StreamMessage | None) -> Iterator[list[StreamMessage]]:
+        if last is not None:
+            self.out.append(last)
+        if self.out:
+            yield self.out
+
+
+def _resumed_runs(models: ReadModels, offset: int, run_ids: Collection[str] | None,
+                  items: bool) -> tuple[list[RunRecord], bool]:
+    """The runs a client resuming at ``offset`` is told about, and whether the queue."""
     chosen = [record for record in models.runs.order if record.changed_at > offset]
     if items:
         # The live stream coalesces a running item's updates (``web.coalescing``): one
@@ -135,34 +200,27 @@ def messages_since_in_slices(models: ReadModels, offset: int,
         chosen += [record for record in models.runs.index.active_runs()
                    if record.changed_at <= offset and _running(record)]
     records = [record for record in chosen if not (run_ids and record.info.id not in run_ids)]
-    queue_changed = not run_ids and models.queue.changed_at > offset
-    return _slices(models, records, offset, queue_changed, slice_size, items)
+    return records, not run_ids and models.queue.changed_at > offset
 
 
-def _slices(models: ReadModels, records: list[RunRecord], offset: int, queue_changed: bool,
-            slice_size: int, items: bool) -> Iterator[list[StreamMessage]]:
-    out: list[StreamMessage] = []
-    for record in records:
-        # The sequences are listed before the first yield: the fold may change the
-        # dict between slices.
-        changed = record.item_changed_at.items() if items else ()
-        sequences = [s for s, at in changed if at > offset]
-        if items and record.active:
-            sequences = list(dict.fromkeys([*sequences, *_running(record)]))
-        finished = record.info.status not in ACTIVE_STATUSES
-        if not finished:
-            out += (run_status(record), run_progress(record))
-        for sequence in sequences:
-            out.append(run_item(record, sequence))
-            if len(out) >= slice_size:
-                yield out
-                out = []
-        if finished:
-            out += (run_progress(record), run_status(record))
-    if queue_changed:
-        out.append(queue(models))
-    if out:
-        yield out
+def _run_since(record: RunRecord, offset: int, items: bool) -> Iterator[StreamMessage]:
+    """One run's messages for a client resuming at ``offset``. Its items are taken when
+    it begins (the fold may change the dict, or the run shed it, between slices)."""
+    held = record.items if items else {}
+    changed = record.item_changed_at.items() if items else ()
+    sequences = [s for s, at in changed if at > offset]
+    if items and record.active:
+        sequences = list(dict.fromkeys([*sequences, *_running(record)]))
+    finished = record.info.status not in ACTIVE_STATUSES
+    if not finished:
+        yield run_status(record)
+        yield run_progress(record)
+    run_id = record.info.id
+    for sequence in sequences:
+        yield item_message(run_id, held.get(sequence) or Item(sequence=sequence))
+    if finished:
+        yield run_progress(record)
+        yield run_status(record)
 
 
 def _running(record: RunRecord) -> list[int]:

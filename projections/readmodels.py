@@ -7,6 +7,7 @@ reads the log itself: it is handed records and their positions.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from events import schema as ev
@@ -15,7 +16,8 @@ from events.log import LogGap, RecordBatch
 from events.position import Position
 from projections.problems import ProblemLog, ProblemReport
 from projections.queue import RunQueue
-from projections.runs import Changes, RunStore
+from projections.runs import NEEDS_DETAILS, Changes, RunStore
+from projections.state import RunRecord
 
 _QUEUE_EVENTS = (ev.QueueEnqueued, ev.QueueRemoved, ev.QueueDispatched)
 
@@ -30,6 +32,10 @@ class Applied:
     records: list[Record]
     changes: Changes | None
     problems: list[ProblemReport]
+    # A run that shed its details, which the next record of the batch needs: the batch
+    # was applied up to ``position`` only. Restore the run's details
+    # (``RunRecord.restore_details``) and apply the same batch again for the rest.
+    needs: RunRecord | None = None
 
 
 class ReadModels:
@@ -57,7 +63,8 @@ class ReadModels:
 
         Records that end at or before the current position were applied already (a
         redelivery) and are skipped; a batch that begins after the current position
-        would leave a gap, and raises ``LogGap``.
+        would leave a gap, and raises ``LogGap``. A record of a run that shed its
+        details stops the batch just before it (``Applied.needs``).
         """
         position = self.position
         if batch.generation != position.generation and position.offset:
@@ -70,10 +77,11 @@ class ReadModels:
         records: list[Record] = []
         problems: list[ProblemReport] = []
         events = None
+        stopped: tuple[int, str] | None = None
         if not keep_records and batch.lines is not None:
             events = decode_batch(batch.lines)
         if events is not None:
-            self._apply_all(events, batch, problems)
+            stopped = self._apply_all(events, batch, problems)
         else:
             for decoded in decode_records(batch):
                 if type(decoded) is Problem:
@@ -81,17 +89,33 @@ class ReadModels:
                                                   decoded.kind, decoded.message, decoded.excerpt))
                     continue
                 record: Record = decoded  # type: ignore[assignment]
+                problem = self._apply(record.event, record.end, changes)
+                if problem is NEEDS_DETAILS:
+                    stopped = record.end, record.event.run_id  # type: ignore[attr-defined]
+                    break
                 if keep_records:
                     records.append(record)
-                problem = self._apply(record.event, record.end, changes)
                 if problem is not None:
                     problems.append(self._problem(batch.generation, record.end, *problem))
-        self.position = batch.position
-        return Applied(self.position, records, changes, problems)
+        if stopped is None:
+            self.position = batch.position
+            return Applied(self.position, records, changes, problems)
+        return self._stopped_at(stopped, batch, records, changes, problems)
+
+    def _stopped_at(self, stopped: tuple[int, str], batch: RecordBatch, records: list[Record],
+                    changes: Changes | None, problems: list[ProblemReport]) -> Applied:
+        """The ``Applied`` of a batch stopped before its record ending at offset
+        ``end``, of run ``run_id``, which shed its details."""
+        end, run_id = stopped
+        index = bisect_left(batch.ends, end)
+        self.position = Position(batch.generation, batch.ends[index - 1] if index
+                                 else batch.start)
+        return Applied(self.position, records, changes, problems, self.runs.runs[run_id])
 
     def _apply_all(self, events: list[ev.Event], batch: RecordBatch,
-                   problems: list[ProblemReport]) -> None:
-        """``_apply`` for each of a replay's ``events``, inlined: this is the hot loop."""
+                   problems: list[ProblemReport]) -> tuple[int, str] | None:
+        """``_apply`` for each of a replay's ``events``, inlined: this is the hot loop.
+        The end and run of the record it stopped before (``NEEDS_DETAILS``), if it did."""
         # Each event is dated at its own record's end (a run keeps these to be read back
         # by time travel); splitting the batch's lines for them costs ~10 % of a replay.
         ends, seen = list(batch.ends), self._event_ids
@@ -107,9 +131,13 @@ class ReadModels:
                 if event_id is not None:
                     seen.add(event_id)
                 applied += 1
+            elif problem is NEEDS_DETAILS:
+                self.events_applied += applied
+                return ends[index], event.run_id  # type: ignore[attr-defined]
             else:  # rare: only then are the lines split
                 problems.append(self._problem(batch.generation, batch.ends[index], *problem))
         self.events_applied += applied
+        return None
 
     def _apply(self, event: ev.Event, at: int, changes: Changes | None
                ) -> tuple[str, str] | None:

@@ -4,7 +4,8 @@
 in place, notes in ``Changes`` what a live subscriber must be told (a replay, which
 tells nobody, passes ``None`` and skips that bookkeeping), and returns a
 ``(kind, message)`` problem instead of applying an event that names an unknown run or
-an item outside the run. It is the hot loop of every replay, hence the dispatch table
+an item outside the run (or ``NEEDS_DETAILS`` for a run whose details are in the log
+alone). It is the hot loop of every replay, hence the dispatch table
 and the incremental counters.
 """
 
@@ -29,6 +30,10 @@ from projections.state import (
 
 RECENT_ITEMS = 5
 Problem = tuple[str, str]
+NEEDS_DETAILS: Problem = ("needs_details", "the run's details must be read back first")
+"""What ``RunStore.apply`` answers, applying nothing, for an event of a run that has
+shed its details (``RunRecord.shed_details``): the caller reads them back from the log
+(``RunRecord.restore_details``) and applies the event again."""
 
 
 class Changes:
@@ -87,8 +92,8 @@ class RunStore:
             return ("unknown_run", f"{event.__struct_config__.tag} for unknown run "
                                    f"{event.run_id!r}")  # type: ignore[attr-defined]
         handler, about_item = entry
-        if record.packed is not None:
-            record.unpack()
+        if record.shed:
+            return NEEDS_DETAILS
         if about_item:
             sequence = event.sequence  # type: ignore[attr-defined]
             if sequence > record.total:

@@ -4,8 +4,10 @@ A snapshot is a header line of JSON — format, fold version, the position the m
 reflect, the payload's length and checksum — then the payload: JSON of typed structs,
 which msgspec decodes straight into the read-model structs (nothing in it can run
 code; JSON rather than msgpack keeps each timestamp's own offset, as the API shows
-it). Each run's items stay one packed blob (``RunRecord.pack``), so loading costs the
-runs, not their items. ``decode`` refuses anything doubtful with ``SnapshotRefused``
+it). A finished run that shed its details (``projections.shedding``) is written as its
+event positions alone, since the log holds the rest; another run's items are one
+packed blob (``RunRecord.pack``). Loading costs the runs, not their items. ``decode``
+refuses anything doubtful with ``SnapshotRefused``
 naming why: another format or fold version, a length or checksum that does not
 match, a body that does not decode. The caller then replays the log instead.
 
@@ -25,10 +27,12 @@ from events.position import Position
 from projections.problems import ProblemReport
 from projections.queue import QueuedRun
 from projections.readmodels import ReadModels
-from projections.state import Lifecycle, LogEntry, RunInfo, RunRecord, UsageTotals
+from projections.state import Item, Lifecycle, LogEntry, RunInfo, RunRecord, UsageTotals
 
 FORMAT = "harness-read-models"
-FOLD_VERSION = 3  # 2: runs' usage totals; 3: a run's packed blob holds its event positions
+FOLD_VERSION = 4
+# 2: runs' usage totals; 3: a run's packed blob holds its event positions; 4: finished
+# runs shed their details (their positions and board items only: the log holds the rest)
 
 
 class SnapshotRefused(ValueError):
@@ -53,11 +57,13 @@ class _Run(msgspec.Struct, array_like=True, gc=False):
     lifecycle: Lifecycle
     total: int
     config: dict[str, Any]
-    items: bytes  # RunRecord.pack: loaded packed, decoded only when asked for
+    items: bytes  # a run holding its details: ``RunRecord.pack``; b"" for a shed run
+    positions: bytes  # a shed run's event positions (``RunRecord.shed_positions``)
+    board_items: list[Item] | None  # the items a shed run keeps for the board, if any
     counts: dict[str, int]
     current: int | None
     recent: tuple[int, ...]
-    logs: list[LogEntry]
+    logs: list[LogEntry]  # [] for a shed run: the log holds them
     changed_at: int
     usage: UsageTotals
 
@@ -106,20 +112,28 @@ def encode(models: ReadModels, *, last_record: bytes | None = None) -> bytes:
 def encode_body(models: ReadModels) -> bytes:
     """The payload of a snapshot of ``models`` as they are now (one synchronous step).
 
-    Finished runs are packed on the way (``RunRecord.pack``) and stay packed: their
-    items then cost memory as one compressed blob until someone asks for them.
+    A shed run (``projections.shedding``) is written as it is held: its positions and
+    board items, not its details, which the log holds; any other run is packed whole
+    (``RunRecord.pack``), so shed the finished runs first to keep this step short.
     """
-    runs = [_Run(record.info, record.lifecycle, record.total, record.config,
-                 record.pack(keep=not record.active), record.counts, record.current,
-                 record.recent, record.logs, record.changed_at, record.usage)
-            for record in models.runs.order]
     return _encoder.encode(_Models(
-        runs=runs, queue_pending=models.queue.items(),
+        runs=[_run(record) for record in models.runs.order],
+        queue_pending=models.queue.items(),
         queue_dispatched=models.queue.dispatched, queue_changed_at=models.queue.changed_at,
         problem_counts=dict(models.problems.counts),
         recent_problems=list(models.problems.recent),
         events_applied=models.events_applied, duplicates_ignored=models.duplicates_ignored,
         event_ids=sorted(models._event_ids)))
+
+
+def _run(record: RunRecord) -> _Run:
+    if record.shed:
+        items, positions, board, logs = b"", record.shed_positions(), record.board_items(), []
+    else:
+        items, positions, board, logs = record.pack(), b"", None, record.logs
+    return _Run(record.info, record.lifecycle, record.total, record.config, items, positions,
+                board, record.counts, record.current, record.recent, logs, record.changed_at,
+                record.usage)
 
 
 def assemble(body: bytes, position: Position, events_applied: int, *,
@@ -156,11 +170,15 @@ def _models(state: _Models, position: Position) -> ReadModels:
     for ordinal, run in enumerate(state.runs):
         record = RunRecord(run.info, run.total, run.config, ordinal)
         record.lifecycle = run.lifecycle
-        record.hold_packed(run.items)
+        if run.items:
+            record.hold_packed(run.items, run.logs)
+        else:
+            record.shed_details(run.positions, keep_board=False)
+            if run.board_items is not None:
+                record.hold_board_items(run.board_items)
         record.counts = run.counts
         record.current = run.current
         record.recent = run.recent
-        record.logs = run.logs
         record.changed_at = run.changed_at
         record.usage = run.usage
         store.runs[run.info.id] = record

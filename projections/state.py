@@ -11,7 +11,7 @@ import zlib
 from array import array
 from datetime import datetime
 from itertools import accumulate, pairwise
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import msgspec
 
@@ -138,31 +138,44 @@ class RunSnapshot(_Model):
 
 class PackedItems(_Model, array_like=True):
     """A run's items, when each last changed, and the log positions of its events, as
-    one compressed blob (``pack``). The positions are kept as steps from the previous
-    one (the first from 0): small numbers, which compress to about a byte an event."""
+    one compressed blob (``pack``), which a snapshot holds for a run still holding them.
+    The positions are kept as steps from the previous one (the first from 0): small
+    numbers, which compress to about a byte an event."""
 
     items: list[Item]
     changed_at: dict[int, int]
     position_steps: list[int]
 
 
-class _Unpacked(NamedTuple):
-    items: dict[int, Item]
-    changed_at: dict[int, int]
-    positions: array[int]
-
-
 _pack_encoder = msgspec.json.Encoder()
 _pack_decoder = msgspec.json.Decoder(PackedItems)
+_steps_decoder = msgspec.json.Decoder(list[int])
+
+
+def _steps(positions: list[int]) -> list[int]:
+    return [b - a for a, b in pairwise([0, *positions])]
+
+
+def pack_positions(positions: list[int]) -> bytes:
+    """Log offsets, ascending, as a small compressed blob (``unpack_positions``)."""
+    return zlib.compress(_pack_encoder.encode(_steps(positions)), 1)
 
 
 @functools.lru_cache(maxsize=32)
-def _unpacked(blob: bytes) -> _Unpacked:
-    """What a packed run holds; the last few are kept, so that paging through one run's
-    items, answering a resume or stepping through its history decodes each run once."""
-    packed = _pack_decoder.decode(zlib.decompress(blob))
-    return _Unpacked({item.sequence: item for item in packed.items}, packed.changed_at,
-                     array("q", accumulate(packed.position_steps)))
+def unpack_positions(blob: bytes) -> array[int]:
+    """What ``pack_positions`` made; the last few are kept, so that reading a run back
+    or stepping through its history decodes them once."""
+    return array("q", accumulate(_steps_decoder.decode(zlib.decompress(blob))))
+
+
+class DetailsNotHeld(RuntimeError):
+    """A shed run's items or log lines were asked of the run itself: they are in the
+    log, and must be read back from it (``harness.readback``)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id!r} holds no item details in memory: read them back "
+                         "from the log")
+        self.run_id = run_id
 
 
 class RunRecord:
@@ -172,30 +185,36 @@ class RunRecord:
     ``changed_at`` and ``item_changed_at`` are log offsets of the last change, which is
     what lets a resuming client be sent only what changed after its cursor.
 
-    A finished run's items may be *packed* (``pack``): kept as one compressed blob
-    instead of thousands of objects, and decoded when a reader asks for them
-    (``items`` is then a shared, read-only view). The fold unpacks a run before it
-    changes it. The board, the archive and progress never need a run's items.
+    A run *holds* its details — its items, when each changed, its log lines and its
+    event positions — as objects, or a finished run has *shed* them (``shed``): the log
+    holds them, so the run keeps only what the board, the archive, progress and the
+    index need (its info, lifecycle, counts, usage totals), its event positions as one
+    small compressed blob, and, for the few finished runs the board may show, the items
+    its snapshot names (current and recent). Its details are then read back from the
+    log by position and folded again (``harness.readback``); asking the run itself for
+    them raises ``DetailsNotHeld``, never an empty answer. The fold never changes a shed
+    run: ``RunStore.apply`` asks for its details back first (``NEEDS_DETAILS``).
 
     ``positions`` are the log offsets just after each event this run applied, in order:
-    time travel reads exactly these back (``EventLog.read_at``) to fold the run at any
-    point. They are packed with the items, so a snapshot keeps them too.
+    time travel and read-back fold exactly these (``EventLog.read_at``).
     """
 
     __slots__ = (
+        "_board",
         "_item_changed_at",
         "_items",
+        "_logs",
         "_positions",
+        "_shed_positions",
         "changed_at",
         "config",
         "counts",
         "current",
         "info",
         "lifecycle",
-        "logs",
         "ordinal",
-        "packed",
         "recent",
+        "shed",
         "total",
         "usage",
     )
@@ -209,56 +228,105 @@ class RunRecord:
         self.counts = {"running": 0, "awaiting": 0, "correct": 0, "incorrect": 0, "faulted": 0}
         self.current: int | None = None
         self.recent: tuple[int, ...] = ()
-        self.logs: list[LogEntry] = []
+        self._logs: list[LogEntry] | None = []
         self.changed_at = 0
         self._item_changed_at: dict[int, int] | None = {}
-        self.packed: bytes | None = None
         self.ordinal = ordinal
         self.usage = UsageTotals()
         self._positions: array[int] | None = array("q")
+        self.shed = False
+        self._shed_positions = b""
+        self._board: dict[int, Item] | None = None
 
     @property
     def items(self) -> dict[int, Item]:
         items = self._items
-        return items if items is not None else _unpacked(self.packed or b"").items
+        if items is None:
+            raise DetailsNotHeld(self.info.id)
+        return items
 
     @property
     def item_changed_at(self) -> dict[int, int]:
         changed = self._item_changed_at
-        return changed if changed is not None else _unpacked(self.packed or b"").changed_at
+        if changed is None:
+            raise DetailsNotHeld(self.info.id)
+        return changed
+
+    @property
+    def logs(self) -> list[LogEntry]:
+        logs = self._logs
+        if logs is None:
+            raise DetailsNotHeld(self.info.id)
+        return logs
 
     @property
     def positions(self) -> array[int]:
         positions = self._positions
-        return positions if positions is not None else _unpacked(self.packed or b"").positions
+        return positions if positions is not None else unpack_positions(self._shed_positions)
 
-    def pack(self, *, keep: bool = True) -> bytes:
-        """The items and positions as one blob; with ``keep``, held instead of them
-        from now on."""
-        if self.packed is not None:
-            return self.packed
-        positions = self.positions.tolist()  # one copy: this may run in a worker thread
+    def pack(self) -> bytes:
+        """The items, their change positions and the run's event positions as one blob
+        (``hold_packed`` takes it back); may run in a worker thread."""
+        positions = self.positions.tolist()  # one copy first
         state = PackedItems(items=list(self.items.values()), changed_at=self.item_changed_at,
-                            position_steps=[b - a for a, b in pairwise([0, *positions])])
-        blob = zlib.compress(_pack_encoder.encode(state), 1)
-        if keep:
-            self.hold_packed(blob)
-        return blob
+                            position_steps=_steps(positions))
+        return zlib.compress(_pack_encoder.encode(state), 1)
 
-    def hold_packed(self, blob: bytes) -> None:
-        """Hold ``blob`` (what ``pack`` made of this run) instead of the objects."""
-        self.packed = blob
-        self._items = self._item_changed_at = self._positions = None
+    def hold_packed(self, blob: bytes, logs: list[LogEntry]) -> None:
+        """Hold the details ``pack`` made ``blob`` of, and ``logs``, as objects."""
+        packed = _pack_decoder.decode(zlib.decompress(blob))
+        self._items = {item.sequence: item for item in packed.items}
+        self._item_changed_at = packed.changed_at
+        self._positions = array("q", accumulate(packed.position_steps))
+        self._logs = logs
+        self.shed, self._shed_positions, self._board = False, b"", None
 
-    def unpack(self) -> None:
-        """Hold the items as objects again, to change them: decoded afresh, never the
-        shared view (the cache's objects may be in a reader's hands)."""
-        if self.packed is not None:
-            packed = _pack_decoder.decode(zlib.decompress(self.packed))
-            self._items = {item.sequence: item for item in packed.items}
-            self._item_changed_at = packed.changed_at
-            self._positions = array("q", accumulate(packed.position_steps))
-            self.packed = None
+    def shed_positions(self) -> bytes:
+        """The event positions as a shed run keeps them (``pack_positions``); may run in
+        a worker thread."""
+        return self._shed_positions if self.shed else pack_positions(self.positions.tolist())
+
+    def shed_details(self, positions: bytes, *, keep_board: bool) -> None:
+        """Let the log hold the details from now on; ``positions`` is what
+        ``shed_positions`` gave. With ``keep_board``, the items the run's snapshot shows
+        stay, so that the board can show it without reading the log."""
+        if self.shed:
+            return
+        if keep_board:
+            board = self.items
+            self._board = {s: board[s] for s in (self.current, *self.recent) if s in board}
+        self._items = self._item_changed_at = self._logs = self._positions = None
+        self._shed_positions = positions
+        self.shed = True
+
+    def hold_board_items(self, items: list[Item]) -> None:
+        """The items a shed run keeps for the board (what ``board_items`` gave)."""
+        self._board = {item.sequence: item for item in items}
+
+    @property
+    def holds_snapshot(self) -> bool:
+        """Whether ``snapshot`` can answer: the run holds its details or its board items."""
+        return not self.shed or self._board is not None
+
+    def drop_board_items(self) -> None:
+        self._board = None
+
+    def board_items(self) -> list[Item] | None:
+        """A shed run's items kept for the board, if it keeps them."""
+        return None if self._board is None else list(self._board.values())
+
+    def restore_details(self, folded: RunRecord) -> None:
+        """Hold again the details of ``folded``: this run folded afresh from its own
+        events read back from the log (``same_run`` as this one)."""
+        self._items, self._item_changed_at = folded.items, folded.item_changed_at
+        self._logs, self._positions = folded.logs, array("q", folded.positions)
+        self.shed, self._shed_positions, self._board = False, b"", None
+
+    def summary(self) -> tuple[Any, ...]:
+        """Everything a run keeps when shed: two runs with the same summary and the same
+        event positions folded the same events."""
+        return (self.info, self.lifecycle, self.total, self.config, self.counts, self.current,
+                self.recent, self.changed_at, self.usage, self.positions.tolist())
 
     def progress(self) -> Progress:
         counts = self.counts
@@ -285,13 +353,18 @@ class RunRecord:
         return self.items.get(sequence) or Item(sequence=sequence)
 
     def snapshot(self, *, recent: int = 5) -> RunSnapshot:
-        current = self.items.get(self.current) if self.current is not None else None
+        """The run as the board shows it: a shed run answers only if it kept its board
+        items (else ``DetailsNotHeld``)."""
+        items = self._items if self._items is not None else self._board
+        if items is None:
+            raise DetailsNotHeld(self.info.id)
+        current = items.get(self.current) if self.current is not None else None
         return RunSnapshot(
             run=self.info,
             progress=self.progress(),
             lifecycle=self.lifecycle,
             current_item=current,
-            recent_items=tuple(self.items[s] for s in self.recent[:recent]),
+            recent_items=tuple(items[s] for s in self.recent[:recent]),
         )
 
     @property

@@ -193,6 +193,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", dashboard, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
+    # None of these rewrites a response body: the SSE stream's chunks are written past
+    # them, straight to the socket (``web.connections.write_body_now``).
     middleware = [
         # However the app was launched (run.py or a bare uvicorn), it serves beyond
         # loopback only with a token, and only under the names it answers to.

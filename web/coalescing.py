@@ -5,8 +5,9 @@ whole state (prompt, preview, …) to every client: at 50,000 deltas/s that is m
 the fan-out's bytes. The live stream instead sends a *running* item's state at most
 once per ``window_s`` per item: an update that comes sooner is held, and the item's
 then-current state is sent when its window ends. Every message still carries the
-item's absolute state, so nothing is a delta. An item that leaves ``running`` (answered,
-judged, faulted) is sent at once, and drops whatever was held for it. A run's status
+item's absolute state (to a client that asked for text deltas, the fan-out then sends
+it as what it appended: ``projections.text_deltas``). An item that leaves ``running``
+(answered, judged, faulted) is sent at once, and drops whatever was held for it. A run's status
 releases the run's held items just before it: a run may end with an item still
 ``running`` (a failed run settles nothing), and its last update must not come after the
 final status, where a client that stops at that status would never see it.

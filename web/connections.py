@@ -15,6 +15,10 @@ protocols here are uvicorn's own (httptools, websockets-sansio) with three addit
 - **bounded draining**: a closed connection whose peer has taken none of its remaining
   data for ``DRAIN_TIMEOUT_S`` is aborted (RST), which frees its buffers at once.
 
+and a way around the ASGI send for the SSE fan-out: ``BODY_WRITER_EXTENSION`` in a
+request's scope writes a response body chunk straight to the socket, synchronously,
+when that can be done without waiting (``write_body_now``);
+
 and one change: a WebSocket close frame is queued even while the peer is not reading,
 so a client cut off for being slow is told 1013 at once rather than when it reads again.
 
@@ -26,11 +30,12 @@ so a client cut off for being slow is told 1013 at once rather than when it read
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import resource
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 HEADER_TIMEOUT_S = 10.0   # from a request's first byte to the end of its headers
@@ -40,6 +45,7 @@ IDLE_TIMEOUT_S = 5        # keep-alive: uvicorn's own timeout_keep_alive
 FD_RESERVE = 128          # descriptors kept for the log, side logs, threads and MCP pipes
 DEFAULT_MAX_CONNECTIONS = 1000
 USAGE_EXTENSION = "harness.connections"
+BODY_WRITER_EXTENSION = "harness.body_writer"
 
 
 def max_connections_for_this_process(wanted: int = DEFAULT_MAX_CONNECTIONS) -> int:
@@ -133,6 +139,9 @@ class HttpProtocol(HttpToolsProtocol):
         self._stop_header_deadline()
         self.idle_since = None
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope is self.scope:  # not an upgrade
+            extensions: dict[str, Any] = self.scope["extensions"]  # on_message_begin's
+            extensions[BODY_WRITER_EXTENSION] = functools.partial(write_body_now, self.cycle)
 
     def on_response_complete(self) -> None:
         self.idle_since = self.loop.time()
@@ -162,6 +171,26 @@ class HttpProtocol(HttpToolsProtocol):
         self.connections.discard(victim)
         victim.idle_since = None
         victim.transport.abort()
+
+
+def write_body_now(cycle: RequestResponseCycle, body: bytes) -> bool:
+    """Write ``body`` as the next chunk of ``cycle``'s response at once, framed exactly as
+    uvicorn's ``send`` of ``{"type": "http.response.body", "body": body, "more_body":
+    True}`` would, if that send would neither wait nor end the response; else write
+    nothing and say so (``False``): the caller sends it through ASGI instead.
+
+    It costs one ``transport.write``, where the ASGI send costs the app's middleware
+    wrappers and a task switch per chunk. It bypasses the middleware: for responses
+    whose body no middleware rewrites (the SSE stream's). The caller keeps the order
+    with its own sends: it writes only while none of them is under way or waiting.
+    """
+    if not (cycle.chunked_encoding and not cycle.response_complete
+            and not cycle.disconnected and not cycle.flow.write_paused
+            and not cycle.transport.is_closing()):
+        return False
+    if body:  # an empty chunk would end the response
+        cycle.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+    return True
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):

@@ -2,15 +2,22 @@
 
 The fan-out listens to the bus *synchronously*: when the live log publishes a batch,
 ``publish`` encodes its frames once per kind of client (everything; the board only;
-a run filter) and appends those bytes to each client's pending list, waking the
-client's connection only if it was idle. The connection's own coroutine — the ASGI
-call uvicorn already runs — joins what is pending and sends it in one write. There
-is no per-client memory stream, timeout scope or send wrapper; a client costs a
-small ``StreamClient`` and one parked task that waits for the disconnect.
+a run filter) and hands those bytes to each client. A client whose connection is
+idle in its live loop, with nothing pending and a socket that takes more, gets them
+written to its socket there and then (``StreamClient.write_now``, our HTTP protocol's
+direct body writer): one ``transport.write``, no task woken. Otherwise they go to the
+client's pending list, waking its connection if it was idle; the connection's own
+coroutine — the ASGI call uvicorn already runs — joins what is pending and sends it
+in one write, through ASGI. As the direct write is taken only while nothing is
+pending and no send is under way, the two paths never reorder a client's frames.
+A client costs a small ``StreamClient`` and one parked task that waits for the
+disconnect.
 
 Before the frames are encoded, ``coalescer`` (``web.coalescing``) holds back the
 updates of running items sent within the last quarter second; ``run`` sends their
-then-current state when each item's window ends, with the last batch's id.
+then-current state when each item's window ends, with the last batch's id. Clients that
+asked for text deltas get a running item's update as a ``run_item_delta`` where one can
+be made against what was last sent of it (``projections.text_deltas``).
 
 Slow consumers never slow the reader or anybody else: a client's pending list is
 bounded (``max_batches`` batches or ``max_bytes`` bytes). Past either, or when a send
@@ -32,6 +39,7 @@ from sse_starlette.sse import AppStatus
 from events.bus import Broadcast
 from harness.live import LogBatch, LogReset
 from projections.messages import StreamMessage
+from projections.text_deltas import TextBases
 from web.coalescing import ItemCoalescer
 
 # A comment for proxies, and a named event a page can run a watchdog on.
@@ -45,15 +53,19 @@ class StreamClient:
     """One SSE connection's share of the fan-out.
 
     ``run_ids`` filters to some runs (empty: all); ``board_only`` leaves out
-    ``run_item`` messages.
+    ``run_item`` messages; ``text_deltas`` takes ``run_item_delta`` messages for running
+    items where they can be made (``projections.text_deltas``).
     """
 
     __slots__ = ("board_only", "cancel", "cut_off", "in_opening", "overran", "pending",
-                 "pending_bytes", "run_ids", "sending_since", "wake")
+                 "pending_bytes", "run_ids", "sending_since", "text_deltas", "wake",
+                 "write_now")
 
-    def __init__(self, *, run_ids: frozenset[str], board_only: bool) -> None:
+    def __init__(self, *, run_ids: frozenset[str], board_only: bool,
+                 text_deltas: bool = False) -> None:
         self.run_ids = run_ids
         self.board_only = board_only
+        self.text_deltas = text_deltas and not board_only
         self.pending: list[bytes] = []
         self.pending_bytes = 0
         self.wake = anyio.Event()
@@ -65,6 +77,9 @@ class StreamClient:
         # by a resume from its own end instead (``web.sse.LiveStream``).
         self.in_opening = False
         self.overran = False
+        # Set while the connection waits in its live loop, if the server offers it:
+        # writes a body chunk to the socket now, or says it cannot without waiting.
+        self.write_now: Callable[[bytes], bool] | None = None
 
     def take(self) -> bytes:
         """Everything pending, in one piece, and a fresh wake-up for what comes next."""
@@ -106,6 +121,7 @@ class Fanout:
         self._encode = encode
         self._reset = reset
         self.coalescer = coalescer
+        self.text_bases = TextBases()  # what running items' deltas are made against
         self._cursor: str | None = None  # the last batch's, for held updates sent later
         self._holding = anyio.Event()  # set when the coalescer starts holding updates
         self.max_batches = max_batches
@@ -115,6 +131,9 @@ class Fanout:
         self.clients: dict[StreamClient, None] = {}
         self.dropped = 0
         self.closed = False
+        # Frames handed to clients: written to the socket at once, or left pending.
+        self.written_at_once = 0
+        self.left_pending = 0
 
     def attach(self, client: StreamClient) -> None:
         """Feed ``client`` from the next batch on. The bus is listened to only while
@@ -132,6 +151,7 @@ class Fanout:
         if isinstance(message, LogReset):
             if self.coalescer is not None:
                 self.coalescer.clear()
+            self.text_bases.clear()
             frame = self._reset(message)
             for client in list(self.clients):
                 self._push(client, frame)
@@ -149,24 +169,38 @@ class Fanout:
                   before: list[StreamMessage]) -> None:
         """Push ``messages``' frames to every client that wants any of them. A client
         that wanted some of ``before`` (the batch before coalescing) but gets none of
-        ``messages`` is still sent the cursor, so it knows how far it is."""
+        ``messages`` is still sent the cursor, so it knows how far it is. Clients that
+        take text deltas get ``compacted``, made once for all of them."""
         everything: bytes | None = None
+        everything_compacted: bytes | None = None
         board: bytes | None = None
+        compacted: list[StreamMessage] | None = None
         for client in list(self.clients):
+            sent = messages
+            if client.text_deltas:
+                if compacted is None:
+                    compacted = self.text_bases.compact(messages)
+                sent = compacted
             if client.run_ids:
-                frames = self._frames(_chosen(messages, client), cursor,
+                frames = self._frames(_chosen(sent, client), cursor,
                                       wanted=bool(_chosen(before, client)))
             elif client.board_only:
                 if board is None:
                     chosen = _chosen(messages, client)
                     board = self._frames(chosen, cursor, wanted=bool(chosen))
                 frames = board
+            elif client.text_deltas:
+                if everything_compacted is None:
+                    everything_compacted = self._frames(sent, cursor, wanted=bool(before))
+                frames = everything_compacted
             else:
                 if everything is None:
                     everything = self._frames(messages, cursor, wanted=bool(before))
                 frames = everything
             if frames:
                 self._push(client, frames)
+        if compacted is None:
+            self.text_bases.note(messages)
 
     def _frames(self, messages: list[StreamMessage], cursor: str, *, wanted: bool) -> bytes:
         if messages:
@@ -191,6 +225,10 @@ class Fanout:
     def _push(self, client: StreamClient, frames: bytes) -> None:
         if client.overran:
             return
+        if (client.write_now is not None and not client.pending
+                and client.sending_since is None and client.write_now(frames)):
+            self.written_at_once += 1  # after all sent before: none waits or is sending
+            return
         if (len(client.pending) >= self.max_batches
                 or client.pending_bytes + len(frames) > self.max_bytes):
             if client.in_opening:
@@ -201,6 +239,7 @@ class Fanout:
                 return
             self._cut_off(client)
             return
+        self.left_pending += 1
         client.push(frames)
 
     def _cut_off(self, client: StreamClient) -> None:
@@ -247,4 +286,4 @@ class Fanout:
 def _chosen(messages: list[StreamMessage], client: StreamClient) -> list[StreamMessage]:
     return [m for m in messages
             if (not client.run_ids or m.run_id in client.run_ids)
-            and not (client.board_only and m.event == "run_item")]
+            and not (client.board_only and m.sequence is not None)]

@@ -28,8 +28,10 @@ DESCRIPTIONS = {
     403: "Sent by a web page of another origin (only local pages may write)",
     413: "Body over the limit", 415: "The body is not sent as application/json",
     422: "A parameter or field out of its type or range",
-    503: "The log cannot take writes right now (or, for health, a task the server needs "
-         "is down); nothing was written",
+    503: "The log cannot be used right now: a write was not taken (nothing was written), "
+         "a finished run's history is no longer in the log as it was read "
+         "(history_changed: retry once the server has rebuilt), or, for health, a task "
+         "the server needs is down",
     507: "The disk is full: nothing was written",
     502: "The upstream (MCP server, provider) failed",
 }

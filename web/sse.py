@@ -8,13 +8,15 @@ fall between the two: the client ends in the same state as one that never left.
 A cursor the log cannot honour is answered with ``reset``.
 
 Frames are encoded once per batch and kind of client and handed to every client by
-the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages.
+the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages, and
+``?delta=text`` opts in to ``run_item_delta`` (``projections.text_deltas``).
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Literal
 
 import anyio
@@ -34,14 +36,16 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
     StreamMessage,
-    messages_since_in_slices,
+    resume_slices,
 )
+from projections.text_deltas import RunItemDeltaMessage
 from web.api import endpoint
+from web.connections import BODY_WRITER_EXTENSION
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
 
-STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, QueueMessage,
-                   ResetMessage)
+STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, RunItemDeltaMessage,
+                   QueueMessage, ResetMessage)
 
 
 class EventsQuery(msgspec.Struct, rename="camel"):
@@ -50,6 +54,9 @@ class EventsQuery(msgspec.Struct, rename="camel"):
     # "board": run_status, run_progress, queue and reset only — what a board of cards
     # needs, without the run_item message of every item change.
     view: Literal["all", "board"] = "all"
+    # "text": a running item's update may come as run_item_delta, the text it appended
+    # (projections.text_deltas); without it, a client never sees a kind it does not know.
+    delta: Literal["text"] | None = None
 
 
 def encode_frames(messages: Iterable[StreamMessage], last_id: str | None) -> bytes:
@@ -67,27 +74,34 @@ def reset_frame(position: Position) -> bytes:
 
 
 def opening_frames(live: LiveLog, cursor_text: str | None, run_ids: frozenset[str], *,
-                   items: bool = True) -> Iterator[bytes]:
+                   items: bool = True) -> AsyncIterator[bytes]:
     """What a client connecting at ``cursor_text`` missed, or ``reset`` if that is
     unknowable, as bounded chunks built one by one as the client takes them (a resume
-    from the start of a long log is many of them). Only the last carries the id: a
-    client that leaves halfway resumes from where it came. ``items=False`` leaves out
-    ``run_item`` messages."""
+    from the start of a long log is many of them; a finished run's items are read back
+    from the log). Only the last carries the id: a client that leaves halfway resumes
+    from where it came. ``items=False`` leaves out ``run_item`` messages. What changed
+    is decided now, when this is called."""
     if not cursor_text:
-        return iter(())
+        return _frames(())
     now = live.position
     try:
         cursor = judge_cursor(cursor_text, now)
     except CursorRefused:
-        return iter((reset_frame(now),))
-    return _with_last_id(messages_since_in_slices(live.models, cursor.offset, run_ids,
-                                                   items=items),
-                         str(now))
+        return _frames((reset_frame(now),))
+    details = functools.partial(live.details.of, generation=now.generation)
+    return _with_last_id(resume_slices(live.models, cursor.offset, run_ids, items=items,
+                                       details=details), str(now))
 
 
-def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterator[bytes]:
+async def _frames(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def _with_last_id(slices: AsyncIterator[list[StreamMessage]], last_id: str
+                        ) -> AsyncIterator[bytes]:
     previous: list[StreamMessage] | None = None
-    for part in slices:
+    async for part in slices:
         if previous is not None:
             yield encode_frames(previous, None)
         previous = part
@@ -97,7 +111,9 @@ def _with_last_id(slices: Iterator[list[StreamMessage]], last_id: str) -> Iterat
 
 class LiveStream(Response):
     """The ``text/event-stream`` response of one client: what it missed, then whatever
-    the fan-out hands it, each piece in one write.
+    the fan-out hands it, each piece in one write — written by the fan-out itself while
+    this response waits in its live loop and the server offers ``BODY_WRITER_EXTENSION``
+    (``web.connections``), else sent here through ASGI.
 
     Its only other task waits for the client to go away. A client cut off for falling
     behind is hung up on at once (the fan-out cancels ``client.cancel``), even in the
@@ -105,7 +121,8 @@ class LiveStream(Response):
     """
 
     def __init__(self, live: LiveLog, fanout: Fanout, client: StreamClient,
-                 opening: Iterator[bytes], *, position: str, counts: StreamCounts) -> None:
+                 opening: AsyncIterator[bytes], *, position: str, counts: StreamCounts
+                 ) -> None:
         super().__init__()  # its headers are its own (no Content-Length: it never ends)
         self.live = live
         self.fanout = fanout
@@ -132,7 +149,8 @@ class LiveStream(Response):
                 async with anyio.create_task_group() as tasks:
                     client.cancel = tasks.cancel_scope
                     tasks.start_soon(_hang_up_on_disconnect, receive, tasks.cancel_scope)
-                    await self._pump(send)
+                    await self._pump(send, scope.get("extensions", {}).get(
+                        BODY_WRITER_EXTENSION))
                     ended = True
                     tasks.cancel_scope.cancel()
             finally:
@@ -142,12 +160,12 @@ class LiveStream(Response):
         finally:
             self.fanout.detach(client)
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self, send: Send, write_now: Callable[[bytes], bool] | None) -> None:
         client = self.client
         opening, opening_end = self.opening, self.position
         while True:
             client.in_opening = True
-            for chunk in opening:
+            async for chunk in opening:
                 await self._send(send, chunk)
                 # A send to a fast socket never suspends: let other requests in between.
                 await anyio.lowlevel.checkpoint()
@@ -161,11 +179,15 @@ class LiveStream(Response):
             opening = opening_frames(self.live, opening_end, client.run_ids,
                                      items=not client.board_only)
             opening_end = str(self.live.position)
-        while True:
-            await client.wake.wait()
-            if client.cut_off and not client.pending:
-                return
-            await self._send(send, client.take())
+        client.write_now = write_now
+        try:
+            while True:
+                await client.wake.wait()
+                if client.cut_off and not client.pending:
+                    return
+                await self._send(send, client.take())
+        finally:
+            client.write_now = None
 
     async def _send(self, send: Send, data: bytes) -> None:
         self.client.sending_since = time.monotonic()
@@ -187,13 +209,27 @@ async def _hang_up_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> 
               "A running item's run_item is coalesced to at most one per 0.25 s while "
               "it streams (still its absolute state; its final state at once); a group "
               "whose messages were all held is its id line alone. "
-              "?view=board sends no run_item (the board's cards only)."))
+              "?view=board sends no run_item (the board's cards only). "
+              "?delta=text: a running item's update may instead be a run_item_delta "
+              "{runId, sequence, attempts, offset, text, chunks, lastChunkAt}: text was "
+              "streamed after the first offset characters (code points) of attempt "
+              "attempts (when more was appended than the preview holds, text is the "
+              "whole 280-character preview). Apply it to an item of the same attempts, "
+              "still running, with activity.chars <= offset + len(text) and either "
+              "activity.chars >= offset or len(text) >= 280: its preview becomes the "
+              "last 280 characters of (its text up to offset) + text, its chars offset "
+              "+ len(text), its chunks and lastChunkAt the delta's. Ignore it otherwise "
+              "(you hold newer state, or not the item): the item's next run_item, sent "
+              "whole when it stops running and for every new attempt, brings you up to "
+              "date. Openings, resumes, resets and final states stay absolute; applying "
+              "a delta twice is harmless."))
 async def events(request: Request, query: EventsQuery) -> LiveStream:
     live: LiveLog = request.app.state.live
     fanout: Fanout = request.app.state.fanout
     run_ids = frozenset(query.run_id)
     board_only = query.view == "board"
-    client = StreamClient(run_ids=run_ids, board_only=board_only)
+    client = StreamClient(run_ids=run_ids, board_only=board_only,
+                          text_deltas=query.delta == "text")
     # Attach and take the opening in one step (no await between): no batch can fall
     # between what the client missed and what the fan-out hands it next.
     if fanout.closed:

@@ -30,6 +30,7 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
 )
+from projections.text_deltas import RunItemDeltaMessage, apply_text_delta
 
 __all__ = [
     "FROM_START",
@@ -44,10 +45,12 @@ __all__ = [
     "QueueMessage",
     "ResetMessage",
     "RunDetail",
+    "RunItemDeltaMessage",
     "RunItemMessage",
     "RunProgressMessage",
     "RunSpec",
     "RunStatusMessage",
     "StreamMessage",
     "Subscription",
+    "apply_text_delta",
 ]

@@ -77,13 +77,13 @@ class AsyncHarness:
 
     def subscribe(self, *, after: str | None = None, run_ids: Collection[str] = (),
                   replicas: Sequence[str] = (),
-                  backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0
-                  ) -> AsyncSubscription:
+                  backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0,
+                  text_deltas: bool = False) -> AsyncSubscription:
         """As ``Harness.subscribe``; iterate it with ``async for``."""
         http = httpx.AsyncClient(headers=self.http.headers,
                                  timeout=httpx.Timeout(10, read=idle_timeout_s))
-        return AsyncSubscription(http, servers=[self.url, *replicas], after=after, run_ids=run_ids,
-                          backoff=backoff)
+        return AsyncSubscription(http, servers=[self.url, *replicas], after=after,
+                                 run_ids=run_ids, backoff=backoff, text_deltas=text_deltas)
 
     async def aclose(self) -> None:
         await self.http.aclose()

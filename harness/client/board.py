@@ -1,7 +1,9 @@
 """``LiveBoard``: the stream folded into the shapes of ``GET /api/data``.
 
 It keeps the server's own run records (``projections.state.RunRecord``), filled from
-the stream's absolute-state messages, and builds the board with the server's own code
+the stream's absolute-state messages and the text deltas of running items (a delta for
+an item it does not hold, or holds newer, is left for the item's next whole message:
+``projections.text_deltas``), and builds the board with the server's own code
 (``projections.board``), so it shows what a fresh ``GET /api/data`` shows. Feed it a
 subscription that starts at ``FROM_START``: runs arrive in the order they were created,
 which is the board's order, and every item a snapshot names arrives before it is shown.
@@ -24,6 +26,7 @@ from projections.messages import (
 )
 from projections.queue import QueuedRun
 from projections.state import RunRecord
+from projections.text_deltas import RunItemDeltaMessage, apply_text_delta
 
 
 class LiveBoard:
@@ -60,6 +63,12 @@ class LiveBoard:
             record = self._record(message.run_id)
             record.items[message.item.sequence] = message.item
             self._name_recent(record)
+        elif isinstance(message, RunItemDeltaMessage):
+            held = self.runs.get(message.run_id)
+            item = None if held is None else held.items.get(message.sequence)
+            applied = None if item is None else apply_text_delta(item, message)
+            if held is not None and applied is not None:
+                held.items[message.sequence] = applied
         elif isinstance(message, QueueMessage):
             self.queue = message.queue
         if cursor is not None:

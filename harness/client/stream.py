@@ -24,9 +24,10 @@ from projections.messages import (
     RunProgressMessage,
     RunStatusMessage,
 )
+from projections.text_deltas import RunItemDeltaMessage
 
-StreamMessage = (RunStatusMessage | RunProgressMessage | RunItemMessage | QueueMessage
-                 | ResetMessage)
+StreamMessage = (RunStatusMessage | RunProgressMessage | RunItemMessage | RunItemDeltaMessage
+                 | QueueMessage | ResetMessage)
 
 FROM_START = "0:0"
 """The cursor of the log's beginning, in any generation: resuming there sends the whole
@@ -38,6 +39,7 @@ _DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "run_status": msgspec.json.Decoder(RunStatusMessage),
     "run_progress": msgspec.json.Decoder(RunProgressMessage),
     "run_item": msgspec.json.Decoder(RunItemMessage),
+    "run_item_delta": msgspec.json.Decoder(RunItemDeltaMessage),
     "queue": msgspec.json.Decoder(QueueMessage),
     "reset": msgspec.json.Decoder(ResetMessage),
 }
@@ -74,17 +76,22 @@ class SubscriptionState:
     ``cursor`` is the position after the last whole group of messages handed out: a
     tool that persists it after handling a message and subscribes again with
     ``after=cursor`` misses nothing (it may be sent a little twice; every message is
-    absolute state, so applying one again is harmless).
+    absolute state, or a text delta that is harmless to apply again).
+
+    ``text_deltas`` asks for ``run_item_delta`` messages (``?delta=text``): a running
+    item's streamed text as what it appended (``projections.text_deltas``;
+    ``LiveBoard`` applies them).
     """
 
     def __init__(self, *, servers: Sequence[str], after: str | None,
-                 run_ids: Collection[str]) -> None:
+                 run_ids: Collection[str], text_deltas: bool = False) -> None:
         if not servers:
             raise ValueError("a subscription needs at least one server URL")
         self.servers = tuple(url.rstrip("/") for url in servers)
         self.server = 0  # which of ``servers`` the next attempt goes to
         self.cursor = after
         self.run_ids = tuple(run_ids)
+        self.text_deltas = text_deltas
         self.connects = 0
         self.resets = 0
         self.failures = 0  # consecutive attempts that did not open a stream
@@ -92,8 +99,11 @@ class SubscriptionState:
     def request(self) -> dict[str, Any]:
         """The arguments of the next ``GET /api/events``: the URL and its options."""
         headers = {"Last-Event-ID": self.cursor} if self.cursor else {}
-        return {"url": f"{self.servers[self.server]}/api/events",
-                "params": [("runId", run_id) for run_id in self.run_ids], "headers": headers}
+        params = [("runId", run_id) for run_id in self.run_ids]
+        if self.text_deltas:
+            params.append(("delta", "text"))
+        return {"url": f"{self.servers[self.server]}/api/events", "params": params,
+                "headers": headers}
 
     def failed(self) -> int:
         """An attempt failed or a stream ended: the next goes to the next server (a

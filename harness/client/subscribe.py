@@ -43,8 +43,10 @@ class Subscription(SubscriptionState):
     """
 
     def __init__(self, http: httpx.Client, *, servers: Sequence[str], after: str | None = None,
-                 run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        super().__init__(servers=servers, after=after, run_ids=run_ids)
+                 run_ids: Collection[str] = (), backoff: Backoff = DEFAULT_BACKOFF,
+                 text_deltas: bool = False) -> None:
+        super().__init__(servers=servers, after=after, run_ids=run_ids,
+                         text_deltas=text_deltas)
         self._http = http
         self._backoff = backoff
         self._iterator: Generator[StreamMessage, None, None] | None = None
@@ -94,8 +96,9 @@ class AsyncSubscription(SubscriptionState):
 
     def __init__(self, http: httpx.AsyncClient, *, servers: Sequence[str],
                  after: str | None = None, run_ids: Collection[str] = (),
-                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        super().__init__(servers=servers, after=after, run_ids=run_ids)
+                 backoff: Backoff = DEFAULT_BACKOFF, text_deltas: bool = False) -> None:
+        super().__init__(servers=servers, after=after, run_ids=run_ids,
+                         text_deltas=text_deltas)
         self._http = http
         self._backoff = backoff
         self._iterator: AsyncGenerator[StreamMessage, None] | None = None

@@ -90,18 +90,22 @@ class Harness:
 
     def subscribe(self, *, after: str | None = None, run_ids: Collection[str] = (),
                   replicas: Sequence[str] = (),
-                  backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0) -> Subscription:
+                  backoff: Backoff = DEFAULT_BACKOFF, idle_timeout_s: float = 60.0,
+                  text_deltas: bool = False) -> Subscription:
         """The live stream from ``after`` (a cursor; ``None``: from now on, ``FROM_START``:
         the whole current state first), optionally only about ``run_ids``.
 
         A connection silent for ``idle_timeout_s`` (the server pings every 10 s) is taken
         for dead and replaced. ``replicas`` are other servers following the same log:
         when one fails, the next attempt goes to the next, with the same cursor.
+        ``text_deltas`` asks for a running item's streamed text as ``run_item_delta``
+        messages (what it appended), far fewer bytes than whole items; ``LiveBoard``
+        applies them, a consumer of its own must too (``apply_text_delta``).
         """
         http = httpx.Client(headers=self.http.headers,
                             timeout=httpx.Timeout(10, read=idle_timeout_s))
         return Subscription(http, servers=[self.url, *replicas], after=after, run_ids=run_ids,
-                     backoff=backoff)
+                            backoff=backoff, text_deltas=text_deltas)
 
     def close(self) -> None:
         self.http.close()

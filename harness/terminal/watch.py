@@ -84,7 +84,9 @@ def watch(harness: Harness, *, run_id: str | None = None, exit_at_end: bool = Fa
 
 def _follow(harness: Harness, view: _View, *, run_id: str | None, exit_at_end: bool) -> int:
     board = LiveBoard()
-    with harness.subscribe(after=FROM_START, run_ids=[run_id] if run_id else ()) as subscription:
+    # LiveBoard applies text deltas: a streaming item costs its new text, not itself.
+    with harness.subscribe(after=FROM_START, run_ids=[run_id] if run_id else (),
+                           text_deltas=True) as subscription:
         shown_at = subscription.cursor
         for message in subscription:
             board.apply(message, cursor=subscription.cursor)

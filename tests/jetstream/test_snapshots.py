@@ -15,7 +15,7 @@ from harness.snapshots import SnapshotStore
 from harness.snapshotting import take_snapshot
 from tests.support.events import run_history
 from tests.support.nats import NatsServer
-from tests.support.state import dump
+from tests.support.state import dump, dump_read_back
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,7 @@ async def test_a_snapshot_plus_the_streams_tail_equals_a_full_replay(
 
     assert resumed.events_in_snapshot == len(run_history("r1", total=3))
     assert resumed.position == full.position == await log.current()
-    assert dump(resumed.models) == dump(full.models)
+    assert await dump_read_back(resumed.models, resumed.details) == dump(full.models)
     assert {record.info.id for record in resumed.models.runs.order} == {"r1", "r2"}
 
 

@@ -145,8 +145,10 @@ def test_cancel_ends_in_flight_items_as_canceled_faults_and_a_second_cancel_is_4
 
 
 def test_retry_runs_a_canceled_run_to_completion_in_the_same_run(server: RunningServer) -> None:
+    # One item at a time, ~2.4 s in all: at 3 at a time and 30 ms each, a loaded machine
+    # let the run finish between the first judged item and the cancel (retry: 409).
     created = httpx.post(f"{server.url}/api/runs",
-                         json=spec(limit=40, config={**SLOW, "latencyMs": 30}))
+                         json=spec(limit=40, concurrency=1, config={**SLOW, "latencyMs": 60}))
     run_id = created.json()["run"]["id"]
     retry_while_active = httpx.post(f"{server.url}/api/runs/{run_id}/retry")
     assert retry_while_active.status_code == 409

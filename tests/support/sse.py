@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -64,6 +65,79 @@ async def sse_stream(url: str, *, after: str | None = None, last_event_id: str |
             client.stream("GET", f"{url}/api/events", params=query, headers=headers) as response:
         assert response.status_code == 200
         yield SSEStream(response)
+
+
+class RawEventStream:
+    """``GET /api/events`` on a plain blocking socket, its HTTP/1.1 chunked body decoded
+    here, strictly: a test chooses the socket's receive buffer and when to read, and a
+    chunk framed wrongly fails the test rather than being papered over by a library."""
+
+    def __init__(self, url: str, *, after: str, receive_buffer: int | None = None) -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        self.sock = socket.socket()
+        if receive_buffer is not None:  # set before connecting, or the window is larger
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(10)
+        self.sock.connect((host, int(port)))
+        self.sock.sendall(f"GET /api/events?after={after} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                          "Accept: text/event-stream\r\n\r\n".encode())
+        self._raw = b""   # received, not yet de-chunked
+        self._body = b""  # de-chunked, not yet split into frames
+        self.messages: list[SSEMessage] = []  # pings left out
+        self.last_id: str | None = None
+        self.ended = False  # the server sent the last chunk
+        while b"\r\n\r\n" not in self._raw:
+            self._raw += self._recv()
+        head, _, self._raw = self._raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        assert b"\r\ntransfer-encoding: chunked" in head.lower(), head
+
+    def read_until(self, position: str) -> list[SSEMessage]:
+        """Read until the stream has delivered ``position`` (or an id past it, which a
+        test of order must catch); every message so far."""
+        offset = int(position.split(":")[1])
+        while self.last_id is None or int(self.last_id.split(":")[1]) < offset:
+            if self.ended:
+                raise EOFError(f"the stream ended at {self.last_id}, before {position}")
+            self._raw += self._recv()
+            self._decode()
+        return self.messages
+
+    def read_to_end(self) -> None:
+        """Read until the server ends the response (its last, empty chunk)."""
+        while not self.ended:
+            self._raw += self._recv()
+            self._decode()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _recv(self) -> bytes:
+        data = self.sock.recv(1 << 16)
+        if not data:
+            raise EOFError("the server closed the connection")
+        return data
+
+    def _decode(self) -> None:
+        while not self.ended and b"\r\n" in self._raw:
+            size_line, _, rest = self._raw.partition(b"\r\n")
+            size = int(size_line, 16)
+            if len(rest) < size + 2:
+                return
+            assert rest[size:size + 2] == b"\r\n", rest[size:size + 16]
+            self._body += rest[:size]
+            self._raw = rest[size + 2:]
+            self.ended = size == 0
+        *frames, self._body = self._body.split(b"\n\n")
+        for frame in frames:
+            fields = dict(line.split(b": ", 1) for line in frame.split(b"\n")
+                          if line and not line.startswith(b":"))
+            if b"id" in fields:
+                self.last_id = fields[b"id"].decode()
+            if fields.get(b"event", b"ping") != b"ping":
+                data = fields[b"data"]
+                self.messages.append(SSEMessage(fields[b"event"].decode(), orjson.loads(data),
+                                                self.last_id if b"id" in fields else None))
 
 
 @dataclass

@@ -161,6 +161,14 @@ async def test_read_at_gives_back_the_records_that_end_at_positions(backend: Bac
     assert [message(raw) if raw else None for raw in raws] == ["line 2", "line 0", None, None]
 
 
+async def test_read_at_gives_back_long_records_whole(backend: Backend) -> None:
+    texts = ["x" * 5000, "short", "y" * 70_000, "z"]
+    positions = [await backend.log.append([ev.RunLog(run_id="r", level="info", message=text,
+                                                     ts=TS)]) for text in texts]
+    raws = await backend.log.read_at(positions[::-1])
+    assert [message(raw) if raw else None for raw in raws] == texts[::-1]
+
+
 async def test_appends_from_many_tasks_are_all_kept_and_never_interleaved(
         backend: Backend) -> None:
     async def write(writer: int) -> None:

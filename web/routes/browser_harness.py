@@ -11,6 +11,7 @@ from harness.browser_harness import build_pack, import_captures
 from harness.packs import Pack
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.details import with_details
 from web.http import json_response
 
 # An import carries every reply of a pack of up to 10,000 items, whole chat answers
@@ -38,7 +39,8 @@ async def create_import(request: Request, body: ImportRequest) -> Response:
     imported = await import_captures(live=state.live, datasets=state.datasets, key=state.secret,
                                      pack=body.pack, captures=body.captures,
                                      in_flight=state.imports_in_flight)
-    return json_response(imported.record.snapshot(), status=201 if imported.created else 200,
+    [record] = await with_details(state.live, [imported.record])  # an earlier import: shed
+    return json_response(record.snapshot(), status=201 if imported.created else 200,
                          headers={"Location": f"/api/runs/{imported.record.info.id}"})
 
 

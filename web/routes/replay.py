@@ -19,6 +19,7 @@ from harness.live import LiveLog
 from harness.time_travel import run_as_of
 from projections.state import RunRecord
 from web.api import endpoint
+from web.details import with_details
 from web.http import read_model
 
 
@@ -34,11 +35,12 @@ def current_record(live: LiveLog, run_id: str) -> RunRecord:
 
 
 async def record_at(request: Request, at: str | None) -> tuple[LiveLog, RunRecord]:
-    """The live log and the run the path names: as it is, or as it was ``at``."""
+    """The live log and the run the path names, with its details: as it is, or as it
+    was ``at``."""
     live = live_of(request)
     record = current_record(live, request.path_params["run_id"])
     if at is None:
-        return live, record
+        return live, (await with_details(live, [record]))[0]
     until, moment = _point(at, live.position)
     past = await run_as_of(live.log, record, generation=live.position.generation,
                            until=until, at=moment)

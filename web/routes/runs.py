@@ -31,7 +31,6 @@ from projections.archive import (
     archive_facets,
     archive_page,
 )
-from projections.board import active_board
 from projections.compare import Comparison, DatasetsDiffer, compare
 from projections.item_table import ColumnFilter, ItemTable, item_table
 from projections.items import (
@@ -45,6 +44,7 @@ from projections.items import (
 from projections.run_stats import RunStats, run_stats
 from projections.state import RunSnapshot
 from web.api import endpoint
+from web.details import board, with_details
 from web.http import read_model
 from web.routes.replay import current_record, live_of, record_at
 
@@ -74,8 +74,7 @@ def attachment(filename: str) -> str:
           query=ActiveQuery, response=list[RunSnapshot], cacheable=True, per_position=True)
 async def active_runs(request: Request, query: ActiveQuery) -> Response:
     live = live_of(request)
-    return read_model(request, active_board(live.models, limit=query.limit),
-                      position=live.position)
+    return read_model(request, await board(live, limit=query.limit), position=live.position)
 
 
 @endpoint(summary="The archive: run summaries, newest first, filtered and paged", tag="runs",
@@ -105,7 +104,8 @@ async def facets(request: Request) -> Response:
 
 
 @endpoint(summary="One run: its snapshot, config, feedback and per-state counts", tag="runs",
-          query=AtQuery, response=RunDetail, cacheable=True, per_position=True)
+          query=AtQuery, errors=(503,), response=RunDetail, cacheable=True,
+          per_position=True)
 async def run_detail(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     snapshot = record.snapshot()
@@ -115,7 +115,7 @@ async def run_detail(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's items grouped by state", tag="runs", query=ItemsQuery,
-          response=ItemsPage, cacheable=True, per_position=True)
+          errors=(503,), response=ItemsPage, cacheable=True, per_position=True)
 async def run_items(request: Request, query: ItemsQuery) -> Response:
     live, record = await record_at(request, query.at)
     page = items_page(record, states=frozenset(query.state), limit=query.limit,
@@ -124,7 +124,8 @@ async def run_items(request: Request, query: ItemsQuery) -> Response:
 
 
 @endpoint(summary="A run's items as a table: filtered, searched, sorted, one page",
-          tag="runs", query=TableQuery, response=ItemTable, cacheable=True, per_position=True,
+          tag="runs", query=TableQuery, errors=(503,), response=ItemTable, cacheable=True,
+          per_position=True,
           description="`q` matches prompt, response and error text, case-insensitively; "
                       "`answer` and `expected` match whole values in any case; the "
                       "`…Min`/`…Max` bounds are inclusive (latency in ms; score is the "
@@ -146,7 +147,7 @@ async def run_table(request: Request, query: TableQuery) -> Response:
 
 
 @endpoint(summary="One item of a run, whole, with the log lines about it", tag="runs",
-          query=AtQuery, response=ItemDetail, cacheable=True, per_position=True)
+          query=AtQuery, errors=(503,), response=ItemDetail, cacheable=True, per_position=True)
 async def run_item(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     text = request.path_params["sequence"]
@@ -164,7 +165,7 @@ async def run_item(request: Request, query: AtQuery) -> Response:
           description="`cost` is there only when `prices.json` in the data directory "
                       "prices the run's provider/model (read at start-up); "
                       "`costProblem` says why that file could not be read.",
-          query=AtQuery, response=RunStats, cacheable=True, per_position=True)
+          query=AtQuery, errors=(503,), response=RunStats, cacheable=True, per_position=True)
 async def run_summary(request: Request, query: AtQuery) -> Response:
     live, record = await record_at(request, query.at)
     prices: PriceBook = request.app.state.prices
@@ -175,7 +176,7 @@ async def run_summary(request: Request, query: AtQuery) -> Response:
 
 
 @endpoint(summary="A run's log lines and lifecycle events, in order", tag="runs",
-          query=LogsQuery, response=LogPage, cacheable=True, per_position=True)
+          query=LogsQuery, errors=(503,), response=LogPage, cacheable=True, per_position=True)
 async def run_logs(request: Request, query: LogsQuery) -> Response:
     live, record = await record_at(request, query.at)
     page = log_page(record, level=query.level, after=query.after, limit=query.limit)
@@ -183,7 +184,7 @@ async def run_logs(request: Request, query: LogsQuery) -> Response:
 
 
 @endpoint(summary="Accuracy side by side and the items the runs disagree on", tag="runs",
-          query=CompareQuery, response=Comparison, errors=(404,), cacheable=True,
+          query=CompareQuery, response=Comparison, errors=(404, 503), cacheable=True,
           per_position=True)
 async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if len(set(query.ids)) != len(query.ids):
@@ -193,6 +194,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
     if query.baseline is not None and query.baseline not in query.ids:
         raise Invalid(f"baseline {query.baseline!r} is not one of the compared runs",
                       details={"in": "query", "field": "baseline"})
+    records = await with_details(live, records)
     try:
         comparison = compare(records, baseline=query.baseline)
     except DatasetsDiffer as differ:
@@ -201,7 +203,7 @@ async def compare_runs(request: Request, query: CompareQuery) -> Response:
 
 
 @endpoint(summary="The run's items as a CSV or JSONL download", tag="runs",
-          query=ExportQuery, media_type="application/x-ndjson", cacheable=True,
+          errors=(503,), query=ExportQuery, media_type="application/x-ndjson", cacheable=True,
           per_position=True)
 async def export_items(request: Request, query: ExportQuery) -> Response:
     live, record = await record_at(request, None)

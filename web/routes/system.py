@@ -21,9 +21,10 @@ from harness.api_shapes import (
 )
 from harness.live import LiveLog
 from harness.supervisor import Supervisor
-from projections.board import active_board, totals
+from projections.board import totals
 from web.api import endpoint
 from web.connections import USAGE_EXTENSION, open_files
+from web.details import board
 from web.http import live_state, read_model
 
 
@@ -31,8 +32,8 @@ from web.http import live_state, read_model
           tag="system", response=Bootstrap, cacheable=True, per_position=True)
 async def bootstrap(request: Request) -> Response:
     live: LiveLog = request.app.state.live
-    body = Bootstrap(active_board(live.models, limit=BOARD_LIMIT), live.models.queue.items(),
-                     totals(live.models), str(live.position))
+    shown = await board(live, limit=BOARD_LIMIT)  # then the rest, with no await between
+    body = Bootstrap(shown, live.models.queue.items(), totals(live.models), str(live.position))
     return read_model(request, body, position=live.position)
 
 

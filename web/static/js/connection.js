@@ -6,7 +6,7 @@
 // `?after=` in the URL; closing and re-opening with `?after=<last id>` ourselves makes
 // the resume point explicit and lets us pace the retries.
 
-export const STREAM_EVENTS = ["run_status", "run_progress", "run_item", "queue"];
+export const STREAM_EVENTS = ["run_status", "run_progress", "run_item", "run_item_delta", "queue"];
 const WATCHDOG_MS = 30_000;
 const RETRY_MS = [250, 500, 1000, 2000, 4000];
 
@@ -49,7 +49,10 @@ export class LiveConnection {
 
   _open() {
     this.stop();
-    const url = this.lastId ? `/api/events?after=${encodeURIComponent(this.lastId)}` : "/api/events";
+    // delta=text: a streaming item's text comes as what it appended (text-delta.js).
+    const url = this.lastId
+      ? `/api/events?delta=text&after=${encodeURIComponent(this.lastId)}`
+      : "/api/events?delta=text";
     const source = new EventSource(url);
     this.source = source;
     this.lastHeardAt = Date.now();

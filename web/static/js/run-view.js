@@ -80,7 +80,7 @@ export function mountRun(root, { args, params, store }) {
   });
   if (openItem) drawer.open(Number(openItem));
 
-  const unwatch = store.watchItems(runId, (changed) => changed.forEach((item) => running.put(item)));
+  const unwatch = store.watchItems(runId, (updates) => updates.forEach((update) => running.take(update)));
   // The store's snapshot is the freshest header; the rest follows, throttled.
   let timer = 0;
   const unsubscribe = store.subscribe((changes) => {

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { ItemView } from "./item-view.js";
+import { applyTextDelta } from "./text-delta.js";
 
 const SHOWN = 12;
 
@@ -19,6 +20,16 @@ export class RunningNow {
   async load() {
     const { body } = await api.items(this.runId, { state: "running", limit: SHOWN });
     for (const item of body.groups?.running ?? []) this.put(item);
+  }
+
+  /** An item's new state, or a text delta (it has an `offset`) for one shown here. */
+  take(update) {
+    if (update.offset === undefined) {
+      this.put(update);
+      return;
+    }
+    const applied = applyTextDelta(this.views.get(update.sequence)?.item, update);
+    if (applied) this.put(applied);
   }
 
   put(item) {

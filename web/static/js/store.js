@@ -1,8 +1,10 @@
 // The board's state: a few dozen run snapshots and the queue, folded from the bootstrap
-// and then from SSE messages. Every message carries absolute state, so applying one
-// twice is harmless. Changes are collected and handed to views once per animation
-// frame, so a burst of hundreds of events costs one render.
+// and then from SSE messages. Every message carries absolute state, or a streaming
+// item's appended text (`run_item_delta`), so applying one twice is harmless. Changes
+// are collected and handed to views once per animation frame, so a burst of hundreds
+// of events costs one render.
 import { parseTime } from "./format.js";
+import { applyTextDelta, composeTextDeltas } from "./text-delta.js";
 
 export const BOARD_LIMIT = 24;
 const RECENT_ITEMS = 5;
@@ -134,11 +136,20 @@ export class RunStore {
           entry.currentSequence = data.item.sequence;
         }
         entry.putItem(data.item);
-        if (this._itemWatchers.has(data.runId)) {
-          if (!this._itemNews.has(data.runId)) this._itemNews.set(data.runId, new Map());
-          this._itemNews.get(data.runId).set(data.item.sequence, data.item);
-        }
+        this._itemNew(data.runId, data.item.sequence, data.item);
         this._touch(data.runId);
+        break;
+      }
+      case "run_item_delta": {
+        // The board keeps a few items of each run; a watcher may hold the one named.
+        const entry = this.runs.get(data.runId);
+        const applied = applyTextDelta(entry?.items.get(data.sequence), data);
+        if (applied) {
+          entry.items.set(data.sequence, applied);
+          this._touch(data.runId);
+        }
+        this._itemNew(data.runId, data.sequence, applied ?? data);
+        if (!applied && this._itemWatchers.has(data.runId)) this._schedule();
         break;
       }
       case "queue":
@@ -168,8 +179,11 @@ export class RunStore {
   }
 
   /**
-   * Every item message of one run (the board keeps only a few): `listener(items)`
-   * once per frame with the latest state of each item that changed.
+   * Every item message of one run (the board keeps only a few): `listener(updates)`
+   * once per frame with the latest state of each item that changed, or, for an item
+   * the board does not hold, the text delta (all of the frame's in one) for the
+   * watcher to apply (`applyTextDelta`) to its own copy. An update with an `offset` is
+   * a delta.
    */
   watchItems(runId, listener) {
     if (!this._itemWatchers.has(runId)) this._itemWatchers.set(runId, new Set());
@@ -179,6 +193,18 @@ export class RunStore {
       watchers.delete(listener);
       if (!watchers.size) this._itemWatchers.delete(runId);
     };
+  }
+
+  /** Note for `runId`'s watchers an item's new state, or a delta the board could not
+   * apply: one update per item, however many messages a frame (or a hidden tab) holds. */
+  _itemNew(runId, sequence, update) {
+    if (!this._itemWatchers.has(runId)) return;
+    if (!this._itemNews.has(runId)) this._itemNews.set(runId, new Map());
+    const news = this._itemNews.get(runId);
+    const before = news.get(sequence);
+    if (update.offset === undefined || !before) news.set(sequence, update);
+    else if (before.offset === undefined) news.set(sequence, applyTextDelta(before, update) ?? before);
+    else news.set(sequence, composeTextDeltas(before, update));
   }
 
   _entry(runId) {
@@ -218,7 +244,8 @@ export class RunStore {
     const news = this._itemNews;
     this._itemNews = new Map();
     for (const [runId, items] of news) {
-      for (const listener of this._itemWatchers.get(runId) ?? []) listener([...items.values()]);
+      const updates = [...items.values()];
+      for (const listener of this._itemWatchers.get(runId) ?? []) listener(updates);
     }
   }
 

@@ -1,0 +1,123 @@
+"""A finished run's details, let go from memory, come back from the log: every route
+and a resuming stream show the runs of a server that shed them — while running, and
+restarted from its snapshot — exactly as a server that never did."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+
+from events import schema as ev
+from tests.support.events import TS, append, run_history
+from tests.support.processes import ServerProcess
+from tests.support.sse import ClientBoard, fold_until, sse_stream
+from tests.support.waiting import wait_until
+
+RUNS = 40  # more than the finished runs that keep their board items (32)
+SNAPSHOT_OFTEN = {"HARNESS_SNAPSHOT_EVENTS": "1", "HARNESS_SNAPSHOT_S": "1"}
+NO_SNAPSHOTS = {"HARNESS_SNAPSHOT_EVENTS": "0"}
+
+
+def _routes(run_id: str) -> list[str]:
+    return [f"/api/runs/{run_id}", f"/api/runs/{run_id}/items?limit=1000",
+            f"/api/runs/{run_id}/items/2", f"/api/runs/{run_id}/table?sort=latency&desc=true",
+            f"/api/runs/{run_id}/table?q=question%203", f"/api/runs/{run_id}/stats",
+            f"/api/runs/{run_id}/logs", f"/api/runs/{run_id}/export?format=jsonl",
+            f"/api/runs/{run_id}/history?index=3"]
+
+
+def _what_it_shows(server: ServerProcess) -> dict[str, object]:
+    shown: dict[str, object] = {}
+    for path in ["/api/runs/active?limit=24", "/api/data", "/api/runs?limit=200",
+                 "/api/runs/compare?ids=run-0,run-1,run-39",
+                 *[route for run in ("run-0", "run-1", "run-2", "run-20", "run-39")
+                   for route in _routes(run)]]:
+        response = httpx.get(f"{server.url}{path}", timeout=10)
+        assert response.status_code == 200, (path, response.text)
+        shown[path] = response.text
+    shown["resume"] = anyio.run(_resumed_board, server.url)
+    return shown
+
+
+async def _resumed_board(url: str) -> dict:
+    """What a client resuming from the log's start folds, up to the position now."""
+    async with httpx.AsyncClient() as client:
+        position = (await client.get(f"{url}/api/health")).json()["position"]
+    board = ClientBoard()
+    async with sse_stream(url, after=position.split(":")[0] + ":0") as stream:
+        await fold_until(stream, board, position, timeout_s=30)
+    return board.runs
+
+
+def _caught_up(server: ServerProcess) -> bool:
+    size = server.log_path.stat().st_size
+    return int(server.health()["position"].split(":")[1]) >= size
+
+
+def test_shed_runs_read_back_from_the_log_show_what_a_full_fold_shows(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
+    server.data_dir.mkdir()
+    for number in range(RUNS):
+        append(server.log_path, *run_history(
+            f"run-{number}", total=5, answers=(True, False, True, number % 2 == 0),
+            finish="failed" if number % 3 else "completed", prompt="Question {} of " + str(number)))
+    snapshots = server.data_dir / "snapshots"
+    try:
+        server.start()
+        wait_until(lambda: snapshots.is_dir() and any(snapshots.glob("*.snapshot")),
+                   timeout_s=60, message="a snapshot (finished runs shed)")
+        # Shed runs change again: feedback through the API, a log line from outside.
+        response = httpx.post(f"{server.url}/api/feedback", json={
+            "runId": "run-1", "rating": "down", "comment": "read back, then changed"})
+        assert response.status_code in (200, 201), response.text
+        append(server.log_path, ev.RunLog(run_id="run-2", level="warning", sequence=2,
+                                          message="a late note", ts=TS))
+        wait_until(lambda: _caught_up(server), timeout_s=30, message="caught up")
+        time.sleep(1.5)  # at least one more snapshot pass sheds run-1 and run-2 again
+        live = _what_it_shows(server)
+        server.stop()  # a clean stop writes a snapshot: the next start loads every run shed
+        server.start()
+        wait_until(lambda: _caught_up(server), timeout_s=60, message="caught up")
+        restarted = _what_it_shows(server)
+        server.stop()
+        shutil.rmtree(snapshots)
+        server.env = NO_SNAPSHOTS  # the truth: a fold of the whole log that sheds nothing
+        server.start()
+        wait_until(lambda: _caught_up(server), timeout_s=60, message="caught up")
+        truth = _what_it_shows(server)
+    finally:
+        server.stop()
+    assert live == truth
+    assert restarted == truth
+
+
+def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
+    server.data_dir.mkdir()
+    for number in range(3):
+        append(server.log_path, *run_history(f"run-{number}", total=3,
+                                             answers=(True, True, True)))
+    snapshots = server.data_dir / "snapshots"
+    try:
+        server.start()
+        wait_until(lambda: snapshots.is_dir() and any(snapshots.glob("*.snapshot")),
+                   timeout_s=60, message="a snapshot (finished runs shed)")
+        before = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10).json()
+        # Rewritten in place, the same length and first line: every verdict of run-1
+        # and run-2 turned, which a reader watching sizes and first lines cannot see.
+        data = server.log_path.read_bytes()
+        first = data.index(b'"runId":"run-1"')
+        turned = data[:first] + data[first:].replace(b'"correct":true', b'"correct":fals')
+        with server.log_path.open("r+b") as file:
+            file.write(turned)
+        response = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10)
+        if response.status_code == 503:
+            assert response.json()["error"]["code"] == "history_changed"
+        else:  # the server saw the rewrite and folded the log as it is now
+            assert response.status_code == 200 and response.json() != before
+    finally:
+        server.stop()
