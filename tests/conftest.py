@@ -34,10 +34,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def settings_in(folder: Path) -> Settings:
+    # The embedding model costs seconds of CPU per server; its own tests turn it on.
+    return Settings(data_dir=folder / "data", semantic_memory=False)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # The embedding model costs seconds of CPU per server; its own tests turn it on.
-    return Settings(data_dir=tmp_path / "data", semantic_memory=False)
+    return settings_in(tmp_path)
 
 
 @pytest.fixture
@@ -60,6 +64,20 @@ def server_factory(settings: Settings) -> Iterator[Callable[..., RunningServer]]
 def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
     """The whole app on a free loopback port over a fresh data directory."""
     return server_factory()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server for a whole module, for tests that only read what the module put in
+    its log (a server start and stop costs about 0.3 s; some modules look at one log
+    forty times). A test that writes, restarts or stops a server takes ``server``, in
+    another module: stopping any server in this process ends every other one's live
+    streams for good (the stop sets sse-starlette's process-wide ``AppStatus`` flag,
+    which ``web.fanout`` obeys)."""
+    running = start_server(settings_in(tmp_path_factory.mktemp("module-server")))
+    yield running
+    if running.thread.is_alive():
+        running.stop()
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ sync_api = pytest.importorskip("playwright.sync_api",
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
+    """One Chromium per module; every test gets a fresh context of its own
+    (``dashboard_on``). Not one per process: while Playwright's sync API is open, its
+    event loop counts as running in this thread, and every later anyio test in the
+    process fails ("Cannot run the event loop while another loop is running")."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

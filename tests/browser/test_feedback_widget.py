@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs a chromium binary")
 
-
-def test_feedback_left_on_a_file_page_reaches_the_server(server: RunningServer,
+def test_feedback_left_on_a_file_page_reaches_the_server(browser, server: RunningServer,
                                                          tmp_path: Path) -> None:
     page_file = tmp_path / "report.html"
     page_file.write_text(
@@ -25,21 +19,20 @@ def test_feedback_left_on_a_file_page_reaches_the_server(server: RunningServer,
         f'<h1>Quarterly report</h1><script src="{server.url}/widget.js"></script>')
     url = page_file.as_uri()
 
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            widget = page.locator("[data-harness-feedback]")
-            widget.get_by_role("button", name="Feedback").click()
-            widget.get_by_title("Bad").click()
-            widget.get_by_placeholder("What about this page?").fill("numbers look off")
-            widget.get_by_role("button", name="Point at element").click()
-            page.locator("h1").click()
-            widget.get_by_role("button", name="Send").click()
-            widget.get_by_text("Thank you").wait_for(timeout=10_000)
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        widget = page.locator("[data-harness-feedback]")
+        widget.get_by_role("button", name="Feedback").click()
+        widget.get_by_title("Bad").click()
+        widget.get_by_placeholder("What about this page?").fill("numbers look off")
+        widget.get_by_role("button", name="Point at element").click()
+        page.locator("h1").click()
+        widget.get_by_role("button", name="Send").click()
+        widget.get_by_text("Thank you").wait_for(timeout=10_000)
+    finally:
+        context.close()
 
     entries = wait_until(lambda: httpx.get(f"{server.url}/api/page-feedback",
                                            params={"url": url}).json()["entries"],

@@ -10,8 +10,10 @@ from events import schema as ev
 from tests.support.events import TS, append, run_history
 
 
-@pytest.fixture
-def table_url(server) -> str:
+@pytest.fixture(scope="module")
+def table_url(module_server) -> str:
+    """One run's table on one server for every test here: they only read it."""
+    server = module_server
     events = run_history("run-cols", total=5, answers=(True, False, True, False), finish=None)
     for sequence in (1, 2, 3, 4):
         events.append(ev.ItemAnswered(
