@@ -18,7 +18,7 @@ import pytest
 from harness.client import FROM_START, ApiError, AsyncHarness, Harness, RunStatusMessage
 from harness.packs import Capture
 from projections.messages import RunItemMessage, RunProgressMessage
-from tests.support.processes import ServerProcess
+from tests.support.processes import ServerProcess, serving
 from tests.support.waiting import wait_until
 
 SLOW = {"seed": 1, "latencyMs": 5000, "faultRate": 0}
@@ -28,11 +28,9 @@ FAST = {"seed": 2, "latencyMs": 0, "faultRate": 0}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     # One run at a time, so that a queued spec stays queued while a slow run goes on.
-    process = ServerProcess(tmp_path_factory.mktemp("client-api"),
-                            env={"HARNESS_MAX_RUNS": "1"})
-    process.start()
-    yield process
-    process.stop()
+    with serving(tmp_path_factory.mktemp("client-api"),
+                 env={"HARNESS_MAX_RUNS": "1"}) as process:
+        yield process
 
 
 class RoundTrips:

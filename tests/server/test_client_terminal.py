@@ -11,17 +11,15 @@ from collections.abc import Iterator
 import pytest
 
 from harness.client import Harness
-from tests.support.processes import REPO, ServerProcess
+from tests.support.processes import REPO, ServerProcess, serving
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but text, tab and newline
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("client-terminal"))
-    process.start()
-    yield process
-    process.stop()
+    with serving(tmp_path_factory.mktemp("client-terminal")) as process:
+        yield process
 
 
 def harness_cli(server: ServerProcess, *args: str, timeout_s: float = 120

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.client import ApiError, Harness
-from tests.support.processes import REPO, ServerProcess
+from tests.support.processes import REPO, ServerProcess, serving
 
 TOKEN = "s3cret-token"
 SPEC = {"provider_name": "simulated", "model_name": "m", "dataset_name": "arithmetic",
@@ -19,11 +19,9 @@ SPEC = {"provider_name": "simulated", "model_name": "m", "dataset_name": "arithm
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("client-token"),
-                            env={"HARNESS_TOKEN": TOKEN})
-    process.start()
-    yield process
-    process.stop()
+    with serving(tmp_path_factory.mktemp("client-token"),
+                 env={"HARNESS_TOKEN": TOKEN}) as process:
+        yield process
 
 
 def test_commands_carry_the_token(server: ServerProcess) -> None:

@@ -14,17 +14,15 @@ import pytest
 from harness.client import FROM_START, Harness
 from projections.messages import RunProgressMessage, RunStatusMessage
 from projections.state import ACTIVE_STATUSES, Progress
-from tests.support.processes import ServerProcess
+from tests.support.processes import ServerProcess, serving
 
 ITEMS = 12
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("stream-order"))
-    process.start()
-    yield process
-    process.stop()
+    with serving(tmp_path_factory.mktemp("stream-order")) as process:
+        yield process
 
 
 def progress_at_final_status(harness: Harness, run_id: str, *, after: str | None) -> Progress:

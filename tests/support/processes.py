@@ -8,7 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -110,3 +111,15 @@ class ServerProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def serving(cwd: Path, *, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """A ``ServerProcess`` in ``cwd``, started, and stopped when the block ends (a test
+    module's one server)."""
+    process = ServerProcess(cwd, env=env)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
