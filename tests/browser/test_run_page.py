@@ -199,13 +199,22 @@ def test_a_run_tab_is_titled_by_its_run(dashboard, server):
 
 
 
+def priced_server(server_factory, settings, prices: str, events: list):
+    """A server whose data directory holds ``prices`` as its ``prices.json``, with
+    ``events`` in its log."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "prices.json").write_text(prices)
+    server = server_factory()
+    append_events(server.log_path, events)
+    return server
+
+
 def test_the_summary_shows_the_cost_only_when_the_models_price_is_configured(
         browser, server_factory, settings):
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "prices.json").write_text(
-        '{"models": {"simulated/run-priced": {"inputPerMillion": 2000, "outputPerMillion": 8000}}}')
-    server = server_factory()
-    append_events(server.log_path, [*graded_run("run-priced"), *graded_run("run-unpriced")])
+    server = priced_server(
+        server_factory, settings,
+        '{"models": {"simulated/run-priced": {"inputPerMillion": 2000, "outputPerMillion": 8000}}}',
+        [*graded_run("run-priced"), *graded_run("run-unpriced")])
     with dashboard_on(browser, server) as board:
         page = board.open("#/runs/run-priced")
         cost = page.locator("#summary-cost")
@@ -220,14 +229,12 @@ def test_the_summary_shows_the_cost_only_when_the_models_price_is_configured(
 
 def test_tokens_and_cost_say_when_some_answers_reported_no_usage(
         browser, server_factory, settings):
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "prices.json").write_text(
-        '{"models": {"simulated/run-partial": {"inputPerMillion": 1, "outputPerMillion": 1}}}')
-    server = server_factory()
-    append_events(server.log_path, [
-        *graded_run("run-partial"),
-        ev.ItemStarted(run_id="run-partial", sequence=6, prompt_text="Again?", ts=at(10)),
-        ev.ItemAnswered(run_id="run-partial", sequence=6, response_text="B", ts=at(10))])
+    server = priced_server(
+        server_factory, settings,
+        '{"models": {"simulated/run-partial": {"inputPerMillion": 1, "outputPerMillion": 1}}}',
+        [*graded_run("run-partial"),
+         ev.ItemStarted(run_id="run-partial", sequence=6, prompt_text="Again?", ts=at(10)),
+         ev.ItemAnswered(run_id="run-partial", sequence=6, response_text="B", ts=at(10))])
     with dashboard_on(browser, server) as board:
         page = board.open("#/runs/run-partial")
         for fact in ("#summary-tokens", "#summary-cost"):
@@ -235,10 +242,8 @@ def test_tokens_and_cost_say_when_some_answers_reported_no_usage(
 
 
 def test_a_bad_price_list_is_named_where_the_cost_would_be(browser, server_factory, settings):
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "prices.json").write_text('{"models": {"no-slash": {}}}')
-    server = server_factory()
-    append_events(server.log_path, graded_run("run-mispriced"))
+    server = priced_server(server_factory, settings, '{"models": {"no-slash": {}}}',
+                           graded_run("run-mispriced"))
     with dashboard_on(browser, server) as board:
         page = board.open("#/runs/run-mispriced")
         page.locator("#summary-cost").filter(has_text="prices.json").wait_for()
