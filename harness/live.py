@@ -35,7 +35,7 @@ import anyio.to_thread
 
 from events.bus import Broadcast
 from events.decoding import Record
-from events.log import EventLog, LogGap, LogReader, Rotation
+from events.log import EventLog, LogGap, LogReader, RecordBatch, Rotation
 from events.position import Position
 from events.schema import Event
 from harness.errors import LogUnavailable
@@ -141,6 +141,7 @@ class LiveLog:
         self.bus: Broadcast[LogBatch | LogReset] = Broadcast(buffer_size=bus_buffer)
         self.append_deadline_s = append_deadline_s
         self.reader = log.reader()
+        self._unfinished: RecordBatch | None = None  # a batch whose fold an OS error cut short
         self.models = ReadModels()
         self.details = RunDetails(log)  # finished runs' details, read back from the log
         self._next_shed = SHED_EVERY_EVENTS  # once its models have applied this many
@@ -222,15 +223,20 @@ class LiveLog:
                 # stream of appends this loop would not let anything else in.
                 await anyio.lowlevel.checkpoint()
             first = False
-            batch = await self.reader.read()
+            # A batch cut short by an OS error reading a run back (EMFILE, EIO) is taken
+            # up again where its fold stopped: the reader has already moved past it.
+            batch = self._unfinished or await self.reader.read()
             if batch is None:
                 break
             if isinstance(batch, Rotation):
                 await self._rebuild(batch.reason)
                 break
+            self._unfinished = batch
             try:
                 await fold_batch(self.models, batch, self.details, each=self._publish)
+                self._unfinished = None
             except (LogGap, HistoryChanged) as lost:  # records lost, a history rewritten
+                self._unfinished = None
                 logger.error("log %s: %s", self.log.name, lost)
                 await self.reader.aclose()
                 self.reader = self.log.reader()

@@ -3,8 +3,11 @@ or not at all."""
 
 from __future__ import annotations
 
+import errno
+import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -12,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from events import filelog
 from events.filelog import FileLog
 from events.log import LogReader, RecordBatch, Rotation
 from events.writer import encode_line
-from harness.live import replay
-from harness.readback import HistoryChanged, RunDetails
+from harness.live import LiveLog, replay
+from harness.readback import HistoryChanged, RunDetails, shed_finished_runs
 from projections.readmodels import ReadModels
 from projections.shedding import shed_finished
 from projections.state import DetailsNotHeld
@@ -172,3 +176,43 @@ class _Small:
 
     async def read(self, **_: object) -> RecordBatch | Rotation | None:
         return await self.reader.read(max_bytes=self.max_bytes)
+
+
+class OutOfDescriptors:
+    """``os`` as ``events.filelog`` sees it when no file descriptor is left: every open
+    fails with EMFILE (the tailer, with its own ``os``, still reads)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def open(*_args: Any, **_kwargs: Any) -> int:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+
+@pytest.mark.anyio
+async def test_a_run_that_cannot_be_read_back_for_want_of_descriptors_is_folded_later_not_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EMFILE while reading a shed run back stops the poll; the next one takes the same
+    batch up where its fold stopped, with no rebuild and nothing lost."""
+    retry = [encode_line(e) for e in run_history("r1", total=4, answers=(True, False, True),
+                                                 finish="completed")[2:]]
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"".join(_history() + _history("r2")))
+    log = FileLog(path)
+    live = LiveLog(log)
+    await live.start()
+    await shed_finished_runs(live.models)
+    assert live.models.runs.runs["r1"].shed
+    with path.open("ab") as out:
+        out.write(b"".join(retry))
+    with monkeypatch.context() as patched:
+        patched.setattr(filelog, "os", OutOfDescriptors())
+        with pytest.raises(OSError):
+            await live.poll()
+    await live.poll()
+    cold = await replay(log.reader())
+    assert live.resets == 0
+    assert live.position == cold.position
+    assert run_state(live.models.runs.runs["r1"]) == run_state(cold.runs.runs["r1"])
+    await log.aclose()
