@@ -209,6 +209,12 @@ class Executor:
             if not await claims.lease(run_id):
                 raise Conflict(f"run {run_id} is being executed by another replica",
                                details={"status": record.info.status})
+            if run_id in claims.active:
+                # A retry sent at the same time claimed it while this one waited for the
+                # lease (a key-value store answers after other requests ran). The lease
+                # is this replica's, held for that retry: it stays.
+                raise Conflict(f"run {run_id} is already being retried",
+                               details={"status": "running"})
             try:
                 self._launch(await claims.append_claimed(run_id, [resumed]))
             except BaseException:

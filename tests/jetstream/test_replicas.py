@@ -7,6 +7,7 @@ replicas show and recover from; a purged stream is a ``reset``.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -209,3 +210,25 @@ def test_a_browser_harness_pack_made_by_one_replica_imports_on_another(
     run_id = imported.json()["run"]["id"]
     wait_until(lambda: httpx.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
                timeout_s=10, message="the import shows on the replica that made the pack")
+
+
+def test_retries_sent_at_once_resume_the_run_once(replicas: Replicas,
+                                                  nats_server: NatsServer) -> None:
+    replica = replicas()
+    slow = {**RUN, "limit": 200, "config": {**RUN["config"], "latencyMs": 200}}
+    run_id = httpx.post(f"{replica.url}/api/runs", json=slow, timeout=10).json()["run"]["id"]
+    wait_until(lambda: judged(replica, run_id) >= 1, timeout_s=20, message="an item judged")
+    httpx.post(f"{replica.url}/api/runs/{run_id}/cancel", timeout=40)
+    wait_until(lambda: finished(replica, run_id), timeout_s=20, message="run canceled")
+
+    async def retry_at_once() -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            url = f"{replica.url}/api/runs/{run_id}/retry"
+            answers = await asyncio.gather(*(client.post(url) for _ in range(4)))
+        return sorted(answer.status_code for answer in answers)
+
+    assert asyncio.run(retry_at_once()) == [200, 409, 409, 409]
+    wait_until(lambda: replica.get(f"/api/runs/{run_id}")["lifecycle"]["resumedCount"] >= 1,
+               timeout_s=20, message="the run resumed")
+    events = [e for e in stream_events(nats_server) if e.get("runId") == run_id]
+    assert [e["type"] for e in events].count("run_resumed") == 1
