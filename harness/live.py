@@ -292,6 +292,7 @@ class LiveLog:
     async def _rebuild(self, reason: str) -> None:
         """Fold the history the reader has started over at, and swap it in whole."""
         logger.warning("log %s: %s; rebuilding every read model", self.log.name, reason)
+        self.details.forget_all()
         self.models = await replay(self.reader, details=self.details)
         self._next_shed = self.models.events_applied + SHED_EVERY_EVENTS
         freeze_long_lived()

@@ -91,11 +91,22 @@ class RunDetails:
         return folded
 
     async def restore(self, record: RunRecord, *, generation: str) -> None:
-        """Make ``record`` hold its details again (the fold is about to change it)."""
-        folded = await self.of(record, generation=generation)
+        """Make ``record`` hold its details again (the fold is about to change it).
+
+        Folded afresh, never the cached copy: readers may hold that one across awaits
+        (a resume going through its items), and the fold changes what it adopts in place."""
+        if not record.shed:
+            return
+        folded = await read_back(self.log, record, generation=generation)
         if record.shed:
             self._forget((record.info.id, generation, record.changed_at))
             record.restore_details(folded)  # its objects are the record's own from now on
+
+    def forget_all(self) -> None:
+        """Drop every run kept (the read models are being rebuilt: a history rewritten
+        in place may keep its generation, and with it these runs' keys)."""
+        self._cache.clear()
+        self._cached_items = 0
 
     def _keep(self, key: _Key, folded: RunRecord) -> None:
         self._cache[key] = folded

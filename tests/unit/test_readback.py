@@ -216,3 +216,27 @@ async def test_a_run_that_cannot_be_read_back_for_want_of_descriptors_is_folded_
     assert live.position == cold.position
     assert run_state(live.models.runs.runs["r1"]) == run_state(cold.runs.runs["r1"])
     await log.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_run_read_back_for_a_reader_is_not_changed_under_it_when_the_run_goes_on(
+        tmp_path: Path) -> None:
+    """A resume may go through a run read back across awaits: when the run changes again
+    meanwhile, the fold works on its own copy, not on the one the reader holds."""
+    retry = [encode_line(e) for e in run_history("r1", total=4, answers=(True, False, True),
+                                                 finish="completed")[2:]]
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"".join(_history()))
+    log = FileLog(path)
+    live = LiveLog(log)
+    await live.start()
+    await shed_finished_runs(live.models)
+    held = await live.details.of(live.models.runs.runs["r1"],
+                                 generation=live.position.generation)
+    before = run_state(held)
+    with path.open("ab") as out:
+        out.write(b"".join(retry))
+    await live.poll()
+    assert run_state(held) == before
+    assert run_state(live.models.runs.runs["r1"]) != before
+    await log.aclose()
