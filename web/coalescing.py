@@ -74,6 +74,11 @@ class ItemCoalescer:
             out.append(message)
         return out
 
+    @property
+    def holding(self) -> bool:
+        """Whether any update is held."""
+        return bool(self._held)
+
     def next_due(self) -> float | None:
         """When the earliest held update is due (``clock`` time), if any is held."""
         return min(self._held.values()) if self._held else None
@@ -109,4 +114,5 @@ class ItemCoalescer:
 def current_item(live: LiveLog, run_id: str, sequence: int) -> StreamMessage | None:
     """The ``run_item`` message of an item as the read models hold it now."""
     record = live.models.runs.runs.get(run_id)
-    return None if record is None else run_item(record, sequence)
+    # A run that shed its details has ended, and its items' final states were sent.
+    return None if record is None or record.shed else run_item(record, sequence)

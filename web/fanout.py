@@ -145,6 +145,13 @@ class Fanout:
     def detach(self, client: StreamClient) -> None:
         if self.clients.pop(client, 0) is None and not self.clients:
             self._bus.unlisten(self.publish)
+            # Unheard from now on, what was held or last sent would go stale: a later
+            # client would be sent held updates under an old cursor, or deltas against
+            # what it was never sent. It starts from its own opening instead.
+            if self.coalescer is not None:
+                self.coalescer.clear()
+            self.text_bases.clear()
+            self._cursor = None
 
     def publish(self, message: LogBatch | LogReset) -> None:
         """Hand ``message``'s frames to every client; called by the bus as it publishes."""
@@ -159,9 +166,9 @@ class Fanout:
         self._cursor = cursor = str(message.position)
         messages = message.messages
         if self.coalescer is not None:
-            was_holding = self.coalescer.next_due() is not None
+            was_holding = self.coalescer.holding
             messages = self.coalescer.pass_on(messages)
-            if not was_holding and self.coalescer.next_due() is not None:
+            if not was_holding and self.coalescer.holding:
                 self._holding.set()
         self._hand_out(messages, cursor, before=message.messages)
 

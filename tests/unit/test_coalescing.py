@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from events.bus import Broadcast
+from events.position import Position
+from harness.live import LogBatch
 from projections.messages import StreamMessage
 from web.coalescing import ItemCoalescer
+from web.fanout import Fanout, StreamClient
 
 
 class Clock:
@@ -65,3 +69,23 @@ def test_a_runs_status_releases_its_held_items_just_before_it() -> None:
     assert held.next_due() == 100.25  # run s's item is still held
     clock.now = 100.25
     assert held.due() == [current[("s", 1)]]
+
+
+def test_when_the_last_client_leaves_nothing_held_goes_to_the_next_one() -> None:
+    """Unheard, a held update would go stale: the next client would be sent it under the
+    cursor of a batch long before its own opening."""
+    clock, current = Clock(), {("r", 1): item(1)}
+    held = coalescer(clock, current)
+    fanout = Fanout(Broadcast(), encode=lambda messages, cursor: cursor.encode(),
+                    reset=lambda reset: b"reset", coalescer=held)
+    first = StreamClient(run_ids=frozenset(), board_only=False)
+    fanout.attach(first)
+    generation = "g"
+    fanout.publish(LogBatch(Position(generation, 10), [], [item(1)]))
+    clock.now += 0.1
+    fanout.publish(LogBatch(Position(generation, 20), [], [item(1)]))
+    assert held.holding
+    fanout.detach(first)
+    fanout.attach(StreamClient(run_ids=frozenset(), board_only=False))
+    clock.now += 1
+    assert not held.holding and held.due() == []
