@@ -87,13 +87,10 @@ class AgentMemory:
 
     async def aclose(self) -> None:
         await self._stack.aclose()
-        self._embedder = None
 
     async def _adopt_embedder(self) -> None:
-        from harness.memory.semantic import load_embedder  # numpy: see the module's docstring
-
         try:
-            embedder = await anyio.to_thread.run_sync(load_embedder, abandon_on_cancel=True)
+            embedder = await anyio.to_thread.run_sync(_load_embedder, abandon_on_cancel=True)
             if embedder is not None:
                 async with self._lock:
                     await anyio.to_thread.run_sync(self._embed_all, embedder)
@@ -181,3 +178,11 @@ class AgentMemory:
         relevance = self._ranking()
         return MemoryResults([MemoryHit(entries[index], score, relevance.ranker)
                               for index, score in relevance.best(query.q, wanted, query.limit)])
+
+
+def _load_embedder() -> Embedder | None:
+    """``load_embedder``, imported here in the worker thread: the module imports numpy,
+    which on the event loop would stall every request for as long as it takes."""
+    from harness.memory.semantic import load_embedder
+
+    return load_embedder()
