@@ -178,8 +178,11 @@ def _replay(args: argparse.Namespace, log: EventLog) -> int:
             return _fail("--at needs a time zone (e.g. a trailing Z)")
     if args.timeline and not args.run:
         return _fail("--timeline needs --run ID")
-    models = fold(log, until=until, at=at,
-                  snapshots=None if args.no_snapshot else _snapshots(args.log))
+    try:  # a log rewritten while it was read: say so in a line, not a traceback
+        models = fold(log, until=until, at=at,
+                      snapshots=None if args.no_snapshot else _snapshots(args.log))
+    except HistoryChanged as error:
+        return _fail(error.message)
     if args.run:
         record = models.runs.runs.get(args.run)
         if record is None:
