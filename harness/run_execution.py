@@ -26,6 +26,7 @@ from harness.run_items import run_items
 from harness.settings import Settings
 
 logger = logging.getLogger("harness.executor")
+RELEASE_DEADLINE_S = 5.0  # to give a run's lease back when it ends
 
 
 class RunExecution:
@@ -76,7 +77,9 @@ class RunExecution:
             if not active.lost and run_id not in claims.interrupted:
                 # Before ``done``: once a cancel has answered, a retry sent at once must
                 # find the run's lease free, here or on another replica.
-                with anyio.CancelScope(shield=True):
+                # Bounded: a lease store that does not answer must not hold up a cancel's
+                # answer or a shutdown (the lease then expires by its TTL).
+                with anyio.move_on_after(RELEASE_DEADLINE_S, shield=True):
                     await _quietly(claims.leases.release(run_id))
             active.done.set()
             self._ended()

@@ -149,8 +149,13 @@ class RunPickup:
             if not await claims.leases.claim_queued(queued.queue_id):
                 continue  # another replica is dispatching it
             await claims.lease(created.run_id)
-            self._launch(await claims.append_claimed(created.run_id, [
-                QueueDispatched(queue_id=queued.queue_id, run_id=created.run_id,
-                                ts=created.ts),
-                created,
-            ]))
+            try:
+                active = await claims.append_claimed(created.run_id, [
+                    QueueDispatched(queue_id=queued.queue_id, run_id=created.run_id,
+                                    ts=created.ts),
+                    created,
+                ])
+            except BaseException:  # the run id is never used again: nor is its lease
+                await claims.leases.release(created.run_id)
+                raise
+            self._launch(active)
