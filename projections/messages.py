@@ -116,44 +116,20 @@ def _in_order(record: RunRecord, status: list[StreamMessage], progress: list[Str
     return items + progress + status
 
 
-def messages_since(models: ReadModels, offset: int, run_ids: Collection[str] | None = None,
-                   *, items: bool = True) -> list[StreamMessage]:
-    """Everything that changed after ``offset``: what a client resuming there missed
-    (without ``run_item`` messages if not ``items``)."""
-    return [message for part in messages_since_in_slices(models, offset, run_ids, items=items)
-            for message in part]
-
-
-def messages_since_in_slices(models: ReadModels, offset: int,
-                             run_ids: Collection[str] | None = None, *, items: bool = True,
-                             slice_size: int = 64) -> Iterator[list[StreamMessage]]:
-    """``messages_since`` in lists of at most ``slice_size`` messages, built one at a time
-    as they are asked for, so that a resume from the start of a long log neither holds
-    every message at once nor builds them in one go. Every run must hold its details
-    (``resume_slices`` reads shed runs' back).
+def resume_slices(models: ReadModels, offset: int, run_ids: Collection[str] | None, *,
+                  items: bool, details: Callable[[RunRecord], Awaitable[RunRecord]],
+                  slice_size: int = 64) -> AsyncIterator[list[StreamMessage]]:
+    """Everything that changed after ``offset`` — what a client resuming there missed
+    (without ``run_item`` messages if not ``items``) — in lists of at most
+    ``slice_size`` messages, built one at a time as they are asked for, so that a resume
+    from the start of a long log neither holds every message at once nor builds them in
+    one go. A finished run may have shed its details: ``details`` gives them (read back
+    from the log) when its items are due.
 
     Which runs changed is decided now, when this is called; each slice is built from the
     read models as they are when it is asked for. The models may have moved on by then,
     which sends a client newer absolute state than it missed, never less; the live
-    stream that follows brings it the rest in order.
-    """
-    records, queue_changed = _resumed_runs(models, offset, run_ids, items)
-
-    def slices() -> Iterator[list[StreamMessage]]:
-        slicer = _Slicer(slice_size)
-        for record in records:
-            yield from slicer.add(_run_since(record, offset, items))
-        yield from slicer.end(queue(models) if queue_changed else None)
-
-    return slices()
-
-
-def resume_slices(models: ReadModels, offset: int, run_ids: Collection[str] | None, *,
-                  items: bool, details: Callable[[RunRecord], Awaitable[RunRecord]],
-                  slice_size: int = 64) -> AsyncIterator[list[StreamMessage]]:
-    """``messages_since_in_slices`` where finished runs may have shed their details:
-    ``details`` gives a shed run's (read back from the log) when its items are due.
-    Which runs changed is decided now, as there."""
+    stream that follows brings it the rest in order."""
     records, queue_changed = _resumed_runs(models, offset, run_ids, items)
 
     async def slices() -> AsyncIterator[list[StreamMessage]]:

@@ -6,7 +6,9 @@ import anyio
 
 from events.log import batch_of_lines
 from harness.readback import RunDetails
+from projections.messages import StreamMessage, resume_slices
 from projections.readmodels import ReadModels
+from projections.state import RunRecord
 
 
 def fold_lines(models: ReadModels, lines: list[bytes], generation: str, *,
@@ -23,3 +25,17 @@ def fold_lines(models: ReadModels, lines: list[bytes], generation: str, *,
             anyio.run(lambda: details.restore(needs, generation=generation))
         offset += len(line)
     return models
+
+
+async def held(record: RunRecord) -> RunRecord:
+    """The ``details`` of ``resume_slices`` for models whose runs all hold theirs."""
+    return record
+
+
+def messages_missed(models: ReadModels, offset: int) -> list[StreamMessage]:
+    """Everything a client resuming at ``offset`` of ``models`` is sent, in order."""
+    async def collect() -> list[StreamMessage]:
+        return [message async for part in resume_slices(models, offset, None, items=True,
+                                                        details=held)
+                for message in part]
+    return anyio.run(collect)

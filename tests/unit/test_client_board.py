@@ -14,9 +14,10 @@ from harness.api_shapes import BOARD_LIMIT, Bootstrap
 from harness.client import LiveBoard, ResetMessage
 from harness.client.stream import decode
 from projections.board import active_board, totals
-from projections.messages import StreamMessage, messages_since
+from projections.messages import StreamMessage
 from projections.readmodels import ReadModels
 from tests.support.events import TS, fold, run_history
+from tests.support.folding import messages_missed
 
 
 def server_board(models: ReadModels) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def history() -> list[ev.Event]:
 def test_the_whole_state_from_the_start_folds_into_the_servers_board() -> None:
     models = fold(*history())
     board = LiveBoard()
-    for message in delivered(messages_since(models, 0)):
+    for message in delivered(messages_missed(models, 0)):
         board.apply(message)
     assert without_log_totals(board.snapshot()) == server_board(models)
 
@@ -70,7 +71,7 @@ def test_folding_event_by_event_matches_the_board_after_every_event() -> None:
     offset = 0
     for count in range(1, len(events) + 1):
         models = fold(*events[:count])
-        for message in delivered(messages_since(models, offset)):
+        for message in delivered(messages_missed(models, offset)):
             board.apply(message)
         offset += len(encode_line(events[count - 1]))
         assert without_log_totals(board.snapshot()) == server_board(models), events[count - 1]
@@ -78,7 +79,7 @@ def test_folding_event_by_event_matches_the_board_after_every_event() -> None:
 
 def test_a_reset_drops_everything() -> None:
     board = LiveBoard()
-    for message in delivered(messages_since(fold(*history()), 0)):
+    for message in delivered(messages_missed(fold(*history()), 0)):
         board.apply(message)
     board.apply(ResetMessage("g:0"), cursor="0:0")
     assert board.runs == {} and board.queue == [] and board.snapshot().totals.runs == 0
