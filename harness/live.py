@@ -216,13 +216,7 @@ class LiveLog:
         """Apply whatever the log gained since the last poll."""
         self._polls_started += 1
         number = self._polls_started
-        first = True
         while True:
-            if not first:
-                # A short read runs on the loop (``events.filelog``): under a steady
-                # stream of appends this loop would not let anything else in.
-                await anyio.lowlevel.checkpoint()
-            first = False
             # A batch cut short by an OS error reading a run back (EMFILE, EIO) is taken
             # up again where its fold stopped: the reader has already moved past it.
             batch = self._unfinished or await self.reader.read()
@@ -242,6 +236,9 @@ class LiveLog:
                 self.reader = self.log.reader()
                 await self._rebuild("gap" if isinstance(lost, LogGap) else "history changed")
                 break
+            # A short read runs on the loop (``events.filelog``): under a steady stream
+            # of appends this loop would not let anything else in.
+            await anyio.lowlevel.checkpoint()
         self._polls_finished = number
         self._wake_waiters()
         if self.models.events_applied >= self._next_shed:

@@ -3,7 +3,8 @@ out of the log by position (``EventLog.read_at``), in bounded slices."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from datetime import datetime
 
 import msgspec
@@ -31,7 +32,7 @@ class RecordGone(LookupError):
 
 
 async def events_at(log: EventLog, generation: str, ends: Sequence[int]
-                    ) -> AsyncIterator[tuple[Event, int]]:
+                    ) -> AsyncGenerator[tuple[Event, int], None]:
     """The events whose records end at ``ends`` of history ``generation``, in order,
     each with its end; ``RecordGone`` where the log no longer holds one."""
     for start in range(0, len(ends), READ_SLICE):
@@ -54,10 +55,12 @@ async def run_as_of(log: EventLog, record: RunRecord, *, generation: str,
     ends = positions_until(record, until) if until is not None else list(record.positions)
     events: list[tuple[Event, int]] = []
     try:
-        async for event, end in events_at(log, generation, ends):
-            if at is not None and event.ts is not None and event.ts > at:
-                break
-            events.append((event, end))
+        # Closed at once when left early, not whenever the collector gets to it.
+        async with aclosing(events_at(log, generation, ends)) as read:
+            async for event, end in read:
+                if at is not None and event.ts is not None and event.ts > at:
+                    break
+                events.append((event, end))
     except RecordGone:  # the log changed under us since the fold noted this position
         raise Invalid("the log no longer holds this run's history at that point",
                       details={"in": "query", "field": "at"}) from None

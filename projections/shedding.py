@@ -26,8 +26,11 @@ def sheddable(models: ReadModels) -> list[RunRecord]:
     """The finished runs still holding their details, but for one left with an item
     running (a writer that ended it mid-item): a live stream may still owe its
     subscribers that item's latest text, which it reads off the run."""
-    return [record for record in models.runs.order
-            if not record.shed and not record.active and not record.counts["running"]]
+    return [record for record in models.runs.order if _may_shed(record)]
+
+
+def _may_shed(record: RunRecord) -> bool:
+    return not record.shed and not record.active and not record.counts["running"]
 
 
 def shed_forms(records: list[RunRecord]) -> list[ShedForm]:
@@ -42,8 +45,7 @@ def shed(models: ReadModels, forms: list[ShedForm]) -> int:
                                                  BOARD_KEPT)}
     count = 0
     for record, seen, positions in forms:
-        if record.changed_at == seen and not record.shed and not record.active \
-                and not record.counts["running"]:
+        if record.changed_at == seen and _may_shed(record):
             record.shed_details(positions, keep_board=record.ordinal in board)
             count += 1
     for record in models.runs.order:
