@@ -63,7 +63,8 @@ NO_COLUMN_FILTER = ColumnFilter()
 
 
 def _same(value: str | None, wanted: str | None) -> bool:
-    return wanted is None or (value is not None and value.strip().lower() == wanted.lower())
+    return wanted is None or (value is not None
+                              and value.strip().casefold() == wanted.strip().casefold())
 
 
 def _within(value: float | None, bounds: Range) -> bool:

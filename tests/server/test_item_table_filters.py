@@ -39,6 +39,7 @@ def sequences(url: str, **params: object) -> list[int]:
 
 @pytest.mark.parametrize(("params", "expected"), [
     ({"answer": "b"}, [1, 3]),
+    ({"answer": " b "}, [1, 3]),  # spaces around either side do not count
     ({"expected": "A"}, [1, 2, 3, 4]),
     ({"expected": "b"}, []),
     ({"scoreMin": 0.5}, [2, 3, 4]),
