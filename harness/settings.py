@@ -6,6 +6,7 @@ an argument, so inner code never reads the environment.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -135,9 +136,8 @@ class Settings:
         if values.get("HARNESS_APPEND_DEADLINE_S"):
             kwargs["append_deadline_s"] = _seconds(values, "HARNESS_APPEND_DEADLINE_S")
         if values.get("HARNESS_SSE_ITEM_WINDOW_S"):
-            window = values["HARNESS_SSE_ITEM_WINDOW_S"]
-            kwargs["sse_item_window_s"] = (
-                0.0 if window.strip() == "0" else _seconds(values, "HARNESS_SSE_ITEM_WINDOW_S"))
+            kwargs["sse_item_window_s"] = _seconds(values, "HARNESS_SSE_ITEM_WINDOW_S",
+                                                   zero_allowed=True)
         if "HARNESS_SNAPSHOT_EVENTS" in values:
             kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
         if "HARNESS_SNAPSHOT_S" in values:
@@ -168,11 +168,14 @@ def _int(values: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
     return number
 
 
-def _seconds(values: Mapping[str, str], name: str) -> float:
+def _seconds(values: Mapping[str, str], name: str, *, zero_allowed: bool = False) -> float:
     try:
         seconds = float(values[name])
     except ValueError:
         raise Invalid(f"{name} must be a number of seconds, got {values[name]!r}") from None
-    if not seconds > 0:
-        raise Invalid(f"{name} must be more than 0, got {seconds}")
+    if not math.isfinite(seconds):  # "inf", "nan", "1e400"
+        raise Invalid(f"{name} must be a finite number of seconds, got {values[name]!r}")
+    if seconds < 0 or (seconds == 0 and not zero_allowed):
+        raise Invalid(f"{name} must be {'at least' if zero_allowed else 'more than'} 0, "
+                      f"got {seconds:g}")
     return seconds

@@ -38,7 +38,11 @@ def test_command_line_overrides_beat_both(tmp_path: Path) -> None:
                                            ({"HARNESS_MAX_RUNS": "0"}, "HARNESS_MAX_RUNS"),
                                            ({"HARNESS_LOG": "redis://x"}, "HARNESS_LOG"),
                                            ({"HARNESS_APPEND_DEADLINE_S": "0"},
-                                            "HARNESS_APPEND_DEADLINE_S")])
+                                            "HARNESS_APPEND_DEADLINE_S"),
+                                           ({"HARNESS_LEASE_TTL_S": "inf"},
+                                            "HARNESS_LEASE_TTL_S"),
+                                           ({"HARNESS_SSE_ITEM_WINDOW_S": "-0.5"},
+                                            "HARNESS_SSE_ITEM_WINDOW_S")])
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, environ: dict[str, str],
                                                     name: str) -> None:
     with pytest.raises(Invalid, match=name):
@@ -62,3 +66,10 @@ def test_the_log_backend_is_a_setting(tmp_path: Path) -> None:
     chosen = Settings.from_env({"HARNESS_LOG": "nats://127.0.0.1:4222/HARNESS"},
                                dotenv=tmp_path / "none")
     assert chosen.log == "nats://127.0.0.1:4222/HARNESS"
+
+
+@pytest.mark.parametrize("written", ["0", "0.0", "00"])
+def test_the_item_window_may_be_zero_however_written(tmp_path: Path, written: str) -> None:
+    settings = Settings.from_env({"HARNESS_SSE_ITEM_WINDOW_S": written},
+                                 dotenv=tmp_path / "none")
+    assert settings.sse_item_window_s == 0
