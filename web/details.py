@@ -7,9 +7,12 @@ hand the projections a run that holds them, read back from the log when it must 
 
 from __future__ import annotations
 
+from harness.errors import LogUnavailable
 from harness.live import LiveLog
 from projections.board import board_runs
 from projections.state import RunRecord, RunSnapshot
+
+BOARD_ATTEMPTS = 5
 
 
 async def with_details(live: LiveLog, records: list[RunRecord]) -> list[RunRecord]:
@@ -22,8 +25,10 @@ async def board(live: LiveLog, *, limit: int) -> list[RunSnapshot]:
     """The board (``projections.board.active_board``) at ``live.position`` as it is on
     return. Its finished runs keep their board items, so it reads nothing back, unless
     a run finished out of order (a back-dated finish time) falls among them: then that
-    run is read back, and the board built again if the log moved meanwhile."""
-    while True:
+    run is read back, and the board built again if the log moved meanwhile (runs read
+    back are kept, so the next attempt rarely waits; a log that keeps moving under
+    ``BOARD_ATTEMPTS`` of them is a 503 to retry, not a request that never ends)."""
+    for _ in range(BOARD_ATTEMPTS):
         position = live.position
         records = board_runs(live.models, limit=limit)
         snapshots = [record.snapshot() if record.holds_snapshot else None
@@ -36,3 +41,5 @@ async def board(live: LiveLog, *, limit: int) -> list[RunSnapshot]:
         if live.position == position:
             return [shown if shown is not None else next(loaded).snapshot()
                     for shown in snapshots]
+    raise LogUnavailable("the board's runs kept changing while they were read back from "
+                         "the log: retry shortly")
