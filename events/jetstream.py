@@ -262,6 +262,9 @@ class JetStreamLog:
                 if isinstance(answer, BaseException):
                     raise answer
                 found.append(answer)
+        if (await self.history()).generation != history.generation:
+            # Purged or made again while it was read: these may be the new history's.
+            return [None] * len(positions)
         return found
 
     # -- waking readers ----------------------------------------------------------------
