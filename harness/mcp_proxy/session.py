@@ -20,6 +20,7 @@ from jsonschema.validators import validator_for
 from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp.client import Transport
 from mcp.client.streamable_http import streamable_http_client
+from referencing.exceptions import Unresolvable  # jsonschema's own reference errors
 
 from harness.errors import Invalid, NotFound, Unavailable
 from harness.mcp_proxy.config import ServerSpec, StdioServerSpec
@@ -70,10 +71,12 @@ class LiveSession:
         validator_class = validator_for(schema)
         try:
             validator_class.check_schema(schema)
-        except SchemaError:
+            errors = sorted(validator_class(schema).iter_errors(arguments),
+                            key=lambda e: list(e.path))
+        except (SchemaError, RecursionError, Unresolvable):
+            # Invalid, referring to itself without end, or to what it lacks: a schema
+            # this side cannot apply is the server's to enforce.
             return
-        errors = sorted(validator_class(schema).iter_errors(arguments),
-                        key=lambda e: list(e.path))
         if errors:
             raise Invalid(f"arguments do not match the input schema of tool {tool!r}",
                           details={"errors": [{"path": "/" + "/".join(map(str, e.path)),
