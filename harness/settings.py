@@ -36,6 +36,10 @@ class Settings:
     often at most a running item's state is sent on the live stream while it streams
     text (``HARNESS_SSE_ITEM_WINDOW_S``; ``0``: every change); a live-stream client that
     takes no data for ``send_timeout_s`` is disconnected (WebSocket: 1013);
+    ``header_timeout_s`` is how long a request's headers may take to arrive (then the
+    connection is aborted), ``drain_timeout_s`` how long a closed connection's unsent
+    data may sit untaken before it is aborted, and ``ws_close_timeout_s`` how long a
+    WebSocket close handshake may take (``web.connections``; tests shorten them);
     ``semantic_memory`` lets memory search load the embedding model when the ``semantic``
     extra is installed
     (HARNESS_SEMANTIC_MEMORY=0 turns it off); ``demo`` keeps simulated runs going.
@@ -69,6 +73,9 @@ class Settings:
     sse_ping_s: float = 10.0
     sse_item_window_s: float = 0.25
     send_timeout_s: float = 10.0
+    header_timeout_s: float = 10.0
+    drain_timeout_s: float = 5.0
+    ws_close_timeout_s: float = 5.0
     semantic_memory: bool = True
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None

@@ -19,7 +19,6 @@ from bench.common import server_process
 from events import schema as ev
 from harness.settings import Settings
 from tests.support.events import TS, append
-from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
 from web.connections import HEADER_TIMEOUT_S
 
@@ -76,7 +75,8 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return received
 
 
-def test_a_client_trickling_its_headers_is_cut_off(server: RunningServer) -> None:
+def test_a_client_trickling_its_headers_is_cut_off(server_factory, settings: Settings) -> None:
+    server = server_factory(replace(settings, header_timeout_s=0.5))
     with socket.create_connection(("127.0.0.1", server.settings.port)) as sock:
         sock.settimeout(HEADER_TIMEOUT_S + 10)  # a hang fails the test instead of holding it
         sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished

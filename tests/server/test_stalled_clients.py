@@ -26,8 +26,10 @@ from tests.support.servers import RunningServer
 from tests.support.waiting import wait_until
 from web.connections import DRAIN_TIMEOUT_S, WS_CLOSE_TIMEOUT_S
 
-BIG_TEXT = "x" * 60_000
-MAX_APPENDS = 600  # 36 MB at the most: far beyond what loopback buffers hold
+# Loopback buffers hold a few MB (the server's send buffer grows to tcp_wmem's 4 MB):
+# records this big fill them in about a dozen appends, where 60 kB ones took fifty.
+BIG_TEXT = "x" * 400_000
+MAX_APPENDS = 90  # 36 MB at the most: far beyond what loopback buffers hold
 
 
 class StalledWebSocket:
@@ -120,13 +122,21 @@ def test_a_stalled_websocket_client_is_sent_1013_at_once(slow_server: RunningSer
         client.close()
 
 
+@pytest.fixture
+def aborting_server(server_factory, settings: Settings) -> RunningServer:
+    # As slow_server, with short close and drain timeouts: what is waited for here is
+    # that they end a connection whose peer never reads again, not how long they are.
+    return server_factory(replace(settings, stream_buffer=4, ws_close_timeout_s=0.5,
+                                  drain_timeout_s=0.5))
+
+
 def test_a_websocket_client_that_never_reads_again_is_aborted(
-        slow_server: RunningServer) -> None:
-    baseline = health(slow_server)["connections"]["open"]
-    client = StalledWebSocket(slow_server.settings.port, "/ws/runs")
+        aborting_server: RunningServer) -> None:
+    baseline = health(aborting_server)["connections"]["open"]
+    client = StalledWebSocket(aborting_server.settings.port, "/ws/runs")
     try:
-        flood_until_cut_off(slow_server)
-        wait_until(lambda: health(slow_server)["connections"]["open"] <= baseline,
+        flood_until_cut_off(aborting_server)
+        wait_until(lambda: health(aborting_server)["connections"]["open"] <= baseline,
                    timeout_s=WS_CLOSE_TIMEOUT_S + DRAIN_TIMEOUT_S + 10,
                    interval_s=0.2, message="the stalled connection is closed")
         with pytest.raises((ConnectionResetError, EOFError)):
@@ -136,17 +146,17 @@ def test_a_websocket_client_that_never_reads_again_is_aborted(
 
 
 def test_an_sse_client_that_stops_reading_is_cut_off_and_aborted(
-        slow_server: RunningServer) -> None:
-    baseline = health(slow_server)["connections"]["open"]
-    client = stalled_sse_client(slow_server.url, "/api/events")
+        aborting_server: RunningServer) -> None:
+    baseline = health(aborting_server)["connections"]["open"]
+    client = stalled_sse_client(aborting_server.url, "/api/events")
     try:
-        wait_until(lambda: health(slow_server)["subscribers"]["sse"] == 1)
-        flood_until_cut_off(slow_server)
+        wait_until(lambda: health(aborting_server)["subscribers"]["sse"] == 1)
+        flood_until_cut_off(aborting_server)
         # Its kernel buffers are full; closing alone would wait for it to read forever.
-        wait_until(lambda: health(slow_server)["connections"]["open"] <= baseline,
+        wait_until(lambda: health(aborting_server)["connections"]["open"] <= baseline,
                    timeout_s=DRAIN_TIMEOUT_S + 10, interval_s=0.2,
                    message="the stalled SSE connection is closed")
-        assert health(slow_server)["subscribers"]["sse"] == 0
+        assert health(aborting_server)["subscribers"]["sse"] == 0
     finally:
         client.close()
 
