@@ -5,7 +5,6 @@ restarted from its snapshot — exactly as a server that never did."""
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import anyio
@@ -53,6 +52,11 @@ async def _resumed_board(url: str) -> dict:
     return board.runs
 
 
+def _snapshot_offsets(folder: Path) -> list[int]:
+    """The log offsets the snapshots in ``folder`` were taken at (from their names)."""
+    return [int(path.stem.rsplit("-", 1)[1]) for path in folder.glob("readmodels-*.snapshot")]
+
+
 def _caught_up(server: ServerProcess) -> bool:
     size = server.log_path.stat().st_size
     return int(server.health()["position"].split(":")[1]) >= size
@@ -77,7 +81,10 @@ def test_shed_runs_read_back_from_the_log_show_what_a_full_fold_shows(tmp_path: 
         append(server.log_path, ev.RunLog(run_id="run-2", level="warning", sequence=2,
                                           message="a late note", ts=TS))
         wait_until(lambda: _caught_up(server), timeout_s=30, message="caught up")
-        time.sleep(1.5)  # at least one more snapshot pass sheds run-1 and run-2 again
+        # A snapshot taken after both changes sheds run-1 and run-2 again.
+        end = server.log_path.stat().st_size
+        wait_until(lambda: max(_snapshot_offsets(snapshots), default=0) >= end,
+                   timeout_s=30, message="a snapshot after the changes")
         live = _what_it_shows(server)
         server.stop()  # a clean stop writes a snapshot: the next start loads every run shed
         server.start()
@@ -112,8 +119,15 @@ def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Pa
         data = server.log_path.read_bytes()
         first = data.index(b'"runId":"run-1"')
         turned = data[:first] + data[first:].replace(b'"correct":true', b'"correct":fals')
+        generation = server.health()["position"].split(":")[0]
         with server.log_path.open("r+b") as file:
             file.write(turned)
+        # Until its reader sees the rewrite (a new generation, within a watch step), the
+        # server still answers from the run it read back before (measured: ~10 ms). This
+        # asked at once and passed only because each bare httpx.get spent ~45 ms loading
+        # CA certificates first (tests.support.tls).
+        wait_until(lambda: server.health()["position"].split(":")[0] != generation,
+                   timeout_s=30, message="the server sees the log rewritten")
         response = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10)
         if response.status_code == 503:
             assert response.json()["error"]["code"] == "history_changed"
