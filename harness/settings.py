@@ -148,7 +148,7 @@ class Settings:
         if "HARNESS_SNAPSHOT_EVENTS" in values:
             kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
         if "HARNESS_SNAPSHOT_S" in values:
-            kwargs["snapshot_s"] = float(_int(values, "HARNESS_SNAPSHOT_S", minimum=1))
+            kwargs["snapshot_s"] = _seconds(values, "HARNESS_SNAPSHOT_S")
         if values.get("HARNESS_LEASE_TTL_S"):
             kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):

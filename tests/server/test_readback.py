@@ -17,7 +17,7 @@ from tests.support.sse import ClientBoard, fold_until, sse_stream
 from tests.support.waiting import wait_until
 
 RUNS = 40  # more than the finished runs that keep their board items (32)
-SNAPSHOT_OFTEN = {"HARNESS_SNAPSHOT_EVENTS": "1", "HARNESS_SNAPSHOT_S": "1"}
+SNAPSHOT_OFTEN = {"HARNESS_SNAPSHOT_EVENTS": "1", "HARNESS_SNAPSHOT_S": "0.2"}
 NO_SNAPSHOTS = {"HARNESS_SNAPSHOT_EVENTS": "0"}
 
 
