@@ -38,6 +38,13 @@ def finished(server: ServerProcess, run_id: str) -> dict | None:
     return detail if detail["run"]["status"] not in ("pending", "running") else None
 
 
+def completed(server: ServerProcess, run_id: str) -> int:
+    """Items of the run completed as ``server`` shows it; 0 while it has not read the
+    run yet (404: another server made it a moment ago)."""
+    response = httpx.get(f"{server.url}/api/runs/{run_id}")
+    return response.json()["progress"]["completed"] if response.status_code != 404 else 0
+
+
 def log_events(server: ServerProcess) -> list[dict]:
     return [json.loads(line) for line in server.log_path.read_text().splitlines()]
 
@@ -63,8 +70,8 @@ def test_two_servers_on_one_directory_judge_every_item_once(tmp_path: Path) -> N
         crashed.start()
         slow = {**RUN, "config": {**RUN["config"], "latencyMs": 300}}
         interrupted = httpx.post(f"{crashed.url}/api/runs", json=slow).json()["run"]["id"]
-        wait_until(lambda: httpx.get(f"{crashed.url}/api/runs/{interrupted}").json()
-                   ["progress"]["completed"] >= 3, timeout_s=120, message="the run is going")
+        wait_until(lambda: completed(crashed, interrupted) >= 3, timeout_s=120,
+                   message="the run is going")
         crashed.kill()
         first.launch()
         second.launch()
@@ -104,8 +111,8 @@ def test_a_cancel_through_the_server_that_does_not_execute_ends_the_run(
     first, second = two_servers
     slow = {**RUN, "limit": 50, "concurrency": 1, "config": {**RUN["config"], "latencyMs": 200}}
     run_id = httpx.post(f"{second.url}/api/runs", json=slow).json()["run"]["id"]
-    wait_until(lambda: httpx.get(f"{second.url}/api/runs/{run_id}").json()
-               ["progress"]["completed"] >= 1, timeout_s=120, message="the run is going")
+    wait_until(lambda: completed(second, run_id) >= 1, timeout_s=120,
+               message="the run is going")
     response = httpx.post(f"{second.url}/api/runs/{run_id}/cancel", timeout=150)
     assert response.status_code == 200, response.text
     assert response.json()["run"]["status"] == "canceled"
@@ -119,8 +126,8 @@ def test_the_other_server_takes_over_when_the_executing_one_dies(
     first, second = two_servers
     slow = {**RUN, "config": {**RUN["config"], "latencyMs": 100}}
     run_id = httpx.post(f"{first.url}/api/runs", json=slow).json()["run"]["id"]
-    wait_until(lambda: httpx.get(f"{second.url}/api/runs/{run_id}").json()
-               ["progress"]["completed"] >= 3, timeout_s=120, message="the run is going")
+    wait_until(lambda: completed(second, run_id) >= 3, timeout_s=120,
+               message="the run is going")
     first.kill()
     wait_until(lambda: second.health()["executor"]["executing"], timeout_s=120,
                message="the second server executes")
