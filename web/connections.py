@@ -15,9 +15,6 @@ protocols here are uvicorn's own (httptools, websockets-sansio) with three addit
 - **bounded draining**: a closed connection whose peer has taken none of its remaining
   data for ``drain_timeout_s`` is aborted (RST), which frees its buffers at once.
 
-The timeouts default to the constants below; ``uvicorn_options`` takes others (the
-server's settings, which tests shorten).
-
 and a way around the ASGI send for the SSE fan-out: ``BODY_WRITER_EXTENSION`` in a
 request's scope writes a response body chunk straight to the socket, synchronously,
 when that can be done without waiting (``write_body_now``);
@@ -30,6 +27,9 @@ one server of a process ends every other one's streams too;
 
 and one change: a WebSocket close frame is queued even while the peer is not reading,
 so a client cut off for being slow is told 1013 at once rather than when it reads again.
+
+The timeouts default to the constants below; ``uvicorn_options`` takes others (the
+server's settings, which tests shorten).
 
 ``run.py`` and the tests' servers use these through ``uvicorn_options``; a bare
 ``uvicorn web.main:app`` gets them with ``--http web.connections:HttpProtocol
