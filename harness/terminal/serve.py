@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     from web.connections import max_connections_for_this_process, uvicorn_options
 
     options = uvicorn_options(
-        max_connections=max_connections_for_this_process(settings.max_connections))
+        max_connections=max_connections_for_this_process(settings.max_connections),
+        header_timeout_s=settings.header_timeout_s, drain_timeout_s=settings.drain_timeout_s,
+        ws_close_timeout_s=settings.ws_close_timeout_s)
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its
         # settings from the environment again: hand the flags down through it. The
