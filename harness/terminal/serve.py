@@ -87,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its
         # settings from the environment again: hand the flags down through it. The
-        # protocol is named rather than passed (it cannot be pickled across).
+        # protocols are named rather than passed (classes made for these settings cannot
+        # be pickled across; the named ones have the default timeouts).
         os.environ.update(HOST=settings.host, PORT=str(settings.port),
                           HARNESS_DATA_DIR=str(settings.data_dir), HARNESS_LOG=settings.log,
                           HARNESS_DEMO="1" if settings.demo else "",
                           HARNESS_ALLOW_UNAUTHENTICATED="1" if settings.allow_unauthenticated
                           else "")
         options["http"] = "web.connections:HttpProtocol"
+        options["ws"] = "web.connections:WebSocketProtocol"
         uvicorn.run("web.main:app", host=settings.host, port=settings.port, reload=True,
                     reload_dirs=[str(ROOT / name) for name in
                                  ("harness", "events", "projections", "web")],
