@@ -21,7 +21,7 @@ import pytest
 from events.jetstream import JetStreamLog
 from events.log import RecordBatch
 from tests.support.nats import NatsServer
-from tests.support.processes import ServerProcess
+from tests.support.processes import HTTP, ServerProcess
 from tests.support.sse import ClientBoard, fold_until, server_board, sse_stream
 from tests.support.waiting import wait_until
 
@@ -208,7 +208,7 @@ def test_a_browser_harness_pack_made_by_one_replica_imports_on_another(
                           json={"pack": pack, "captures": captures})
     assert imported.status_code == 201, imported.text
     run_id = imported.json()["run"]["id"]
-    wait_until(lambda: httpx.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
+    wait_until(lambda: HTTP.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
                timeout_s=10, message="the import shows on the replica that made the pack")
 
 
