@@ -209,5 +209,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.responses = ResponsesAtPosition()
-    app.state.openapi = openapi.build_document(routes, title="harness", version=__version__)
+    # Built when first asked for: describing every route costs ~20 ms of CPU, which
+    # every start paid (the tests start hundreds of servers; few ask for it).
+    app.state.openapi = functools.cache(functools.partial(
+        openapi.build_document, routes, title="harness", version=__version__))
     return app
