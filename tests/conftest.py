@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,23 +16,6 @@ from tests.support.servers import RunningServer, start_server
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-
-
-def share_compiled_modules() -> None:
-    """Let the Python processes the tests start (servers, command-line runs, xdist
-    workers) share compiled modules. Under ``PYTHONDONTWRITEBYTECODE`` (set on the CI
-    machine) each compiled the project's hundred modules afresh: 0.07 s of the 0.31 s of
-    CPU a server takes to start. The cache is this session's own directory, outside the
-    source tree, gone when the session ends; workers inherit it."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
-        return
-    folder = tempfile.mkdtemp(prefix="harness-pycache-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    os.environ["PYTHONPYCACHEPREFIX"] = folder
-    del os.environ["PYTHONDONTWRITEBYTECODE"]
-
-
-share_compiled_modules()
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
