@@ -70,10 +70,7 @@ def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
 def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """One server for a whole module, for tests that only read what the module put in
     its log (a server start and stop costs about 0.3 s; some modules look at one log
-    forty times). A test that writes, restarts or stops a server takes ``server``, in
-    another module: stopping any server in this process ends every other one's live
-    streams for good (the stop sets sse-starlette's process-wide ``AppStatus`` flag,
-    which ``web.fanout`` obeys)."""
+    forty times). A test that writes, restarts or stops a server takes ``server``."""
     running = start_server(settings_in(tmp_path_factory.mktemp("module-server")))
     yield running
     if running.thread.is_alive():

@@ -19,6 +19,12 @@ and a way around the ASGI send for the SSE fan-out: ``BODY_WRITER_EXTENSION`` in
 request's scope writes a response body chunk straight to the socket, synchronously,
 when that can be done without waiting (``write_body_now``);
 
+and a way for an endless response to end when its server stops: ``SHUTDOWN_EXTENSION``
+in a request's scope registers a callback that uvicorn's graceful shutdown calls (it
+calls ``shutdown()`` on every connection of that server). sse-starlette's own signal,
+``AppStatus.should_exit``, is one flag for the whole process: with it alone, stopping
+one server of a process ends every other one's streams too;
+
 and one change: a WebSocket close frame is queued even while the peer is not reading,
 so a client cut off for being slow is told 1013 at once rather than when it reads again.
 
@@ -33,6 +39,7 @@ import asyncio
 import functools
 import os
 import resource
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -46,6 +53,7 @@ FD_RESERVE = 128          # descriptors kept for the log, side logs, threads and
 DEFAULT_MAX_CONNECTIONS = 1000
 USAGE_EXTENSION = "harness.connections"
 BODY_WRITER_EXTENSION = "harness.body_writer"
+SHUTDOWN_EXTENSION = "harness.on_shutdown"
 
 
 def max_connections_for_this_process(wanted: int = DEFAULT_MAX_CONNECTIONS) -> int:
@@ -116,6 +124,7 @@ class HttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.idle_since: float | None = None  # None while a request is being served
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._on_shutdown: list[Callable[[], None]] = []  # the current response's
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         wrapped = DrainBoundTransport(transport, self.loop)  # type: ignore[arg-type]
@@ -142,10 +151,18 @@ class HttpProtocol(HttpToolsProtocol):
         if self.cycle is not None and self.cycle.scope is self.scope:  # not an upgrade
             extensions: dict[str, Any] = self.scope["extensions"]  # on_message_begin's
             extensions[BODY_WRITER_EXTENSION] = functools.partial(write_body_now, self.cycle)
+            extensions[SHUTDOWN_EXTENSION] = self._on_shutdown.append
 
     def on_response_complete(self) -> None:
         self.idle_since = self.loop.time()
+        self._on_shutdown.clear()
         super().on_response_complete()
+
+    def shutdown(self) -> None:
+        callbacks, self._on_shutdown = self._on_shutdown, []
+        for callback in callbacks:
+            callback()
+        super().shutdown()
 
     def usage(self) -> tuple[int, int]:
         """Connections open on this server (HTTP and WebSocket), and the cap."""

@@ -268,7 +268,10 @@ class Fanout:
         next_ping = time.monotonic() + self.ping_s
         while True:
             await anyio.sleep(TICK_S)
-            if AppStatus.should_exit:  # uvicorn is stopping: let the streams end
+            # uvicorn is stopping. Our HTTP protocol ends each stream of the stopping
+            # server at once (``web.connections.SHUTDOWN_EXTENSION``); a bare uvicorn's
+            # streams have only this process-wide flag.
+            if AppStatus.should_exit:
                 self.close()
             now = time.monotonic()
             for client in list(self.clients):

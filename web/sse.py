@@ -40,7 +40,7 @@ from projections.messages import (
 )
 from projections.text_deltas import RunItemDeltaMessage
 from web.api import endpoint
-from web.connections import BODY_WRITER_EXTENSION
+from web.connections import BODY_WRITER_EXTENSION, SHUTDOWN_EXTENSION
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
 
@@ -115,9 +115,11 @@ class LiveStream(Response):
     this response waits in its live loop and the server offers ``BODY_WRITER_EXTENSION``
     (``web.connections``), else sent here through ASGI.
 
-    Its only other task waits for the client to go away. A client cut off for falling
-    behind is hung up on at once (the fan-out cancels ``client.cancel``), even in the
-    middle of a send to a socket that no longer drains.
+    Its only other task waits for the client to go away. Its server's graceful shutdown
+    ends it after what is pending (``SHUTDOWN_EXTENSION``; under a bare uvicorn, the
+    fan-out's ``close``). A client cut off for falling behind is hung up on at once
+    (the fan-out cancels ``client.cancel``), even in the middle of a send to a socket
+    that no longer drains.
     """
 
     def __init__(self, live: LiveLog, fanout: Fanout, client: StreamClient,
@@ -144,13 +146,15 @@ class LiveStream(Response):
                 await send({"type": "http.response.body", "body": b""})
                 return
             self.counts.sse += 1
+            extensions = scope.get("extensions", {})
+            if on_shutdown := extensions.get(SHUTDOWN_EXTENSION):
+                on_shutdown(functools.partial(client.hang_up, abort=False))
             ended = False
             try:
                 async with anyio.create_task_group() as tasks:
                     client.cancel = tasks.cancel_scope
                     tasks.start_soon(_hang_up_on_disconnect, receive, tasks.cancel_scope)
-                    await self._pump(send, scope.get("extensions", {}).get(
-                        BODY_WRITER_EXTENSION))
+                    await self._pump(send, extensions.get(BODY_WRITER_EXTENSION))
                     ended = True
                     tasks.cancel_scope.cancel()
             finally:
