@@ -115,35 +115,39 @@ def test_no_serious_or_critical_axe_violations(dashboard, name):
     assert {where: violations for where, violations in found.items() if violations} == {}
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_controls_warnings_expected_choices_and_cancel_meet_aa_contrast(
-        dashboard, populated, theme):
-    dashboard.page.emulate_media(color_scheme=theme)
-    page = dashboard.open("#/runs/run-graded/items/2")
+def test_controls_warnings_expected_choices_and_cancel_meet_aa_contrast(dashboard, populated):
+    page = dashboard.page
+
+    def in_both_schemes(selector: str, background: str, ratio: float, *,
+                        prepare: str | None = None) -> None:
+        for theme in ("light", "dark"):
+            page.emulate_media(color_scheme=theme)
+            page.evaluate(SCHEME_SWITCHED)
+            if prepare:
+                page.evaluate(prepare)
+            assert page.evaluate(CONTRAST, [selector, background]) >= ratio, (selector, theme)
+
+    dashboard.open("#/runs/run-graded/items/2")
     page.locator("#drawer-rationale").wait_for()
-    expected = ".choices li.expected"
-    assert page.evaluate(CONTRAST, [expected, "#item-drawer"]) >= 4.5
+    in_both_schemes(".choices li.expected", "#item-drawer", 4.5)
     page.keyboard.press("Escape")
     page.locator(".log-line[data-level=warning]").wait_for()
-    assert page.evaluate(CONTRAST, [".log-line[data-level=warning]", "body"]) >= 4.5
-    border = page.evaluate("""() => {
+    in_both_schemes(".log-line[data-level=warning]", "body", 4.5)
+    # A text probe in the input's border colour of the scheme at hand.
+    in_both_schemes("#probe", "body", 3, prepare="""() => {
       const input = document.querySelector('.items-table input');
-      const probe = document.createElement('span');
+      const probe = document.getElementById('probe') ?? document.createElement('span');
       probe.style.color = getComputedStyle(input).borderTopColor;
       probe.id = 'probe';
       input.closest('section').append(probe);
-      return true;
     }""")
-    assert border
-    assert page.evaluate(CONTRAST, ["#probe", "body"]) >= 3
     page.goto(f"{populated.url}/#/")
     cancel = ".card[data-run-id=run-live] button.danger"
     page.locator(cancel).wait_for()
-    assert page.evaluate(CONTRAST, [cancel, cancel]) >= 4.5
+    in_both_schemes(cancel, cancel, 4.5)
     page.goto(f"{populated.url}/#/compare?ids=run-a,run-b")
     page.locator("#disagreements td.answer[data-correct=true]").first.wait_for()
-    right = "#disagreements td.answer[data-correct=true]"
-    assert page.evaluate(CONTRAST, [right, ".table-wrap"]) >= 4.5
+    in_both_schemes("#disagreements td.answer[data-correct=true]", ".table-wrap", 4.5)
 
 
 def test_focus_moves_to_the_page_heading_on_every_route_change(dashboard, populated):
