@@ -272,6 +272,10 @@ class JetStreamLog:
     def notify(self) -> None:
         self._event().set()
 
+    def retire(self, generation: str) -> None:
+        """Nothing to do: stored messages never change, and a stream purged or made
+        again is another generation already, which its readers find out by themselves."""
+
     async def changed(self) -> None:
         """Return when the stream may hold more: a wake-up, a look again shortly after a
         doorbell rang (``FOLLOW_UP_S``), or ``recheck_s`` without either."""

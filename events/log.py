@@ -185,6 +185,13 @@ class EventLog(Protocol):
         """Wake this process's readers after an append."""
         ...
 
+    def retire(self, generation: str) -> None:
+        """The history named ``generation`` is no longer what the log holds (a read back
+        found other records where it noted its own): this process's readers start over
+        from the log as it is, under another name, so no cursor of the old one is taken
+        for the new. Readers notice at their next read; wake them with ``notify``."""
+        ...
+
     async def changed(self) -> None:
         """Until the log may have changed: a notification, or a bounded re-check."""
         ...

@@ -123,7 +123,17 @@ class RunDetails:
 
 async def read_back(log: EventLog, record: RunRecord, *, generation: str) -> RunRecord:
     """``record``'s run folded from its own events in ``log`` (``HistoryChanged`` if
-    the log no longer holds them as they were)."""
+    the log no longer holds them as they were: ``generation`` is then retired, and the
+    live reader rebuilds the read models from the log as it is)."""
+    try:
+        return await _read_back(log, record, generation=generation)
+    except HistoryChanged:
+        log.retire(generation)
+        log.notify()
+        raise
+
+
+async def _read_back(log: EventLog, record: RunRecord, *, generation: str) -> RunRecord:
     run_id = record.info.id
     events = []
     try:

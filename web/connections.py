@@ -10,10 +10,10 @@ protocols here are uvicorn's own (httptools, websockets-sansio) with three addit
   (waiting for a request's headers, or kept alive between requests) is aborted to make
   room; if none is idle, the newcomer is. File descriptors stay below the process limit
   and new clients still get in while silent sockets pile up.
-- **a header-read deadline**: a request's headers must arrive within ``HEADER_TIMEOUT_S``
+- **a header-read deadline**: a request's headers must arrive within ``header_timeout_s``
   of its first byte (or of the connection opening); a slowloris client is aborted.
 - **bounded draining**: a closed connection whose peer has taken none of its remaining
-  data for ``DRAIN_TIMEOUT_S`` is aborted (RST), which frees its buffers at once.
+  data for ``drain_timeout_s`` is aborted (RST), which frees its buffers at once.
 
 and a way around the ASGI send for the SSE fan-out: ``BODY_WRITER_EXTENSION`` in a
 request's scope writes a response body chunk straight to the socket, synchronously,
@@ -27,6 +27,9 @@ one server of a process ends every other one's streams too;
 
 and one change: a WebSocket close frame is queued even while the peer is not reading,
 so a client cut off for being slow is told 1013 at once rather than when it reads again.
+
+The timeouts default to the constants below; ``uvicorn_options`` takes others (the
+server's settings, which tests shorten).
 
 ``run.py`` and the tests' servers use these through ``uvicorn_options``; a bare
 ``uvicorn web.main:app`` gets them with ``--http web.connections:HttpProtocol
@@ -76,15 +79,17 @@ def open_files() -> tuple[int, int | None]:
 
 class DrainBoundTransport:
     """A transport whose ``close()`` becomes ``abort()`` when what it still has to send
-    has not moved for ``DRAIN_TIMEOUT_S`` (a slow reader that keeps reading may finish).
+    has not moved for ``drain_timeout_s`` (a slow reader that keeps reading may finish).
 
     Everything else is the wrapped transport's; uvicorn's protocols (and the WebSocket
     protocol a connection is upgraded to) hold this object as their transport.
     """
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop, *,
+                 drain_timeout_s: float = DRAIN_TIMEOUT_S) -> None:
         self._transport = transport
         self._loop = loop
+        self._drain_timeout_s = drain_timeout_s
         self._closing = False
         # The calls made per chunk sent, bound here rather than looked up by __getattr__.
         self.write = transport.write
@@ -98,7 +103,7 @@ class DrainBoundTransport:
 
     def _watch_drain(self, unsent: int) -> None:
         if unsent:  # once nothing is left the transport closes on its own
-            self._loop.call_later(DRAIN_TIMEOUT_S, self._abort_unless_moved, unsent)
+            self._loop.call_later(self._drain_timeout_s, self._abort_unless_moved, unsent)
 
     def _abort_unless_moved(self, unsent_before: int) -> None:
         unsent = self._transport.get_write_buffer_size()
@@ -119,6 +124,8 @@ class HttpProtocol(HttpToolsProtocol):
 
     # Named on uvicorn's command line, the class is used as it is: lowered here too.
     max_connections = max_connections_for_this_process()
+    header_timeout_s = HEADER_TIMEOUT_S
+    drain_timeout_s = DRAIN_TIMEOUT_S
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,7 +134,8 @@ class HttpProtocol(HttpToolsProtocol):
         self._on_shutdown: list[Callable[[], None]] = []  # the current response's
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        wrapped = DrainBoundTransport(transport, self.loop)  # type: ignore[arg-type]
+        wrapped = DrainBoundTransport(transport, self.loop,  # type: ignore[arg-type]
+                                      drain_timeout_s=self.drain_timeout_s)
         super().connection_made(wrapped)  # type: ignore[arg-type]
         self.idle_since = self.loop.time()
         self._start_header_deadline()
@@ -170,7 +178,8 @@ class HttpProtocol(HttpToolsProtocol):
 
     def _start_header_deadline(self) -> None:
         if self._header_deadline is None:
-            self._header_deadline = self.loop.call_later(HEADER_TIMEOUT_S, self.transport.abort)
+            self._header_deadline = self.loop.call_later(self.header_timeout_s,
+                                                         self.transport.abort)
 
     def _stop_header_deadline(self) -> None:
         if self._header_deadline is not None:
@@ -215,9 +224,11 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     peer is not reading: it is queued behind what is already buffered, and the
     connection is aborted if the peer has not read it within the close and drain timeouts."""
 
+    close_timeout_s = WS_CLOSE_TIMEOUT_S
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.close_timeout = WS_CLOSE_TIMEOUT_S
+        self.close_timeout = self.close_timeout_s
 
     async def send(self, message: Any) -> None:
         if message["type"] == "websocket.close" and self.handshake_complete:
@@ -225,17 +236,26 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
 
 
-def http_protocol(*, max_connections: int) -> type[HttpProtocol]:
-    """``HttpProtocol`` with its own cap (uvicorn builds one protocol per connection)."""
-    return type("HttpProtocol", (HttpProtocol,), {"max_connections": max_connections})
+def http_protocol(*, max_connections: int, header_timeout_s: float = HEADER_TIMEOUT_S,
+                  drain_timeout_s: float = DRAIN_TIMEOUT_S) -> type[HttpProtocol]:
+    """``HttpProtocol`` with its own cap and timeouts (uvicorn builds one protocol per
+    connection, from a class)."""
+    return type("HttpProtocol", (HttpProtocol,), {
+        "max_connections": max_connections, "header_timeout_s": header_timeout_s,
+        "drain_timeout_s": drain_timeout_s})
 
 
-def uvicorn_options(*, max_connections: int) -> dict[str, Any]:
+def uvicorn_options(*, max_connections: int, header_timeout_s: float = HEADER_TIMEOUT_S,
+                    drain_timeout_s: float = DRAIN_TIMEOUT_S,
+                    ws_close_timeout_s: float = WS_CLOSE_TIMEOUT_S) -> dict[str, Any]:
     """The uvicorn settings that keep connections bounded, for ``uvicorn.run``/``Config``.
 
     uvicorn's own ``limit_concurrency`` is not set: it answers 503 as soon as the count
     reaches the cap, which the protocol has just made room under.
     """
-    return {"http": http_protocol(max_connections=max_connections),
-            "ws": WebSocketProtocol, "timeout_keep_alive": IDLE_TIMEOUT_S,
-            "ws_per_message_deflate": False}
+    return {"http": http_protocol(max_connections=max_connections,
+                                  header_timeout_s=header_timeout_s,
+                                  drain_timeout_s=drain_timeout_s),
+            "ws": type("WebSocketProtocol", (WebSocketProtocol,),
+                       {"close_timeout_s": ws_close_timeout_s}),
+            "timeout_keep_alive": IDLE_TIMEOUT_S, "ws_per_message_deflate": False}

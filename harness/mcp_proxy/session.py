@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import anyio
 import mcp_types
 from jsonschema import SchemaError
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp.client import Transport
@@ -51,10 +52,13 @@ class LiveSession:
     client: Client
     tools: dict[str, mcp_types.Tool]
     lost: anyio.Event = field(default_factory=anyio.Event)
+    # Each listed tool's input schema, checked: None where it cannot be applied here.
+    _validators: dict[str, Validator | None] = field(default_factory=dict)
 
     async def list_tools(self) -> list[ToolSummary]:
         """The server's tools as it lists them now."""
         self.tools = await self._guarded(_list_tools(self.client))
+        self._validators.clear()
         return [ToolSummary(tool.name, tool.input_schema, tool.title, tool.description)
                 for tool in self.tools.values()]
 
@@ -67,16 +71,15 @@ class LiveSession:
             spec = self.tools.get(tool)
         if spec is None:
             raise NotFound("mcp tool", f"{self.server}.{tool}")
-        schema = spec.input_schema
-        validator_class = validator_for(schema)
-        try:
-            validator_class.check_schema(schema)
-            errors = sorted(validator_class(schema).iter_errors(arguments),
-                            key=lambda e: list(e.path))
-        except (SchemaError, RecursionError, Unresolvable):
-            # Invalid, referring to itself without end, or to what it lacks: a schema
-            # this side cannot apply is the server's to enforce.
+        if spec.name not in self._validators:  # checking a schema costs more than using it
+            self._validators[spec.name] = _validator(spec.input_schema)
+        validator = self._validators[spec.name]
+        if validator is None:
             return
+        try:
+            errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
+        except (RecursionError, Unresolvable):
+            return  # see _validator
         if errors:
             raise Invalid(f"arguments do not match the input schema of tool {tool!r}",
                           details={"errors": [{"path": "/" + "/".join(map(str, e.path)),
@@ -151,3 +154,15 @@ async def _list_tools(client: Client) -> dict[str, mcp_types.Tool]:
         if cursor is None:
             break
     return tools
+
+
+def _validator(schema: dict[str, Any]) -> Validator | None:
+    """A validator of ``schema``, or ``None`` for a schema this side cannot apply:
+    invalid, referring to itself without end, or to what it lacks. The server
+    enforces those."""
+    validator_class = validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except (SchemaError, RecursionError, Unresolvable):
+        return None
+    return validator_class(schema)

@@ -13,7 +13,7 @@ import httpx
 
 from events import schema as ev
 from tests.support.events import TS, append, run_history
-from tests.support.processes import ServerProcess
+from tests.support.processes import ServerProcess, serving
 from tests.support.sse import ClientBoard, fold_until, sse_stream
 from tests.support.waiting import wait_until
 
@@ -98,26 +98,55 @@ def test_shed_runs_read_back_from_the_log_show_what_a_full_fold_shows(tmp_path: 
 def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
     server.data_dir.mkdir()
-    for number in range(3):
+    for number in range(RUNS):  # the oldest shed their details
         append(server.log_path, *run_history(f"run-{number}", total=3,
                                              answers=(True, True, True)))
+    # Past the bytes a reader checks before its offset (``events.tailer.TAIL_BYTES``).
+    append(server.log_path, *run_history("run-last", total=3, answers=(True, True, True),
+                                         prompt="x" * 5000 + " {}"))
     snapshots = server.data_dir / "snapshots"
     try:
         server.start()
         wait_until(lambda: snapshots.is_dir() and any(snapshots.glob("*.snapshot")),
                    timeout_s=60, message="a snapshot (finished runs shed)")
         before = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10).json()
+        old_cursor = httpx.get(f"{server.url}/api/health", timeout=10).json()["position"]
         # Rewritten in place, the same length and first line: every verdict of run-1
-        # and run-2 turned, which a reader watching sizes and first lines cannot see.
+        # and run-2 turned, which a reader watching sizes, first lines and the bytes
+        # just before its offset cannot see.
         data = server.log_path.read_bytes()
-        first = data.index(b'"runId":"run-1"')
-        turned = data[:first] + data[first:].replace(b'"correct":true', b'"correct":fals')
+        first, last = data.index(b'"runId":"run-1"'), data.index(b'"runId":"run-last"')
+        turned = (data[:first] + data[first:last].replace(b'"correct":true', b'"correct":fals')
+                  + data[last:])
         with server.log_path.open("r+b") as file:
             file.write(turned)
-        response = httpx.get(f"{server.url}/api/runs/run-1/items", timeout=10)
-        if response.status_code == 503:
-            assert response.json()["error"]["code"] == "history_changed"
-        else:  # the server saw the rewrite and folded the log as it is now
-            assert response.status_code == 200 and response.json() != before
+        # run-1 was read back before (it may be answered from that read while the
+        # server does not know); run-2 is read back now.
+        response = httpx.get(f"{server.url}/api/runs/run-2/items", timeout=10)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "history_changed"
+        # Seen once, the rewrite is folded: the server shows the log as it is now, as a
+        # server started on it shows it, and a cursor of the old history is reset.
+        wait_until(lambda: httpx.get(f"{server.url}/api/runs/run-2/items",
+                                     timeout=10).status_code == 200,
+                   timeout_s=30, message="the read models rebuilt from the rewritten log")
+        rebuilt = _runs_shown(server)
+        assert rebuilt["/api/runs/run-1/items"] != before
+        (tmp_path / "fresh" / "data").mkdir(parents=True)
+        shutil.copy(server.log_path, tmp_path / "fresh" / "data" / "runs.jsonl")
+        with serving(tmp_path / "fresh", env=NO_SNAPSHOTS) as fresh:
+            assert _runs_shown(fresh) == rebuilt
+        anyio.run(_first_message_after, server.url, old_cursor)
     finally:
         server.stop()
+
+
+def _runs_shown(server: ServerProcess) -> dict[str, object]:
+    return {path: httpx.get(f"{server.url}{path}", timeout=10).json()
+            for run in ("run-0", "run-1", "run-2")
+            for path in (f"/api/runs/{run}", f"/api/runs/{run}/items")}
+
+
+async def _first_message_after(url: str, cursor: str) -> None:
+    async with sse_stream(url, after=cursor) as stream:
+        assert (await stream.next()).event == "reset"
