@@ -47,9 +47,7 @@ T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
 
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a writer may retry an append for a day
-API_TIMEOUT_S = 5.0
 READ_AT_IN_FLIGHT = 128  # record reads on their way at once (read_at)
-ACK_TIMEOUT_S = 10.0
 # The doorbell hears a publish as the stream receives it, possibly before the stream has
 # stored it: a reader woken by it may find nothing new yet, so it looks again this soon.
 # Without it, such a record waited for the next re-check (a second; bench: p99 302 ms).
@@ -85,17 +83,19 @@ class JetStreamLog:
     """``events.log.EventLog`` over the stream named by ``address``.
 
     ``recheck_s`` bounds how long ``changed`` waits without a wake-up;
-    ``connect_timeout_s`` how long opening may take before ``LogUnavailable``.
+    ``connect_timeout_s`` how long opening may take before ``LogUnavailable`` (default:
+    the address's ``?timeout=``, which also bounds each JetStream API request).
     """
 
     def __init__(self, address: NatsAddress | str, *, recheck_s: float = 1.0,
-                 connect_timeout_s: float = 5.0) -> None:
+                 connect_timeout_s: float | None = None) -> None:
         self.address = NatsAddress.parse(address) if isinstance(address, str) else address
         self.name = str(self.address)
         self.stream = self.address.stream
         self.subject = f"{self.address.subject_prefix}.events"
         self.recheck_s = recheck_s
-        self.connection = NatsConnection(self.address, connect_timeout_s=connect_timeout_s)
+        self.connection = NatsConnection(
+            self.address, connect_timeout_s=connect_timeout_s or self.address.timeout_s)
         self._history: StreamHistory | None = None
         self._append_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._wake: anyio.Event | None = None
@@ -119,7 +119,7 @@ class JetStreamLog:
     # -- the stream -----------------------------------------------------------------
 
     async def jetstream(self) -> JetStreamContext:
-        return (await self.connection.client()).jetstream(timeout=API_TIMEOUT_S)
+        return (await self.connection.client()).jetstream(timeout=self.address.timeout_s)
 
     async def history(self) -> StreamHistory:
         """The stream's history now; creates the stream when it is absent."""
@@ -159,9 +159,11 @@ class JetStreamLog:
             raise LogUnavailable(f"cannot {doing} at {self.name}: "
                                  f"{error.description or type(error).__name__}") from None
         except (TimeoutError, nats.errors.TimeoutError):
+            if self.connection.permission_error is None:  # it may be on its way still
+                await self.connection.settled(self.address.timeout_s)
             why = self.connection.permission_error
             reason = (f"no permission ({why})" if why else
-                      f"no answer in {API_TIMEOUT_S:g} s (connection: "
+                      f"no answer in {self.address.timeout_s:g} s (connection: "
                       f"{'up' if self.report().connected else 'down'})")
             raise LogUnavailable(f"cannot {doing} at {self.name}: {reason}") from None
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError,
@@ -229,7 +231,7 @@ class JetStreamLog:
         this connection's ``PublishWindow``; the stream's answer to each, in order."""
         client = await self.connection.client()
         if self._window is None or self._window.client is not client:
-            self._window = PublishWindow(client, ack_timeout_s=ACK_TIMEOUT_S)
+            self._window = PublishWindow(client, ack_timeout_s=self.address.ack_timeout_s)
         try:
             return await self._window.publish(subject, messages)
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError,

@@ -10,11 +10,17 @@ passed to nats-py as it takes them:
 - ``tls://host/STREAM`` — TLS with the system's CA store; ``?ca=FILE`` a private CA,
   ``?cert=FILE&key=FILE`` a client certificate;
 - ``?replicas=3`` — copies of the stream kept by a cluster, used when this process is
-  the one that creates the stream (an existing stream is used as it is).
+  the one that creates the stream (an existing stream is used as it is);
+- ``?timeout=5`` — seconds to wait for NATS: for the first connection, and for each
+  JetStream API request (stream info, a read, a bucket) before it fails;
+- ``?ack_timeout=10`` — seconds a publish waits for the stream's acks before it sends
+  the unacknowledged messages once more (messages a dropped connection lost are sent
+  again only then).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import ssl
 from dataclasses import dataclass, field
@@ -27,7 +33,10 @@ SCHEMES = ("nats", "tls")
 # JetStream refuses names with whitespace, '.', '*', '>' or path separators.
 _STREAM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$")
-_OPTIONS = frozenset({"creds", "nkey", "ca", "cert", "key", "replicas"})
+_OPTIONS = frozenset({"creds", "nkey", "ca", "cert", "key", "replicas", "timeout",
+                      "ack_timeout"})
+TIMEOUT_S = 5.0       # ``?timeout=``
+ACK_TIMEOUT_S = 10.0  # ``?ack_timeout=``
 
 
 class BadAddress(ValueError):
@@ -49,6 +58,14 @@ class NatsAddress:
     @property
     def replicas(self) -> int:
         return int(dict(self.options).get("replicas", "1"))
+
+    @property
+    def timeout_s(self) -> float:
+        return float(dict(self.options).get("timeout", TIMEOUT_S))
+
+    @property
+    def ack_timeout_s(self) -> float:
+        return float(dict(self.options).get("ack_timeout", ACK_TIMEOUT_S))
 
     @property
     def subject_prefix(self) -> str:
@@ -93,6 +110,9 @@ class NatsAddress:
         replicas = dict(options).get("replicas", "1")
         if not replicas.isdigit() or not 1 <= int(replicas) <= 5:
             raise BadAddress(f"replicas must be 1 to 5, got {replicas!r}")
+        for name in ("timeout", "ack_timeout"):
+            if name in dict(options):
+                _seconds(name, dict(options)[name])
         return cls(scheme, hosts, stream, user, password, token, options)
 
     def connect_options(self) -> dict[str, Any]:
@@ -114,6 +134,16 @@ class NatsAddress:
                 context.load_cert_chain(given["cert"], given.get("key"))
             options["tls"] = context
         return options
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise BadAddress(f"{name} must be a number of seconds more than 0, got {text!r}")
+    return seconds
 
 
 def _host_port(text: str) -> str:

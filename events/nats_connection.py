@@ -10,6 +10,7 @@ wrong address fails at start-up instead of hanging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class NatsConnection:
         self._last_outage_s: float | None = None
         self._last_error: str | None = None
         self._refused: str | None = None
+        self._refusal = asyncio.Event()  # set when the server refuses the credentials
         # A permission refusal arrives asynchronously (-ERR), while the request it
         # refused just times out: keep it so that the timeout can say why.
         self.permission_error: str | None = None
@@ -90,22 +92,45 @@ class NatsConnection:
             self._client = None
             self._closing = False
 
+    async def settled(self, timeout_s: float) -> None:
+        """Wait, ``timeout_s`` at most, until the server has answered all this client
+        sent: an error it sent about a request (a permission refusal) has come in by then."""
+        if self._client is not None and self._client.is_connected:
+            with contextlib.suppress(TimeoutError, nats.errors.Error):
+                await self._client.flush(timeout=timeout_s)  # type: ignore[arg-type]
+
     async def _connect(self) -> Client:
+        # Refused credentials stay refused: trying again until the timeout only delays
+        # the one-line error (a server not listening yet is worth the wait).
+        refused = asyncio.Event()
+        self._refusal = refused
+        client = new_client()  # raw inboxes for bulk reads (events.nats_frames)
+        options: dict[str, Any] = dict(
+            self.address.connect_options(),
+            name="harness",
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=self.reconnect_wait_s,
+            connect_timeout=min(2.0, self.connect_timeout_s),
+            ping_interval=5,
+            max_outstanding_pings=2,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected)
+        connecting = asyncio.ensure_future(client.connect(**options))
+        refusal = asyncio.ensure_future(refused.wait())
         try:
-            client = new_client()  # raw inboxes for bulk reads (events.nats_frames)
-            options: dict[str, Any] = dict(
-                self.address.connect_options(),
-                name="harness",
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=self.reconnect_wait_s,
-                connect_timeout=min(2.0, self.connect_timeout_s),
-                ping_interval=5,
-                max_outstanding_pings=2,
-                error_cb=self._on_error,
-                disconnected_cb=self._on_disconnected,
-                reconnected_cb=self._on_reconnected)
-            await asyncio.wait_for(client.connect(**options), self.connect_timeout_s)
+            await asyncio.wait((connecting, refusal), timeout=self.connect_timeout_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            refusal.cancel()
+            if not connecting.done():
+                connecting.cancel()
+                await asyncio.gather(connecting, return_exceptions=True)
+        try:
+            if connecting.cancelled():
+                raise TimeoutError
+            connecting.result()
             return client
         except (TimeoutError, OSError, nats.errors.Error) as error:
             reason = self._refused or self._last_error or type(error).__name__
@@ -120,6 +145,7 @@ class NatsConnection:
         if "authorization violation" in text.lower():
             text = "authorization violation (check the user, password, token or creds)"
             self._refused = text  # what later reconnect errors must not hide
+            self._refusal.set()
         if text != self._last_error and self._client is not None:
             # Once per distinct error, and not while first connecting: the error
             # ``client`` raises then says it in one line.

@@ -16,9 +16,7 @@ from pathlib import Path
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from events.log import EventLog, open_log
 from harness import __version__
@@ -45,6 +43,7 @@ from harness.supervisor import Supervisor
 from web import openapi, sse, ws
 from web.auth import BearerTokenAuth
 from web.coalescing import ItemCoalescer, current_item
+from web.dashboard_page import DashboardPage, RevalidatedStaticFiles
 from web.exposure import ExposedWithoutToken, KnownHostsOnly
 from web.fanout import Fanout
 from web.http import EXCEPTION_HANDLERS
@@ -66,10 +65,6 @@ from web.streams import StreamCounts
 logger = logging.getLogger("harness.app")
 STATIC_DIR = Path(__file__).parent / "static"
 SHUTDOWN_SNAPSHOT_S = 30
-
-
-async def dashboard(request: object) -> FileResponse:
-    return FileResponse(STATIC_DIR / "index.html")
 
 
 async def _last_snapshot(live: LiveLog, snapshots: SnapshotStore) -> None:
@@ -190,8 +185,9 @@ def create_app(settings: Settings) -> Starlette:
         *sse.routes,
         *ws.routes,
         *openapi.routes,
-        Route("/", dashboard, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        Route("/", DashboardPage(STATIC_DIR).respond, methods=["GET"]),
+        Mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR, check_dir=False),
+              name="static"),
     ]
     # None of these rewrites a response body: the SSE stream's chunks are written past
     # them, straight to the socket (``web.connections.write_body_now``).
@@ -209,5 +205,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.responses = ResponsesAtPosition()
-    app.state.openapi = openapi.build_document(routes, title="harness", version=__version__)
+    # Built when first asked for: describing every route costs ~20 ms of CPU, which
+    # every start paid (the tests start hundreds of servers; few ask for it).
+    app.state.openapi = functools.cache(functools.partial(
+        openapi.build_document, routes, title="harness", version=__version__))
     return app

@@ -158,7 +158,7 @@ DOCS_PAGE = """<!doctype html>
 
 
 async def openapi_json(request: Request) -> Response:
-    document = request.app.state.openapi
+    document = request.app.state.openapi()
     return json_response(document)
 
 

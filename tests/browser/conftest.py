@@ -7,9 +7,9 @@ installs Chromium). Every page fails its test on an uncaught script error.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,17 +46,14 @@ class Dashboard:
         self.errors: list[str] = []
         self.blocked: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        allowed = urlsplit(server.url).netloc
-        page.route("**/*", self._only_the_server(allowed))
+        # Only what is NOT the server's is intercepted: the driver matches a regular
+        # expression itself, where a handler for every request would cost a round trip to
+        # this process per module of the page (~0.25 s a load).
+        page.route(re.compile(f"^(?!{re.escape(server.url)}/)"), self._block)
 
-    def _only_the_server(self, allowed: str):
-        def handle(route: sync_api.Route) -> None:
-            if urlsplit(route.request.url).netloc == allowed:
-                route.continue_()
-            else:
-                self.blocked.append(route.request.url)
-                route.abort("internetdisconnected")
-        return handle
+    def _block(self, route: sync_api.Route) -> None:
+        self.blocked.append(route.request.url)
+        route.abort("internetdisconnected")
 
     def open(self, hash_path: str = "#/") -> sync_api.Page:
         self.page.goto(f"{self.server.url}/{hash_path}")

@@ -8,6 +8,7 @@ from tests.support.events import TS, at, run_history
 from tests.support.waiting import wait_until
 
 ROW = "#archive tbody tr[data-run-id]"
+FIGURES_MS = 2000  # web/static/js/archive.js: how often at most live figures are fetched
 
 
 def row_ids(page) -> list[str]:
@@ -199,14 +200,21 @@ def test_optional_columns_show_labels_tokens_latency_and_feedback_and_stay_in_th
 def test_a_running_rows_tokens_and_latency_follow_the_run(dashboard, server):
     append_events(server.log_path, created_at("run-spending", "2026-03-06T12:00:00Z",
                                               status=None))
+    dashboard.page.clock.install()
     page = dashboard.open("#/archive?cols=tokens,latency")
-    cell = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=tokens]")
+    row = f"{ROW}[data-run-id=run-spending]"
+    cell = page.locator(f"{row} [data-cell=tokens]")
     cell.filter(has_text="–").wait_for()
     append_events(server.log_path, [
         ev.ItemStarted(run_id="run-spending", sequence=1, prompt_text="Q", ts=TS),
         ev.ItemAnswered(run_id="run-spending", sequence=1, response_text="A", answer="A",
                         latency_ms=420.0, usage=ev.Usage(prompt_tokens=1200, completion_tokens=34),
-                        ts=TS)])
+                        ts=TS),
+        ev.ItemJudged(run_id="run-spending", sequence=1, correct=True, expected="A", ts=TS)])
+    # The stream moved the row on; its figures are fetched at most every FIGURES_MS: the
+    # page's clock is moved on to that fetch rather than waited for.
+    page.locator(f"{row} [data-cell=judged]").filter(has_text="1/2").wait_for()
+    page.clock.fast_forward(FIGURES_MS)
     cell.filter(has_text="1,234").wait_for()
     latency = page.locator(f"{ROW}[data-run-id=run-spending] [data-cell=latency]")
     assert latency.inner_text() == "420 ms"

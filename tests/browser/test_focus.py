@@ -8,6 +8,7 @@ from events import schema as ev
 from events.writer import append_events
 from tests.support.waiting import wait_until
 
+REFRESH_MS = 1000  # web/static/js/run-view.js: how often at most the run page reloads
 FOCUSED_RUN = "document.activeElement?.closest('[data-run-id]')?.dataset.runId"
 
 
@@ -66,20 +67,30 @@ def run_page_counts(page) -> dict[str, int]:
         ".map(n => [n.dataset.count, Number(n.textContent)]))")
 
 
+def judged_on_the_run_page(page, sequence: int, *, completed: int) -> None:
+    """Item ``sequence`` is counted in the header (the live stream's part) and shown in the
+    table, which the page reloads at most every REFRESH_MS: its clock is moved on to the
+    reload rather than waited for (``page.clock.install()`` first)."""
+    wait_until(lambda: run_page_counts(page)["completed"] == completed,
+               message=f"item {sequence} judged")
+    page.clock.fast_forward(REFRESH_MS)
+    page.locator(f"#items-table tr[data-sequence='{sequence}'][data-state=correct]").wait_for()
+
+
 def test_export_and_a_table_link_keep_focus_on_the_run_page_while_the_run_progresses(
         dashboard, server):
     append_events(server.log_path, [*started("run-busy", 1), *judged("run-busy", 1, 2)])
+    dashboard.page.clock.install()
     page = dashboard.open("#/runs/run-busy")
     page.locator("#items-table tr[data-sequence='1'][data-state=correct]").wait_for()
     page.get_by_role("link", name="Export CSV").focus()
     append_events(server.log_path, judged("run-busy", 2, 4))
-    wait_until(lambda: run_page_counts(page)["completed"] == 2, message="item 2 judged")
-    page.locator("#items-table tr[data-sequence='2'][data-state=correct]").wait_for()
+    judged_on_the_run_page(page, 2, completed=2)
     assert page.evaluate("document.activeElement.textContent") == "Export CSV"
 
     page.get_by_role("link", name="Item 1", exact=True).focus()
     for sequence in (3, 4):
         append_events(server.log_path, judged("run-busy", sequence, sequence + 2))
-        page.locator(f"#items-table tr[data-sequence='{sequence}'][data-state=correct]").wait_for()
+        judged_on_the_run_page(page, sequence, completed=sequence)
     page.locator("#main .logs .log-line").first.wait_for()
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item 1"

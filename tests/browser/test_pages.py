@@ -85,3 +85,15 @@ def test_board_fits_a_phone_width_screen(dashboard, server):
     page = dashboard.open()
     dashboard.card("run-phone").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_every_module_the_board_loads_was_preloaded_by_the_page(dashboard, server):
+    """The page names its modules up front (no five-level import waterfall): a module
+    missing from its preloads would be fetched only when its importer had arrived."""
+    page = dashboard.open()
+    loaded = page.evaluate("""() => performance.getEntriesByType('resource')
+      .map(entry => new URL(entry.name).pathname).filter(path => path.endsWith('.js'))""")
+    preloaded = page.locator("link[rel=modulepreload]").evaluate_all(
+        "links => links.map(link => new URL(link.href).pathname)")
+    assert len(loaded) > 30
+    assert set(loaded) == {*preloaded, "/static/js/app.js"}

@@ -13,7 +13,7 @@ import pytest
 from events import schema as ev
 from events.writer import append_events
 from tests.browser.conftest import dashboard_on
-from tests.browser.test_focus import at, judged, started
+from tests.browser.test_focus import at, judged, judged_on_the_run_page, started
 from tests.support.waiting import wait_until
 
 ROW = "#items-table tbody tr[data-sequence]"
@@ -148,6 +148,7 @@ def test_a_running_run_shows_its_streaming_items_first(dashboard, server):
         *started(run, 1, total=6), *judged(run, 1, 2),
         ev.ItemStarted(run_id=run, sequence=5, prompt_text="first line\nsecond line", ts=at(6)),
         ev.ItemDelta(run_id=run, sequence=5, text="thinking it over", ts=at(6))])
+    dashboard.page.clock.install()
     page = dashboard.open(f"#/runs/{run}")
     streaming = page.locator("#running-now .item[data-sequence='5']")
     streaming.locator(".streaming").filter(has_text="thinking it over").wait_for()
@@ -163,7 +164,7 @@ def test_a_running_run_shows_its_streaming_items_first(dashboard, server):
         ev.ItemAnswered(run_id=run, sequence=5, response_text="A", answer="A", ts=at(8)),
         ev.ItemJudged(run_id=run, sequence=5, correct=True, expected="A", ts=at(8))])
     streaming.wait_for(state="detached")
-    page.locator(f"{ROW}[data-sequence='5'][data-state=correct]").wait_for()
+    judged_on_the_run_page(page, 5, completed=2)
 
 
 def test_a_running_run_asked_to_stop_says_canceling(dashboard, server):

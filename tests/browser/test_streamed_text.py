@@ -6,14 +6,19 @@ holds, and on the board's card; the page's rule is the server's."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import replace
 
 import orjson
+import pytest
 
 from events import schema as ev
 from events.writer import append_events
+from harness.settings import Settings
 from projections.state import PREVIEW_CHARS
 from projections.text_deltas import TextBases
 from tests.browser.test_focus import at, judged, started
+from tests.support.servers import RunningServer
 from tests.unit.test_text_deltas import streamed
 
 RUN = "run-deltas"
@@ -30,6 +35,14 @@ EventSource.prototype.addEventListener = function (name, handler, options) {
 };
 """
 PIECES = ["The answer ", "is B 🌍, ", "because ∑x² ", "grows; ", "ü" * 40, " — ", "ok. "]
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., RunningServer], settings: Settings) -> RunningServer:
+    """Each piece is waited for on the page before the next is written: the stream's
+    window for a running item (a quarter of a second by default) would be most of the
+    wait, and it is not what these tests are about (``tests/server/test_coalescing.py``)."""
+    return server_factory(replace(settings, sse_item_window_s=0.01))
 
 
 def shows(page, selector: str, text: str) -> None:

@@ -209,7 +209,9 @@ async def test_an_existing_stream_is_used_as_it_is(nats_server: NatsServer) -> N
 
 
 @pytest.mark.parametrize("text", ["redis://h/S", "nats://h/bad.name", "nats://h:99999/S",
-                                  "nats:///S", "nats://h/S?color=red", "nats://h/S?replicas=9"])
+                                  "nats:///S", "nats://h/S?color=red", "nats://h/S?replicas=9",
+                                  "nats://h/S?timeout=0", "nats://h/S?timeout=nan",
+                                  "nats://h/S?ack_timeout=-1", "nats://h/S?ack_timeout=soon"])
 def test_a_bad_address_is_refused_with_one_line(text: str) -> None:
     with pytest.raises(BadAddress) as refused:
         NatsAddress.parse(text)
@@ -221,10 +223,14 @@ def test_an_address_names_servers_stream_and_credentials_without_showing_secrets
     assert address.hosts == ("a:1", "b:4222") and address.stream == "RUNS"
     assert address.replicas == 3 and "s3cret" not in str(address)
     assert address.connect_options()["password"] == "s3cret"
+    assert (address.timeout_s, address.ack_timeout_s) == (5, 10)  # the defaults
+    tuned = NatsAddress.parse("nats://a/RUNS?timeout=0.5&ack_timeout=2")
+    assert (tuned.timeout_s, tuned.ack_timeout_s) == (0.5, 2)
+    assert "timeout" not in str(tuned) and "timeout" not in repr(tuned.connect_options())
 
 
 async def test_an_unreachable_server_is_a_one_line_error() -> None:
-    log = JetStreamLog(f"nats://127.0.0.1:{free_port()}/TEST", connect_timeout_s=1)
+    log = JetStreamLog(f"nats://127.0.0.1:{free_port()}/TEST", connect_timeout_s=0.2)
     with pytest.raises(LogUnavailable) as refused:
         await log.current()
     assert "cannot connect to NATS at nats://127.0.0.1" in str(refused.value)
@@ -233,7 +239,9 @@ async def test_an_unreachable_server_is_a_one_line_error() -> None:
 
 async def test_missing_stream_permissions_are_a_one_line_error(
         restricted_server: NatsServer) -> None:
-    log = JetStreamLog(f"nats://worker:pw@127.0.0.1:{restricted_server.port}/TEST")
+    # The refused request times out (NATS answers a denied publish with no reply);
+    # the refusal itself arrives apart from it and is what the error names.
+    log = JetStreamLog(f"nats://worker:pw@127.0.0.1:{restricted_server.port}/TEST?timeout=0.5")
     with pytest.raises(LogUnavailable) as refused:
         await log.current()
     message = str(refused.value)

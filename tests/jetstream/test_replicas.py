@@ -21,7 +21,7 @@ import pytest
 from events.jetstream import JetStreamLog
 from events.log import RecordBatch
 from tests.support.nats import NatsServer
-from tests.support.processes import ServerProcess
+from tests.support.processes import HTTP, ServerProcess
 from tests.support.sse import ClientBoard, fold_until, server_board, sse_stream
 from tests.support.waiting import wait_until
 
@@ -66,13 +66,28 @@ def stream_events(server: NatsServer) -> list[dict]:
     return anyio.run(read)
 
 
+def run_detail(replica: ServerProcess, run_id: str) -> dict | None:
+    """The run as ``replica`` shows it; ``None`` while it has not read the run yet."""
+    response = HTTP.get(f"{replica.url}/api/runs/{run_id}", timeout=10)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def judged(replica: ServerProcess, run_id: str) -> int:
-    return replica.get(f"/api/runs/{run_id}")["progress"]["completed"]
+    detail = run_detail(replica, run_id)
+    return detail["progress"]["completed"] if detail else 0
+
+
+def status(replica: ServerProcess, run_id: str) -> str | None:
+    detail = run_detail(replica, run_id)
+    return detail["run"]["status"] if detail else None
 
 
 def finished(replica: ServerProcess, run_id: str) -> dict | None:
-    detail = replica.get(f"/api/runs/{run_id}")
-    return detail if detail["run"]["status"] not in ("pending", "running") else None
+    detail = run_detail(replica, run_id)
+    return detail if detail and detail["run"]["status"] not in ("pending", "running") else None
 
 
 @pytest.mark.anyio
@@ -129,8 +144,8 @@ def test_a_cancel_sent_to_another_replica_stops_the_run_where_it_executes(
     first, second = replicas(), replicas()
     slow = {**RUN, "limit": 200, "config": {**RUN["config"], "latencyMs": 200}}
     run_id = httpx.post(f"{first.url}/api/runs", json=slow, timeout=10).json()["run"]["id"]
-    wait_until(lambda: second.get(f"/api/runs/{run_id}")["run"]["status"] == "running",
-               timeout_s=20, message="the other replica sees the run running")
+    wait_until(lambda: status(second, run_id) == "running", timeout_s=20,
+               message="the other replica sees the run running")
     response = httpx.post(f"{second.url}/api/runs/{run_id}/cancel", timeout=40)
     assert response.status_code == 200, response.text
     detail = wait_until(lambda: finished(first, run_id), timeout_s=20, message="run ended")
@@ -139,7 +154,9 @@ def test_a_cancel_sent_to_another_replica_stops_the_run_where_it_executes(
 
 def test_replicas_show_a_nats_outage_while_it_lasts_and_catch_up_after_it(
         replicas: Replicas, nats_server: NatsServer) -> None:
-    first, second = replicas(), replicas()
+    # Publishes the outage cut off are sent again when their acks are this late.
+    log = f"{nats_server.log_url()}?ack_timeout=2"
+    first, second = replicas(HARNESS_LOG=log), replicas(HARNESS_LOG=log)
     load = {**RUN, "limit": 300, "concurrency": 4,
             "config": {**RUN["config"], "latencyMs": 5}}
     run_id = httpx.post(f"{first.url}/api/runs", json=load, timeout=10).json()["run"]["id"]
@@ -208,7 +225,7 @@ def test_a_browser_harness_pack_made_by_one_replica_imports_on_another(
                           json={"pack": pack, "captures": captures})
     assert imported.status_code == 201, imported.text
     run_id = imported.json()["run"]["id"]
-    wait_until(lambda: httpx.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
+    wait_until(lambda: HTTP.get(f"{first.url}/api/runs/{run_id}").status_code == 200,
                timeout_s=10, message="the import shows on the replica that made the pack")
 
 

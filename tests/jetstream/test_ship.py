@@ -164,8 +164,9 @@ def test_a_stream_exports_to_a_jsonl_file_that_replays_like_the_stream(
 def test_an_unreachable_stream_is_a_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "runs.jsonl"
     write_log(path, 1)
-    for command in (("replay", "nats://127.0.0.1:9/S"),
-                    ("export", "nats://127.0.0.1:9/S", "--to", str(tmp_path / "x.jsonl"))):
+    unreachable = "nats://127.0.0.1:9/S?timeout=0.2"
+    for command in (("replay", unreachable),
+                    ("export", unreachable, "--to", str(tmp_path / "x.jsonl"))):
         result = harness(*command, cwd=tmp_path)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and "cannot connect to NATS" in result.stderr

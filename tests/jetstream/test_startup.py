@@ -34,12 +34,12 @@ def test_an_address_that_names_no_stream_is_refused(tmp_path: Path, log: str) ->
 
 
 def test_an_unreachable_server_is_refused(tmp_path: Path) -> None:
-    assert_one_line(serve(tmp_path, "--log", f"nats://127.0.0.1:{free_port()}/S"),
+    assert_one_line(serve(tmp_path, "--log", f"nats://127.0.0.1:{free_port()}/S?timeout=0.2"),
                     "cannot connect to NATS at nats://127.0.0.1")
 
 
 def test_missing_stream_permissions_are_refused(tmp_path: Path,
                                                 restricted_server: NatsServer) -> None:
-    log = f"nats://worker:pw@127.0.0.1:{restricted_server.port}/S"
+    log = f"nats://worker:pw@127.0.0.1:{restricted_server.port}/S?timeout=0.5"
     assert_one_line(serve(tmp_path, HARNESS_LOG=log), "no permission",
                     "permissions violation for publish")

@@ -18,6 +18,12 @@ from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+# One client for every request of this module: ``httpx.get`` builds a client, and with it
+# an SSL context from certifi's bundle, per call (about 25 ms of CPU), and ``wait_ready``
+# and the tests' ``wait_until(... .get(...))`` call it every 10 ms while a server starts
+# or works. No keep-alive: a server killed and started again on its port is never asked
+# over a connection of the one before it, as with ``httpx.get``.
+HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 class ServerProcess:
@@ -88,7 +94,7 @@ class ServerProcess:
         if self.process.poll() is not None:
             raise AssertionError(f"server died:\n{self.output}")
         try:
-            return httpx.get(f"{self.url}/api/health", timeout=1).status_code in (200, 503)
+            return HTTP.get(f"{self.url}/api/health", timeout=1).status_code in (200, 503)
         except httpx.TransportError:
             return False
 
@@ -97,7 +103,7 @@ class ServerProcess:
 
     def get(self, path: str) -> dict:
         """The JSON body of ``GET path`` (an ``/api/...`` route)."""
-        return httpx.get(f"{self.url}{path}", timeout=10).json()
+        return HTTP.get(f"{self.url}{path}", timeout=10).json()
 
     def kill(self) -> None:
         assert self.process is not None
