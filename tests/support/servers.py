@@ -66,8 +66,10 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
     if not keep_port:
         settings = replace(settings, port=free_port())
     # The connection handling run.py gives it (web.connections).
-    options = uvicorn_options(max_connections=max_connections_for_this_process(
-        settings.max_connections))
+    options = uvicorn_options(
+        max_connections=max_connections_for_this_process(settings.max_connections),
+        header_timeout_s=settings.header_timeout_s, drain_timeout_s=settings.drain_timeout_s,
+        ws_close_timeout_s=settings.ws_close_timeout_s)
     server, thread = serve_in_thread(create_app(settings), port=settings.port,
                                      timeout_s=timeout_s, timeout_graceful_shutdown=5,
                                      **options)
