@@ -34,20 +34,34 @@ def _files(snapshots: Path, suffix: str) -> set[str]:
 
 
 def _wait_for_new(snapshots: Path, suffix: str, before: set[str], *,
-                  timeout_s: float = 120) -> bool:
+                  timeout_s: float = 60) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if _files(snapshots, suffix) - before:
             return True
+        time.sleep(0.001)  # the temporary file lives for a write's few milliseconds
     return False
 
 
-def _kill_mid_write(server: ServerProcess, snapshots: Path) -> bool:
-    """SIGKILL the server as soon as it starts writing a snapshot (a new temporary file
-    appears); at the deadline, kill it anyway. Whether the kill hit a write."""
-    hit = _wait_for_new(snapshots, ".tmp", _files(snapshots, ".tmp"))
+def _kill_mid_write(server: ServerProcess, log: Path, snapshots: Path, attempt: int) -> bool:
+    """Move the log on and SIGKILL the server as soon as it starts writing the snapshot
+    that follows (a new temporary file appears). A write seen only once it is whole was
+    missed: the log moves on again, up to ten times; then the server is killed anyway.
+    Whether the kill hit a write."""
+    for move in range(10):
+        temporary, whole = _files(snapshots, ".tmp"), _files(snapshots, ".snapshot")
+        append(log, ev.RunLog(run_id="run-7", level="info", message=f"kill {attempt}.{move}",
+                              ts=TS))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _files(snapshots, ".tmp") - temporary:
+                server.kill()
+                return True
+            if _files(snapshots, ".snapshot") - whole:
+                break
+            time.sleep(0.001)
     server.kill()
-    return hit
+    return False
 
 
 def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Path) -> None:
@@ -63,9 +77,8 @@ def test_a_server_killed_while_writing_a_snapshot_restarts_correct(tmp_path: Pat
         assert _wait_for_new(snapshots, ".snapshot", set()), "no snapshot was written"
         hits = 0
         for attempt in range(2):
-            append(log, *run_history(f"extra-{attempt}", total=2, answers=(True, False)),
-                   ev.RunLog(run_id="run-7", level="info", message=f"kill {attempt}", ts=TS))
-            hits += _kill_mid_write(server, snapshots)
+            append(log, *run_history(f"extra-{attempt}", total=2, answers=(True, False)))
+            hits += _kill_mid_write(server, log, snapshots, attempt)
             server.start()
         assert hits, "no kill landed while a snapshot was being written"
         assert _files(snapshots, ".snapshot"), "no whole snapshot to start from"
