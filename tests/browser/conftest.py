@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,8 +28,8 @@ sync_api = pytest.importorskip("playwright.sync_api",
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    """One Chromium per module; every test gets a fresh context of its own
-    (``dashboard_on``). Not one per process: while Playwright's sync API is open, its
+    """One Chromium per module; its tests take turns on a page left as a fresh one would
+    be (``dashboard_on``). Not one per process: while Playwright's sync API is open, its
     event loop counts as running in this thread, and every later anyio test in the
     process fails ("Cannot run the event loop while another loop is running")."""
     with sync_api.sync_playwright() as playwright:
@@ -38,18 +39,26 @@ def browser() -> Iterator[sync_api.Browser]:
 
 
 class Dashboard:
-    """A page of the dashboard on one server, cut off from every other host."""
+    """A page of the dashboard on one server, cut off from every other host.
+
+    Its page may have served an earlier test of the module (``dashboard_on``): change
+    it for good (a clock, an init script) only through ``install_clock`` and
+    ``add_init_script``, which keep it from the next test.
+    """
 
     def __init__(self, page: sync_api.Page, server: RunningServer) -> None:
         self.page = page
         self.server = server
         self.errors: list[str] = []
         self.blocked: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.changed_for_good = False
+        self._note_error = lambda error: self.errors.append(str(error))
+        page.on("pageerror", self._note_error)
         # Only what is NOT the server's is intercepted: the driver matches a regular
         # expression itself, where a handler for every request would cost a round trip to
         # this process per module of the page (~0.25 s a load).
-        page.route(re.compile(f"^(?!{re.escape(server.url)}/)"), self._block)
+        self._elsewhere = re.compile(f"^(?!{re.escape(server.url)}/)")
+        page.route(self._elsewhere, self._block)
 
     def _block(self, route: sync_api.Route) -> None:
         self.blocked.append(route.request.url)
@@ -63,6 +72,14 @@ class Dashboard:
     def wait_live(self, timeout_ms: float = 10_000) -> None:
         self.page.wait_for_selector("#connection[data-state=live]", timeout=timeout_ms)
 
+    def install_clock(self) -> None:
+        self.changed_for_good = True
+        self.page.clock.install()
+
+    def add_init_script(self, script: str) -> None:
+        self.changed_for_good = True
+        self.page.add_init_script(script)
+
     def card(self, run_id: str) -> sync_api.Locator:
         return self.page.locator(f'.card[data-run-id="{run_id}"]')
 
@@ -71,14 +88,46 @@ class Dashboard:
             "card => Object.fromEntries([...card.querySelectorAll('[data-count]')]"
             ".map(n => [n.dataset.count, Number(n.textContent)]))")
 
+    def let_go(self) -> bool:
+        """Leave the page as a fresh one would be (its handlers, storage, size and
+        colour scheme); whether it may serve another test."""
+        page = self.page
+        page.remove_listener("pageerror", self._note_error)
+        page.unroute(self._elsewhere, self._block)
+        if self.changed_for_good or page.is_closed():
+            return False
+        if page.url.startswith(self.server.url):
+            page.evaluate("localStorage.clear(); sessionStorage.clear()")
+        page.goto("about:blank")  # ends its streams from the server
+        page.context.clear_cookies()
+        page.set_viewport_size(VIEWPORT)
+        page.emulate_media(media="screen", color_scheme="light")
+        return True
+
+
+VIEWPORT = {"width": 1280, "height": 900}
+# Each module's page kept for its next test: navigating a page again costs about half
+# the CPU of a new context and page (a renderer process each, ~0.6 s), and the browser
+# tests load the dashboard some 150 times, on two CPUs shared with everything else.
+_spare_pages: weakref.WeakKeyDictionary[sync_api.Browser, sync_api.Page] = \
+    weakref.WeakKeyDictionary()
+
 
 @contextmanager
 def dashboard_on(browser: sync_api.Browser, server: RunningServer) -> Iterator[Dashboard]:
-    """A fresh browser context on ``server``; no uncaught page error by its end."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    board = Dashboard(context.new_page(), server)
-    yield board
-    context.close()
+    """A page on ``server`` as a fresh browser context's; no uncaught page error by its
+    end."""
+    page = _spare_pages.pop(browser, None)
+    if page is None:
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+    board = Dashboard(page, server)
+    try:
+        yield board
+    finally:
+        if board.let_go():
+            _spare_pages[browser] = page
+        else:
+            page.context.close()
     assert board.errors == [], f"uncaught errors in the page: {board.errors}"
 
 

@@ -200,7 +200,7 @@ def test_optional_columns_show_labels_tokens_latency_and_feedback_and_stay_in_th
 def test_a_running_rows_tokens_and_latency_follow_the_run(dashboard, server):
     append_events(server.log_path, created_at("run-spending", "2026-03-06T12:00:00Z",
                                               status=None))
-    dashboard.page.clock.install()
+    dashboard.install_clock()
     page = dashboard.open("#/archive?cols=tokens,latency")
     row = f"{ROW}[data-run-id=run-spending]"
     cell = page.locator(f"{row} [data-cell=tokens]")

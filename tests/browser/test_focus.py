@@ -70,7 +70,7 @@ def run_page_counts(page) -> dict[str, int]:
 def judged_on_the_run_page(page, sequence: int, *, completed: int) -> None:
     """Item ``sequence`` is counted in the header (the live stream's part) and shown in the
     table, which the page reloads at most every REFRESH_MS: its clock is moved on to the
-    reload rather than waited for (``page.clock.install()`` first)."""
+    reload rather than waited for (``Dashboard.install_clock`` first)."""
     wait_until(lambda: run_page_counts(page)["completed"] == completed,
                message=f"item {sequence} judged")
     page.clock.fast_forward(REFRESH_MS)
@@ -80,7 +80,7 @@ def judged_on_the_run_page(page, sequence: int, *, completed: int) -> None:
 def test_export_and_a_table_link_keep_focus_on_the_run_page_while_the_run_progresses(
         dashboard, server):
     append_events(server.log_path, [*started("run-busy", 1), *judged("run-busy", 1, 2)])
-    dashboard.page.clock.install()
+    dashboard.install_clock()
     page = dashboard.open("#/runs/run-busy")
     page.locator("#items-table tr[data-sequence='1'][data-state=correct]").wait_for()
     page.get_by_role("link", name="Export CSV").focus()

@@ -33,7 +33,7 @@ def test_the_pill_says_the_log_is_offline_while_nats_is_away(
         board: Dashboard, replica: RunningServer, nats_server: NatsServer) -> None:
     # The page asks the server about its log every few seconds: its clock is moved on to
     # its next look once the server knows, rather than waited for.
-    board.page.clock.install()
+    board.install_clock()
     page = board.open()
     nats_server.stop()
     wait_until(lambda: log_connected(replica) is False, timeout_s=20, message="log lost")

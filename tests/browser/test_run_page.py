@@ -148,7 +148,7 @@ def test_a_running_run_shows_its_streaming_items_first(dashboard, server):
         *started(run, 1, total=6), *judged(run, 1, 2),
         ev.ItemStarted(run_id=run, sequence=5, prompt_text="first line\nsecond line", ts=at(6)),
         ev.ItemDelta(run_id=run, sequence=5, text="thinking it over", ts=at(6))])
-    dashboard.page.clock.install()
+    dashboard.install_clock()
     page = dashboard.open(f"#/runs/{run}")
     streaming = page.locator("#running-now .item[data-sequence='5']")
     streaming.locator(".streaming").filter(has_text="thinking it over").wait_for()

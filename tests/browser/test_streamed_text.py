@@ -64,7 +64,7 @@ def test_streamed_text_comes_as_deltas_and_the_page_shows_exactly_the_servers_te
                ev.ItemDelta(run_id=RUN, sequence=9, text="Start. ", ts=at(4))]
     append_events(server.log_path, events)
     texts = {2: "Begin: ", 9: "Start. "}
-    dashboard.page.add_init_script(COUNT_EVENTS)
+    dashboard.add_init_script(COUNT_EVENTS)
     page = dashboard.open(f"#/runs/{RUN}")
     for sequence, text in texts.items():
         shows(page, f"#running-now .item[data-sequence='{sequence}'] .streaming", text)
