@@ -125,11 +125,16 @@ async def read_back(log: EventLog, record: RunRecord, *, generation: str) -> Run
     """``record``'s run folded from its own events in ``log`` (``HistoryChanged`` if
     the log no longer holds them as they were: ``generation`` is then retired, and the
     live reader rebuilds the read models from the log as it is)."""
+    changed_at = record.changed_at
     try:
         return await _read_back(log, record, generation=generation)
     except HistoryChanged:
-        log.retire(generation)
-        log.notify()
+        # A run the fold changed while it was read back folds to another run with no
+        # fault of the log's: retiring its history would rebuild every read model and
+        # reset every client for nothing.
+        if record.changed_at == changed_at:
+            log.retire(generation)
+            log.notify()
         raise
 
 
