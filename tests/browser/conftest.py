@@ -96,12 +96,15 @@ class Dashboard:
         page.unroute(self._elsewhere, self._block)
         if self.changed_for_good or page.is_closed():
             return False
-        if page.url.startswith(self.server.url):
-            page.evaluate("localStorage.clear(); sessionStorage.clear()")
-        page.goto("about:blank")  # ends its streams from the server
-        page.context.clear_cookies()
-        page.set_viewport_size(VIEWPORT)
-        page.emulate_media(media="screen", color_scheme="light")
+        try:
+            if page.url.startswith(self.server.url):
+                page.evaluate("localStorage.clear(); sessionStorage.clear()")
+            page.goto("about:blank")  # ends its streams from the server
+            page.context.clear_cookies()
+            page.set_viewport_size(VIEWPORT)
+            page.emulate_media(media="screen", color_scheme="light")
+        except sync_api.Error:  # a page that crashed or hangs: the next test gets a new one
+            return False
         return True
 
 
