@@ -125,24 +125,22 @@ async def read_back(log: EventLog, record: RunRecord, *, generation: str) -> Run
     """``record``'s run folded from its own events in ``log`` (``HistoryChanged`` if
     the log no longer holds them as they were: ``generation`` is then retired, and the
     live reader rebuilds the read models from the log as it is)."""
-    changed_at = record.changed_at
     try:
         return await _read_back(log, record, generation=generation)
     except HistoryChanged:
-        # A run the fold changed while it was read back folds to another run with no
-        # fault of the log's: retiring its history would rebuild every read model and
-        # reset every client for nothing.
-        if record.changed_at == changed_at:
-            log.retire(generation)
-            log.notify()
+        log.retire(generation)
+        log.notify()
         raise
 
 
 async def _read_back(log: EventLog, record: RunRecord, *, generation: str) -> RunRecord:
     run_id = record.info.id
+    # The run as asked for: the fold may restore and change it while it is read back,
+    # and the read is checked against what was asked, not against what it became.
+    expected, positions = record.summary(), record.positions
     events = []
     try:
-        async for event, end in events_at(log, generation, record.positions):
+        async for event, end in events_at(log, generation, positions):
             if getattr(event, "run_id", None) != run_id:
                 raise HistoryChanged(run_id, f"offset {end} holds another run's event")
             events.append((event, end))
@@ -150,7 +148,7 @@ async def _read_back(log: EventLog, record: RunRecord, *, generation: str) -> Ru
         raise HistoryChanged(run_id, str(gone)) from None
     # Off the event loop: a run of 100,000 events folds for about half a second.
     folded = await anyio.to_thread.run_sync(fold_run, run_id, events)
-    if folded is None or folded.summary() != record.summary():
+    if folded is None or folded.summary() != expected:
         raise HistoryChanged(run_id, "its events fold to another run")
     return folded
 
