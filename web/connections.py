@@ -132,6 +132,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.idle_since: float | None = None  # None while a request is being served
         self._header_deadline: asyncio.TimerHandle | None = None
         self._on_shutdown: list[Callable[[], None]] = []  # the current response's
+        self._shutting_down = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         wrapped = DrainBoundTransport(transport, self.loop,  # type: ignore[arg-type]
@@ -159,7 +160,7 @@ class HttpProtocol(HttpToolsProtocol):
         if self.cycle is not None and self.cycle.scope is self.scope:  # not an upgrade
             extensions: dict[str, Any] = self.scope["extensions"]  # on_message_begin's
             extensions[BODY_WRITER_EXTENSION] = functools.partial(write_body_now, self.cycle)
-            extensions[SHUTDOWN_EXTENSION] = self._on_shutdown.append
+            extensions[SHUTDOWN_EXTENSION] = self._call_at_shutdown
 
     def on_response_complete(self) -> None:
         self.idle_since = self.loop.time()
@@ -167,10 +168,19 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
 
     def shutdown(self) -> None:
+        self._shutting_down = True
         callbacks, self._on_shutdown = self._on_shutdown, []
         for callback in callbacks:
             callback()
         super().shutdown()
+
+    def _call_at_shutdown(self, callback: Callable[[], None]) -> None:
+        """``callback`` when the server shuts down; at once if it already has (a
+        response that began just before and registers just after)."""
+        if self._shutting_down:
+            callback()
+        else:
+            self._on_shutdown.append(callback)
 
     def usage(self) -> tuple[int, int]:
         """Connections open on this server (HTTP and WebSocket), and the cap."""

@@ -289,8 +289,12 @@ class Fanout:
         """End every stream (at shutdown); later connections end at once."""
         self.closed = True
         for client in list(self.clients):
-            self.detach(client)
-            client.hang_up(abort=False)
+            self.end(client)
+
+    def end(self, client: StreamClient) -> None:
+        """End ``client``'s stream after what is pending: nothing more is handed to it."""
+        self.detach(client)
+        client.hang_up(abort=False)
 
 
 def _chosen(messages: list[StreamMessage], client: StreamClient) -> list[StreamMessage]:

@@ -148,7 +148,7 @@ class LiveStream(Response):
             self.counts.sse += 1
             extensions = scope.get("extensions", {})
             if on_shutdown := extensions.get(SHUTDOWN_EXTENSION):
-                on_shutdown(functools.partial(client.hang_up, abort=False))
+                on_shutdown(functools.partial(self.fanout.end, client))
             ended = False
             try:
                 async with anyio.create_task_group() as tasks:
