@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -270,3 +271,16 @@ async def test_a_server_without_jetstream_is_a_one_line_error(tmp_path: Path) ->
         await log.aclose()
     finally:
         plain.stop()
+
+
+async def test_refused_credentials_leave_no_socket_open(restricted_server: NatsServer) -> None:
+    # Every request with wrong credentials connects afresh; a process retrying must not
+    # pile up file descriptors until it hits EMFILE.
+    log = JetStreamLog(f"nats://worker:nope@127.0.0.1:{restricted_server.port}/TEST",
+                       connect_timeout_s=2)
+    open_before = len(os.listdir("/proc/self/fd"))
+    for _ in range(10):
+        with pytest.raises(LogUnavailable):
+            await log.current()
+    await log.aclose()
+    assert len(os.listdir("/proc/self/fd")) <= open_before
