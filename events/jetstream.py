@@ -48,6 +48,7 @@ _encoder = msgspec.json.Encoder()
 
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a writer may retry an append for a day
 READ_AT_IN_FLIGHT = 128  # record reads on their way at once (read_at)
+SETTLE_MAX_S = 1.0  # how long a timed-out request waits for a refusal still on its way
 # The doorbell hears a publish as the stream receives it, possibly before the stream has
 # stored it: a reader woken by it may find nothing new yet, so it looks again this soon.
 # Without it, such a record waited for the next re-check (a second; bench: p99 302 ms).
@@ -160,7 +161,9 @@ class JetStreamLog:
                                  f"{error.description or type(error).__name__}") from None
         except (TimeoutError, nats.errors.TimeoutError):
             if self.connection.permission_error is None:  # it may be on its way still
-                await self.connection.settled(self.address.timeout_s)
+                # The server answers in order: a refusal comes before the flush's PONG.
+                # Bounded, so that a timed-out request does not wait a second timeout.
+                await self.connection.settled(min(self.address.timeout_s, SETTLE_MAX_S))
             why = self.connection.permission_error
             reason = (f"no permission ({why})" if why else
                       f"no answer in {self.address.timeout_s:g} s (connection: "
