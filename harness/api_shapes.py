@@ -238,6 +238,7 @@ class Subscribers(msgspec.Struct, rename="camel"):
     bus: int  # every live subscription: the two above, and any not yet streaming
     dropped: int
     websocket_skipped: int  # records a WebSocket backlog could not send (counted problems)
+    sse_cut_short: int  # SSE openings ended early: a run could not be read back (resumed)
 
 
 class SideLogs(msgspec.Struct, rename="camel"):

@@ -15,6 +15,7 @@ the fan-out (``web.fanout``); ``?view=board`` leaves out ``run_item`` messages, 
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Literal
@@ -28,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from events.position import CursorRefused, Position, judge_cursor
+from harness.errors import LogUnavailable
 from harness.live import LiveLog
 from projections.messages import (
     QueueMessage,
@@ -43,6 +45,8 @@ from web.api import endpoint
 from web.connections import BODY_WRITER_EXTENSION, SHUTDOWN_EXTENSION
 from web.fanout import Fanout, StreamClient
 from web.streams import StreamCounts
+
+logger = logging.getLogger("harness.sse")
 
 STREAM_PAYLOADS = (RunStatusMessage, RunProgressMessage, RunItemMessage, RunItemDeltaMessage,
                    QueueMessage, ResetMessage)
@@ -169,10 +173,19 @@ class LiveStream(Response):
         opening, opening_end = self.opening, self.position
         while True:
             client.in_opening = True
-            async for chunk in opening:
-                await self._send(send, chunk)
-                # A send to a fast socket never suspends: let other requests in between.
-                await anyio.lowlevel.checkpoint()
+            try:
+                async for chunk in opening:
+                    await self._send(send, chunk)
+                    # A send to a fast socket never suspends: let other requests in between.
+                    await anyio.lowlevel.checkpoint()
+            except (LogUnavailable, OSError) as error:
+                # A finished run could not be read back (its history changed, no file
+                # descriptor left…): the stream ends properly at the last id sent, and
+                # the client resumes from there, by then from a rebuilt history or with
+                # the descriptors back.
+                logger.warning("live stream cut short in its opening: %s", error)
+                self.counts.sse_cut_short += 1
+                return
             client.in_opening = False
             if not client.overran:
                 break

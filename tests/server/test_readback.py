@@ -5,6 +5,8 @@ restarted from its snapshot — exactly as a server that never did."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -13,7 +15,7 @@ import httpx
 from events import schema as ev
 from tests.support.events import TS, append, run_history
 from tests.support.processes import ServerProcess, serving
-from tests.support.sse import ClientBoard, fold_until, sse_stream
+from tests.support.sse import ClientBoard, RawEventStream, fold_until, sse_stream
 from tests.support.waiting import wait_until
 
 RUNS = 40  # more than the finished runs that keep their board items (32)
@@ -102,7 +104,10 @@ def test_shed_runs_read_back_from_the_log_show_what_a_full_fold_shows(tmp_path: 
     assert restarted == truth
 
 
-def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Path) -> None:
+@contextmanager
+def _rewritten_in_place(tmp_path: Path) -> Iterator[tuple[ServerProcess, object, str]]:
+    """A server whose shed runs run-1 and run-2 were rewritten in place in its log; with
+    what it showed of run-1 before (read back, so cached) and its position then."""
     server = ServerProcess(tmp_path, env=SNAPSHOT_OFTEN, ready_timeout_s=120)
     server.data_dir.mkdir()
     for number in range(RUNS):  # the oldest shed their details
@@ -127,6 +132,13 @@ def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Pa
                   + data[last:])
         with server.log_path.open("r+b") as file:
             file.write(turned)
+        yield server, before, old_cursor
+    finally:
+        server.stop()
+
+
+def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Path) -> None:
+    with _rewritten_in_place(tmp_path) as (server, before, old_cursor):
         # run-1 was read back before (it may be answered from that read while the
         # server does not know); run-2 is read back now.
         response = httpx.get(f"{server.url}/api/runs/run-2/items", timeout=10)
@@ -144,8 +156,19 @@ def test_a_log_rewritten_in_place_never_serves_a_shed_run_as_it_was(tmp_path: Pa
         with serving(tmp_path / "fresh", env=NO_SNAPSHOTS) as fresh:
             assert _runs_shown(fresh) == rebuilt
         anyio.run(_first_message_after, server.url, old_cursor)
-    finally:
-        server.stop()
+
+
+def test_a_stream_whose_resume_meets_the_rewrite_ends_at_its_last_id_and_is_counted(
+        tmp_path: Path) -> None:
+    with _rewritten_in_place(tmp_path) as (server, _, old_cursor):
+        # Resuming from the start reads the shed runs back, run-2 among them.
+        resuming = RawEventStream(server.url, after=old_cursor.split(":")[0] + ":0")
+        try:
+            resuming.read_to_end()  # its last chunk: ended properly, to resume from
+        finally:
+            resuming.close()
+        assert httpx.get(f"{server.url}/api/health", timeout=10).json()[
+            "subscribers"]["sseCutShort"] == 1
 
 
 def _runs_shown(server: ServerProcess) -> dict[str, object]:

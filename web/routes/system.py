@@ -69,7 +69,7 @@ async def health(request: Request) -> Response:
         reader_error=live.reader_error,
         subscribers=Subscribers(streams.sse, streams.websocket, bus.subscribers,
                                 bus.dropped + request.app.state.fanout.dropped,
-                                streams.websocket_skipped),
+                                streams.websocket_skipped, streams.sse_cut_short),
         connections=connection_usage(request),
         side_logs=SideLogs(memory.entries, memory.bad_lines, memory.ranker,
                            request.app.state.page_feedback.skipped_lines),
