@@ -48,9 +48,12 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-HEADER_TIMEOUT_S = 10.0   # from a request's first byte to the end of its headers
-DRAIN_TIMEOUT_S = 5.0     # from closing a connection to aborting it if still unsent
-WS_CLOSE_TIMEOUT_S = 5.0  # from sending a close frame to closing (uvicorn's is 10 s)
+from harness.settings import Settings
+
+# The defaults are the settings' (``harness.settings``; a bare uvicorn gets these).
+HEADER_TIMEOUT_S = Settings.header_timeout_s  # a request's first byte to its headers' end
+DRAIN_TIMEOUT_S = Settings.drain_timeout_s  # closing a connection to aborting it if unsent
+WS_CLOSE_TIMEOUT_S = Settings.ws_close_timeout_s  # a close frame sent to closing (uvicorn: 10 s)
 IDLE_TIMEOUT_S = 5        # keep-alive: uvicorn's own timeout_keep_alive
 FD_RESERVE = 128          # descriptors kept for the log, side logs, threads and MCP pipes
 DEFAULT_MAX_CONNECTIONS = 1000
@@ -269,3 +272,11 @@ def uvicorn_options(*, max_connections: int, header_timeout_s: float = HEADER_TI
             "ws": type("WebSocketProtocol", (WebSocketProtocol,),
                        {"close_timeout_s": ws_close_timeout_s}),
             "timeout_keep_alive": IDLE_TIMEOUT_S, "ws_per_message_deflate": False}
+
+
+def uvicorn_options_for(settings: Settings) -> dict[str, Any]:
+    """``uvicorn_options`` with ``settings``' connection cap and timeouts."""
+    return uvicorn_options(
+        max_connections=max_connections_for_this_process(settings.max_connections),
+        header_timeout_s=settings.header_timeout_s, drain_timeout_s=settings.drain_timeout_s,
+        ws_close_timeout_s=settings.ws_close_timeout_s)

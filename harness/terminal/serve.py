@@ -78,12 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if unusable is not None:
         print(f"harness: {unusable}", file=sys.stderr)
         return 2
-    from web.connections import max_connections_for_this_process, uvicorn_options
+    from web.connections import uvicorn_options_for
 
-    options = uvicorn_options(
-        max_connections=max_connections_for_this_process(settings.max_connections),
-        header_timeout_s=settings.header_timeout_s, drain_timeout_s=settings.drain_timeout_s,
-        ws_close_timeout_s=settings.ws_close_timeout_s)
+    options = uvicorn_options_for(settings)
     if args.reload:
         # uvicorn's reloader imports the app by name in a fresh process, which reads its
         # settings from the environment again: hand the flags down through it. The

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from harness.settings import Settings
 from tests.support.ports import free_port, listening_socket
 from web.app import create_app
-from web.connections import max_connections_for_this_process, uvicorn_options
+from web.connections import uvicorn_options_for
 
 
 @dataclass
@@ -66,10 +66,7 @@ def start_server(settings: Settings, *, timeout_s: float = 15,
     if not keep_port:
         settings = replace(settings, port=free_port())
     # The connection handling run.py gives it (web.connections).
-    options = uvicorn_options(
-        max_connections=max_connections_for_this_process(settings.max_connections),
-        header_timeout_s=settings.header_timeout_s, drain_timeout_s=settings.drain_timeout_s,
-        ws_close_timeout_s=settings.ws_close_timeout_s)
+    options = uvicorn_options_for(settings)
     server, thread = serve_in_thread(create_app(settings), port=settings.port,
                                      timeout_s=timeout_s, timeout_graceful_shutdown=5,
                                      **options)
