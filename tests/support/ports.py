@@ -8,11 +8,17 @@ the server then dies with "address already in use". Ports here come from below t
 range, where no connection is ever given one, and at random (from the OS, never from
 ``random``, which Hypothesis seeds alike in every process), so that two processes
 seldom try the same one; the one that loses sees a bind error, not a hang.
+
+Each pytest-xdist worker draws from its own share of that range: a subprocess server
+binds its port a second or so after it was picked, and a server of another worker that
+took the same port meanwhile answered the first one's health checks (seen once in a
+run with three workers).
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import secrets
 import socket
 
@@ -22,10 +28,22 @@ LOW, HIGH = 20_000, 32_000
 _handed_out: set[int] = set()  # a restarted server's old port is not handed to another
 
 
+def _share() -> tuple[int, int]:
+    """The ports this process picks from: its xdist worker's slice of ``LOW``-``HIGH``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count <= 1:
+        return LOW, HIGH
+    width = (HIGH - LOW) // count
+    start = LOW + int(worker.removeprefix("gw")) % count * width
+    return start, start + width
+
+
 def free_port() -> int:
     """A loopback port that nothing listens on now and this process has not handed out."""
+    low, high = _share()
     while True:
-        port = LOW + secrets.randbelow(HIGH - LOW)
+        port = low + secrets.randbelow(high - low)
         if port in _handed_out:
             continue
         try:
