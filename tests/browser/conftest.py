@@ -15,7 +15,8 @@ import os
 import socket
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -32,25 +33,58 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                reason="Playwright for Python is not installed")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    """One Chromium per module; its tests take turns on a page left as a fresh one would
-    be (``dashboard_on``). Not one per process: while Playwright's sync API is open, its
-    event loop counts as running in this thread, and every later anyio test in the
-    process fails ("Cannot run the event loop while another loop is running").
+class _Chromium:
+    """One Playwright driver and Chromium for this process's browser tests in a row.
+
+    Not one for the whole process: while Playwright's sync API is open, its event loop
+    counts as running in this thread, and an anyio test fails ("Cannot run the event
+    loop while another loop is running"). So it closes before any test from elsewhere
+    (``pytest_runtest_teardown``); pytest-xdist hands a worker these modules mostly one
+    after another, and a driver and browser cost about 0.9 s of CPU to start.
 
     Every host but loopback is cut off: Chromium sends it to a proxy at a loopback port
     that is bound and never listens, so the request fails at once and never leaves the
     machine (Chromium bypasses proxies for loopback on its own). Intercepting requests
     with ``page.route`` instead cost a third of a dashboard load's CPU: every request is
     then paused and let go through the driver."""
-    with socket.socket() as nowhere, sync_api.sync_playwright() as playwright:
-        nowhere.bind(("127.0.0.1", 0))
-        proxy = f"--proxy-server=http://127.0.0.1:{nowhere.getsockname()[1]}"
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=[*CHROMIUM_ARGS, proxy])
-        yield browser
-        browser.close()
+
+    def __init__(self) -> None:
+        self._open = ExitStack()
+        self.browser: sync_api.Browser | None = None
+
+    def get(self) -> sync_api.Browser:
+        if self.browser is None or not self.browser.is_connected():
+            self.close()
+            nowhere = self._open.enter_context(socket.socket())
+            nowhere.bind(("127.0.0.1", 0))
+            playwright = self._open.enter_context(sync_api.sync_playwright())
+            proxy = f"--proxy-server=http://127.0.0.1:{nowhere.getsockname()[1]}"
+            self.browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                      args=[*CHROMIUM_ARGS, proxy])
+            self._open.callback(self.browser.close)
+        return self.browser
+
+    def close(self) -> None:
+        self.browser = None
+        self._open.close()
+
+
+_chromium = _Chromium()
+
+
+@pytest.fixture(scope="module")
+def browser() -> sync_api.Browser:
+    """Chromium; a module's tests take turns on a page left as a fresh one would be
+    (``dashboard_on``)."""
+    return _chromium.get()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a browser test and its fixtures, close Chromium unless another comes next."""
+    yield
+    if nextitem is None or not nextitem.path.is_relative_to(Path(__file__).parent):
+        _chromium.close()
 
 
 class Dashboard:
