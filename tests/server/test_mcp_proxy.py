@@ -23,7 +23,7 @@ from tests.support.servers import in_process_client
 FAKE_SERVER = Path(__file__).parent.parent / "fakes" / "mcp_tools_server.py"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -32,23 +32,41 @@ def write_config(data_dir: Path, servers: dict) -> None:
     (data_dir / "mcp.json").write_text(json.dumps({"mcpServers": servers}))
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def configured(folder: Path) -> Path:
     fake = {"command": sys.executable, "args": [str(FAKE_SERVER)]}
-    write_config(tmp_path, {
+    write_config(folder, {
         "tools": fake,
         "impatient": {**fake, "timeoutS": 1},
-        "missing": {"command": str(tmp_path / "no-such-program")},
+        "missing": {"command": str(folder / "no-such-program")},
         "halfway": {"args": ["no command, no url"]},
     })
     for run_id in ("run-9", "run-3"):  # the runs that tool calls are recorded against
-        append(tmp_path / "runs.jsonl", *run_history(run_id, finish=None))
-    return tmp_path
+        append(folder / "runs.jsonl", *run_history(run_id, finish=None))
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return configured(tmp_path)
 
 
 @pytest.fixture
 async def client(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with in_process_client(Settings(data_dir=data_dir, semantic_memory=False)) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return configured(tmp_path_factory.mktemp("mcp"))
+
+
+@pytest.fixture(scope="module")
+async def shared(shared_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """One app, and so one running ``tools`` server, for the tests that only call its
+    tools and look at what they logged themselves: a Python MCP server costs about a
+    second of CPU to start. A test that kills, outwaits or lists servers takes ``client``."""
+    async with in_process_client(Settings(data_dir=shared_dir, semantic_memory=False)) as http:
         yield http
 
 
@@ -91,8 +109,8 @@ async def test_the_listing_shows_every_configured_server_and_what_is_wrong_with_
 
 @pytest.mark.anyio
 async def test_the_tools_of_a_server_are_listed_with_their_input_schemas(
-        client: httpx.AsyncClient) -> None:
-    listing = (await client.get("/api/mcp/servers/tools/tools")).json()
+        shared: httpx.AsyncClient) -> None:
+    listing = (await shared.get("/api/mcp/servers/tools/tools")).json()
     tools = {tool["name"]: tool for tool in listing["tools"]}
     assert {"add", "explode", "pid", "wait"} <= set(tools)
     assert tools["add"]["inputSchema"]["required"] == ["a", "b"]
@@ -101,41 +119,45 @@ async def test_the_tools_of_a_server_are_listed_with_their_input_schemas(
 
 @pytest.mark.anyio
 async def test_a_tool_call_returns_its_result_and_is_logged_to_its_run(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
-    response = await call(client, "tools", "add", arguments={"a": 2, "b": 40}, runId="run-9")
+        shared: httpx.AsyncClient, shared_dir: Path) -> None:
+    before = len(run_logs(shared_dir))
+    response = await call(shared, "tools", "add", arguments={"a": 2, "b": 40}, runId="run-9")
     assert response.status_code == 200
     assert response.json()["content"] == [{"type": "text", "text": "42"}]
     assert response.json()["structuredContent"] == {"result": 42}
-    [line] = run_logs(data_dir)
+    [line] = run_logs(shared_dir)[before:]
     assert (line.run_id, line.level) == ("run-9", "info")
     assert line.message.startswith("mcp tools.add → ok")
 
 
 @pytest.mark.anyio
 async def test_a_call_without_a_run_writes_nothing_to_the_runs_log(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
-    assert (await call(client, "tools", "add", arguments={"a": 1, "b": 1})).status_code == 200
-    assert run_logs(data_dir) == []
+        shared: httpx.AsyncClient, shared_dir: Path) -> None:
+    before = (shared_dir / "runs.jsonl").read_bytes()
+    assert (await call(shared, "tools", "add", arguments={"a": 1, "b": 1})).status_code == 200
+    assert (shared_dir / "runs.jsonl").read_bytes() == before
 
 
 @pytest.mark.anyio
 async def test_a_failing_tool_is_a_502_with_the_servers_message_logged_as_an_error(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
-    response = await call(client, "tools", "explode", runId="run-9")
+        shared: httpx.AsyncClient, shared_dir: Path) -> None:
+    before = len(run_logs(shared_dir))
+    response = await call(shared, "tools", "explode", runId="run-9")
     assert response.status_code == 502
     assert "the fuse was lit" in response.json()["error"]["message"]
-    [line] = run_logs(data_dir)
+    [line] = run_logs(shared_dir)[before:]
     assert line.level == "error" and "the fuse was lit" in line.message
 
 
 @pytest.mark.anyio
 async def test_arguments_that_break_the_input_schema_are_a_422_listing_each_error(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
-    response = await call(client, "tools", "add", arguments={"a": "two"}, runId="run-9")
+        shared: httpx.AsyncClient, shared_dir: Path) -> None:
+    before = (shared_dir / "runs.jsonl").read_bytes()
+    response = await call(shared, "tools", "add", arguments={"a": "two"}, runId="run-9")
     assert response.status_code == 422
     errors = response.json()["error"]["details"]["errors"]
     assert {error["path"] for error in errors} == {"/", "/a"}
-    assert run_logs(data_dir) == []
+    assert (shared_dir / "runs.jsonl").read_bytes() == before
 
 
 @pytest.mark.anyio
@@ -145,19 +167,19 @@ async def test_arguments_that_break_the_input_schema_are_a_422_listing_each_erro
     ("POST", "/api/mcp/servers/tools/tools/subtract"),
     ("GET", "/api/mcp/servers/halfway/tools"),
 ])
-async def test_an_unknown_server_or_tool_is_a_404(client: httpx.AsyncClient, method: str,
+async def test_an_unknown_server_or_tool_is_a_404(shared: httpx.AsyncClient, method: str,
                                                    path: str) -> None:
-    response = await client.request(method, path, json={"arguments": {}})
+    response = await shared.request(method, path, json={"arguments": {}})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.anyio
-async def test_a_body_that_is_not_a_tool_call_is_rejected(client: httpx.AsyncClient) -> None:
-    malformed = await client.post("/api/mcp/servers/tools/tools/add", content=b"{",
+async def test_a_body_that_is_not_a_tool_call_is_rejected(shared: httpx.AsyncClient) -> None:
+    malformed = await shared.post("/api/mcp/servers/tools/tools/add", content=b"{",
                                   headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400
-    wrong = await client.post("/api/mcp/servers/tools/tools/add", json={"arguments": [1, 2]})
+    wrong = await shared.post("/api/mcp/servers/tools/tools/add", json={"arguments": [1, 2]})
     assert wrong.status_code == 422
 
 
@@ -220,8 +242,8 @@ async def test_a_malformed_mcp_json_is_reported_by_the_listing(tmp_path: Path) -
 
 @pytest.mark.anyio
 async def test_a_call_for_an_unknown_run_is_a_404_and_writes_nothing(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
-    before = (data_dir / "runs.jsonl").read_bytes()
-    response = await call(client, "tools", "add", arguments={"a": 1, "b": 2}, runId="no-run")
+        shared: httpx.AsyncClient, shared_dir: Path) -> None:
+    before = (shared_dir / "runs.jsonl").read_bytes()
+    response = await call(shared, "tools", "add", arguments={"a": 1, "b": 2}, runId="no-run")
     assert response.status_code == 404
-    assert (data_dir / "runs.jsonl").read_bytes() == before
+    assert (shared_dir / "runs.jsonl").read_bytes() == before
