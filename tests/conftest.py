@@ -23,16 +23,16 @@ if os.environ.get("CI"):
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per CPU this process may use, and one more (xdist's own
-    count takes physical cores, one on many two-vCPU machines). The extra one keeps the
+    """``-n auto``: one worker per CPU this process may use, and two more (xdist's own
+    count takes physical cores, one on many two-vCPU machines). The extra ones keep the
     CPUs busy while others wait on servers, browsers and timers: on two CPUs the suite
-    took 157-166 s with three workers, 190-205 s with two, 158-175 s with four and 174 s
-    with six (CPU-bound). Not many more: the tests of stalled and idle clients wait on
-    the server's timers, and a starved server misses them.
+    took 100-103 s with four workers, 108-112 s with three and 96-103 s with five.
+    Not many more: the tests of stalled and idle clients wait on the server's timers,
+    and a starved server misses them.
     ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides if set."""
     if chosen := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(chosen)
-    return len(os.sched_getaffinity(0)) + 1
+    return len(os.sched_getaffinity(0)) + 2
 
 
 @pytest.fixture
