@@ -77,7 +77,16 @@ class NatsConnection:
             return self._client
 
     def report(self) -> ConnectionReport:
-        connected = self._client is not None and self._client.is_connected
+        """The connection as of now, its outage counted from the first sign of it.
+
+        nats-py marks the client reconnecting at once, but calls back only after it
+        has closed the socket, and calls back a reconnection only after a round trip
+        on the new one: in between, a report from the client's state alone said
+        "disconnected" with no outage begun, or "connected" with one still going on."""
+        client = self._client
+        if client is not None and client.is_reconnecting:
+            self._outage_began()
+        connected = client is not None and client.is_connected and self._down_since is None
         return ConnectionReport(connected, self._outages, self._down_since,
                                 self._last_outage_s, self._last_error)
 
@@ -153,6 +162,9 @@ class NatsConnection:
         self._last_error = text
 
     async def _on_disconnected(self) -> None:
+        self._outage_began()
+
+    def _outage_began(self) -> None:
         if self._down_since is None and not self._closing:
             self._down_since = time.time()
             self._outages += 1

@@ -284,3 +284,23 @@ async def test_refused_credentials_leave_no_socket_open(restricted_server: NatsS
             await log.current()
     await log.aclose()
     assert len(os.listdir("/proc/self/fd")) <= open_before
+
+
+async def test_health_never_shows_a_disconnection_without_its_outage(log: JetStreamLog,
+                                                                      nats_server: NatsServer
+                                                                      ) -> None:
+    """Looked at on every turn of the event loop through an outage: a report that says
+    disconnected says since when, and one that says connected has no outage going on."""
+    await log.append([log_line(1)])
+    nats_server.stop()
+    with anyio.fail_after(10):
+        while (report := log.report()).connected:
+            await anyio.sleep(0)  # no wait longer than a turn: the gap lasts about one
+    assert (report.outages, report.down_since is not None) == (1, True)
+    nats_server.start()
+    with anyio.fail_after(30):
+        while not (report := log.report()).connected:
+            assert report.down_since is not None, report
+            await anyio.sleep(0)
+    assert (report.outages, report.down_since) == (1, None)
+    assert report.last_outage_s is not None
