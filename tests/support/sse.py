@@ -91,6 +91,9 @@ class RawEventStream:
         head, _, self._raw = self._raw.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200 "), head
         assert b"\r\ntransfer-encoding: chunked" in head.lower(), head
+        # The body may have come with the head, even its end: reading on would wait for
+        # bytes that never come.
+        self._decode()
 
     def read_until(self, position: str) -> list[SSEMessage]:
         """Read until the stream has delivered ``position`` (or an id past it, which a
