@@ -19,6 +19,9 @@ from harness.errors import Invalid
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _NO = ("0", "false", "no")
+# The snapshot task looks this often at most: a shorter period only spun the event loop
+# (it woke every microsecond for HARNESS_SNAPSHOT_S=0.000001, idle or not).
+SNAPSHOT_MIN_S = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +57,8 @@ class Settings:
     serve beyond loopback without ``token``. ``max_connections`` caps open connections
     (lowered to leave file descriptors free under the process limit).
     ``snapshot_events`` and ``snapshot_s``: a read-model snapshot is written after that
-    many events or seconds, whichever first (``0`` events: no snapshots at all).
+    many events or seconds (at least ``SNAPSHOT_MIN_S``), whichever first (``0`` events:
+    no snapshots at all).
     """
 
     host: str = "127.0.0.1"
@@ -148,7 +152,8 @@ class Settings:
         if "HARNESS_SNAPSHOT_EVENTS" in values:
             kwargs["snapshot_events"] = _int(values, "HARNESS_SNAPSHOT_EVENTS")
         if "HARNESS_SNAPSHOT_S" in values:
-            kwargs["snapshot_s"] = _seconds(values, "HARNESS_SNAPSHOT_S")
+            kwargs["snapshot_s"] = _seconds(values, "HARNESS_SNAPSHOT_S",
+                                            floor_s=SNAPSHOT_MIN_S)
         if values.get("HARNESS_LEASE_TTL_S"):
             kwargs["lease_ttl_s"] = _seconds(values, "HARNESS_LEASE_TTL_S")
         if values.get("OPENAI_BASE_URL"):
@@ -175,7 +180,8 @@ def _int(values: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
     return number
 
 
-def _seconds(values: Mapping[str, str], name: str, *, zero_allowed: bool = False) -> float:
+def _seconds(values: Mapping[str, str], name: str, *, zero_allowed: bool = False,
+             floor_s: float = 0.0) -> float:
     try:
         seconds = float(values[name])
     except ValueError:
@@ -185,4 +191,6 @@ def _seconds(values: Mapping[str, str], name: str, *, zero_allowed: bool = False
     if seconds < 0 or (seconds == 0 and not zero_allowed):
         raise Invalid(f"{name} must be {'at least' if zero_allowed else 'more than'} 0, "
                       f"got {seconds:g}")
+    if seconds < floor_s:
+        raise Invalid(f"{name} must be at least {floor_s:g}, got {seconds:g}")
     return seconds

@@ -42,7 +42,9 @@ def test_command_line_overrides_beat_both(tmp_path: Path) -> None:
                                            ({"HARNESS_LEASE_TTL_S": "inf"},
                                             "HARNESS_LEASE_TTL_S"),
                                            ({"HARNESS_SSE_ITEM_WINDOW_S": "-0.5"},
-                                            "HARNESS_SSE_ITEM_WINDOW_S")])
+                                            "HARNESS_SSE_ITEM_WINDOW_S"),
+                                           ({"HARNESS_SNAPSHOT_S": "0.000001"},
+                                            "HARNESS_SNAPSHOT_S")])
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, environ: dict[str, str],
                                                     name: str) -> None:
     with pytest.raises(Invalid, match=name):
