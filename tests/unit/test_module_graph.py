@@ -28,3 +28,10 @@ def test_every_form_of_static_import_is_followed_once_and_nothing_else(tmp_path:
     assert module_graph(tmp_path) == [
         "/static/js/a.js", "/static/js/side.js", "/static/js/b.js", "/static/js/d.js",
         "/static/js/missing.js", "/static/vendor/lib/lib.js"]
+
+
+def test_a_stray_byte_that_is_not_utf_8_does_not_hide_a_files_imports(tmp_path: Path) -> None:
+    write(tmp_path, "/static/js/app.js", 'import { a } from "./a.js";\n')
+    (tmp_path / "js" / "a.js").write_bytes(b'// caf\xe9\nimport { b } from "./b.js";\n')
+    write(tmp_path, "/static/js/b.js", "export const b = 1;\n")
+    assert module_graph(tmp_path) == ["/static/js/a.js", "/static/js/b.js"]
