@@ -95,8 +95,8 @@ class JetStreamLog:
         self.stream = self.address.stream
         self.subject = f"{self.address.subject_prefix}.events"
         self.recheck_s = recheck_s
-        self.connection = NatsConnection(
-            self.address, connect_timeout_s=connect_timeout_s or self.address.timeout_s)
+        self.connection = NatsConnection(self.address, connect_timeout_s=(
+            self.address.timeout_s if connect_timeout_s is None else connect_timeout_s))
         self._history: StreamHistory | None = None
         self._append_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._wake: anyio.Event | None = None
