@@ -74,7 +74,7 @@ _chromium = _Chromium()
 
 @pytest.fixture(scope="module")
 def browser() -> sync_api.Browser:
-    """Chromium; a module's tests take turns on a page left as a fresh one would be
+    """Chromium; its tests take turns on a page left as a fresh one would be
     (``dashboard_on``)."""
     return _chromium.get()
 
@@ -91,9 +91,9 @@ class Dashboard:
     """A page of the dashboard on one server, cut off from every host but loopback
     (``browser``); ``blocked`` lists what it asked of other hosts.
 
-    Its page may have served an earlier test of the module (``dashboard_on``): change
-    it for good (a clock, an init script) only through ``install_clock`` and
-    ``add_init_script``, which keep it from the next test.
+    Its page may have served an earlier test (``dashboard_on``): change it for good (a
+    clock, an init script) only through ``install_clock`` and ``add_init_script``,
+    which keep it from the next test.
     """
 
     def __init__(self, page: sync_api.Page, server: RunningServer) -> None:
@@ -155,9 +155,9 @@ class Dashboard:
 
 
 VIEWPORT = {"width": 1280, "height": 900}
-# Each module's page kept for its next test: navigating a page again costs about half
+# The page kept for the browser's next test: navigating a page again costs about half
 # the CPU of a new context and page (a renderer process each, ~0.6 s), and the browser
-# tests load the dashboard some 150 times, on two CPUs shared with everything else.
+# tests load the dashboard about a hundred times, on CPUs shared with everything else.
 _spare_pages: weakref.WeakKeyDictionary[sync_api.Browser, sync_api.Page] = \
     weakref.WeakKeyDictionary()
 
