@@ -47,12 +47,13 @@ def _kill_mid_write(server: ServerProcess, log: Path, snapshots: Path, attempt: 
     """Move the log on and SIGKILL the server as soon as it starts writing the snapshot
     that follows (a new temporary file appears). A write seen only once it is whole was
     missed: the log moves on again, up to ten times; then the server is killed anyway.
-    Whether the kill hit a write."""
+    Whether the kill hit a write. One minute in all: a server that no longer writes
+    snapshots fails the test, it does not hold the run up for ten."""
+    deadline = time.monotonic() + 60
     for move in range(10):
         temporary, whole = _files(snapshots, ".tmp"), _files(snapshots, ".snapshot")
         append(log, ev.RunLog(run_id="run-7", level="info", message=f"kill {attempt}.{move}",
                               ts=TS))
-        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if _files(snapshots, ".tmp") - temporary:
                 server.kill()
